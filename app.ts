@@ -1,0 +1,70 @@
+/**
+ * Composes the app from injected dependencies. `main.tsx` (Val Town) and `start.ts` (local) build
+ * the real dependencies; tests build their own (emulator, `:memory:` store).
+ *
+ * @module
+ */
+import { Hono } from "npm:hono@4.13.19";
+import type { Config } from "./lib/config.ts";
+import type { Store } from "./lib/store/types.ts";
+import { pageRoutes } from "./routes/pages.ts";
+import { sessionRoutes } from "./routes/session.ts";
+import { callRoutes } from "./routes/calls.ts";
+import { internalRoutes } from "./routes/internal.ts";
+import { modelRoutes } from "./routes/models.ts";
+import { sessionsRoutes } from "./routes/sessions.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { authRoutes } from "./routes/auth.ts";
+
+/** A structured log line; implementations must never receive secrets. */
+export type Logger = (
+  level: "debug" | "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/** Everything the app needs from the outside world. */
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  /** Reads one of the val's own files (path relative to the project root, e.g. `frontend/app.js`). */
+  readFile: (path: string) => Promise<Uint8Array>;
+  /** Outbound HTTP (OpenAI, self-invocation). Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Opens an outbound WebSocket with headers (Deno's options bag). Defaults to `new WebSocket`. */
+  connectWebSocket?: (url: string, headers: Record<string, string>) => WebSocket;
+  log?: Logger;
+}
+
+/** JSON error body used by every route: `{ error: { code, message } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; upstreamStatus?: number };
+}
+
+/** Builds the Hono app. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  // --- middleware (security headers, body limits, same-origin, access code) goes here ---
+
+  app.route("/", pageRoutes(deps));
+  app.route("/api/session", sessionRoutes(deps));
+  app.route("/api/calls", callRoutes(deps));
+  app.route("/api/models", modelRoutes(deps));
+  app.route("/api/sessions", sessionsRoutes(deps));
+  app.route("/internal", internalRoutes(deps));
+  app.route("/webhooks", webhookRoutes(deps));
+  app.route("/auth", authRoutes(deps));
+
+  app.notFound((c) =>
+    c.json<ErrorBody>({ error: { code: "not_found", message: "No such route" } }, 404)
+  );
+  app.onError((err, c) => {
+    deps.log?.("error", "Unhandled error", { error: String(err?.stack ?? err) });
+    return c.json<ErrorBody>(
+      { error: { code: "internal_error", message: "Something went wrong on the server" } },
+      500,
+    );
+  });
+  return app;
+}

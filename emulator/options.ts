@@ -1,0 +1,79 @@
+/**
+ * Options of the Realtime emulator and their defaults. Every behaviour the protocol
+ * reference marks as uncertain is a switch here (see docs/emulator.md).
+ *
+ * @module
+ */
+
+/** Options accepted by `startEmulator()`. All are optional. */
+export interface EmulatorOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to bind; default `127.0.0.1`. */
+  hostname?: string;
+  /** The accepted standard API key; default `sk-emulator-local`. */
+  apiKey?: string;
+  /** Maximum session duration in seconds (real API: 3600). */
+  sessionMaxSeconds?: number;
+  /** Delay after commit before the first transcription delta (real: ~1200 ms). */
+  firstDeltaDelayMs?: number;
+  /** Delay after commit before `…transcription.completed` (real: ~1400 ms). */
+  completedDelayMs?: number;
+  /** Delay between `session.update` and `session.updated` (real: ~260 ms). */
+  sessionUpdatedDelayMs?: number;
+  /** Keep-alive ping interval of server WebSockets, seconds (real: ~20). */
+  pingIntervalSeconds?: number;
+  /** Default `silence_duration_ms` of server VAD (live server: 200; docs: 500). */
+  defaultSilenceDurationMs?: number;
+  /** Whether a `?call_id=` sideband receives `session.created` on attach (default false). */
+  sidebandSessionCreated?: boolean;
+  /** Whether `gpt-live-transcribe` emits speech_started/stopped and VAD-commits (default false). */
+  liveTranscribeSpeechEvents?: boolean;
+  /** Whether an ephemeral key may open a sideband (default false: 404 as since 2026-09). */
+  sidebandAcceptsEphemeral?: boolean;
+  /** Send `error` events caused by a client event to every connection instead of the sender. */
+  broadcastErrors?: boolean;
+  /** Answer bad SDP with OpenAI's all-empty 400 envelope instead of a descriptive one. */
+  emptyBadSdpError?: boolean;
+  /** Add the undocumented `obfuscation` field to delta events (default true, as live). */
+  deltaObfuscation?: boolean;
+  /** Audio milliseconds per streamed word for streaming models while speech continues. */
+  streamingWordIntervalMs?: number;
+  /** Extra ICE host addresses for the server peer (default `["127.0.0.1"]`). */
+  iceAdditionalHostAddresses?: string[];
+  /** Webhook retry delays in ms after a non-2xx or failed delivery. */
+  webhookRetryDelaysMs?: number[];
+  /** Log requests to stderr. */
+  verbose?: boolean;
+}
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<EmulatorOptions>;
+
+/** The default standard API key accepted by the emulator. */
+export const DEFAULT_API_KEY = "sk-emulator-local";
+
+/** Applies the defaults to user options. */
+export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
+  return {
+    port: o.port ?? 0,
+    hostname: o.hostname ?? "127.0.0.1",
+    apiKey: o.apiKey ?? DEFAULT_API_KEY,
+    sessionMaxSeconds: o.sessionMaxSeconds ?? 3600,
+    firstDeltaDelayMs: o.firstDeltaDelayMs ?? 1200,
+    completedDelayMs: o.completedDelayMs ?? 1400,
+    sessionUpdatedDelayMs: o.sessionUpdatedDelayMs ?? 0,
+    pingIntervalSeconds: o.pingIntervalSeconds ?? 20,
+    defaultSilenceDurationMs: o.defaultSilenceDurationMs ?? 200,
+    sidebandSessionCreated: o.sidebandSessionCreated ?? false,
+    liveTranscribeSpeechEvents: o.liveTranscribeSpeechEvents ?? false,
+    sidebandAcceptsEphemeral: o.sidebandAcceptsEphemeral ?? false,
+    broadcastErrors: o.broadcastErrors ?? false,
+    emptyBadSdpError: o.emptyBadSdpError ?? false,
+    deltaObfuscation: o.deltaObfuscation ?? true,
+    streamingWordIntervalMs: o.streamingWordIntervalMs ?? 350,
+    iceAdditionalHostAddresses: o.iceAdditionalHostAddresses ?? ["127.0.0.1"],
+    webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [1000, 5000, 30000],
+    verbose: o.verbose ?? false,
+  };
+}

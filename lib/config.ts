@@ -1,0 +1,189 @@
+/**
+ * Configuration from the environment, validated once with zod. A remixer sets only
+ * `OPENAI_API_KEY`; everything else has a safe default or is derived. Loading never throws for a
+ * missing key: the page explains what to set instead.
+ *
+ * @module
+ */
+import { z } from "npm:zod@4.6.7";
+
+const DEFAULT_BASE_URL = "https://api.openai.com";
+
+const bool = z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((v) =>
+  v.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+);
+
+/** The environment variables the app reads, with defaults. Documented in README.md. */
+export const EnvSchema = z.object({
+  OPENAI_API_KEY: z.string().trim().min(1).optional(),
+  OPENAI_BASE_URL: z.url().default(DEFAULT_BASE_URL),
+  PORT: int(0, 65535).default(8000),
+  /** Default transcription model for new sessions. */
+  TRANSCRIPTION_MODEL: z.string().min(1).default("gpt-transcribe"),
+  /** A vocabulary prompt the server applies over the sideband; the browser never sees it. */
+  TRANSCRIPTION_PROMPT: z.string().max(4000).optional(),
+  /** Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). */
+  EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200).default(60),
+  /** Secret for HMAC tickets and cookies; derived from OPENAI_API_KEY when unset. */
+  SIGNING_SECRET: z.string().min(16).optional(),
+  /** Secret for self-invoked internal requests; derived when unset. */
+  INTERNAL_SECRET: z.string().min(16).optional(),
+  /** libSQL URL (`file:./data/app.db`, `:memory:`, `libsql://…`); Val Town uses std/sqlite. */
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_AUTH_TOKEN: z.string().optional(),
+  /** Optional access code; when set, the page asks for it before anything else. */
+  ACCESS_CODE: z.string().min(4).optional(),
+  RATE_MINTS_PER_MINUTE_PER_IP: int(1, 10_000).default(10),
+  RATE_MINTS_PER_MINUTE: int(1, 100_000).default(60),
+  MAX_CONCURRENT_SESSIONS_PER_IP: int(1, 1000).default(3),
+  MAX_CONCURRENT_SESSIONS: int(1, 10_000).default(20),
+  DAILY_MINUTES_PER_IP: int(1, 1_000_000).default(60),
+  DAILY_MINUTES: int(1, 10_000_000).default(600),
+  /** Longest session the server allows before it hangs up, seconds. */
+  MAX_SESSION_SECONDS: int(10, 7200).default(900),
+  /** Wall-clock limit the platform puts on one request, seconds (Val Town free ≈ 60). */
+  PLATFORM_REQUEST_LIMIT_SECONDS: int(5, 86_400).optional(),
+  RETENTION_MAX_AGE_DAYS: int(1, 36_500).default(30),
+  RETENTION_MAX_SESSIONS: int(1, 1_000_000).default(500),
+  SIP_ENABLED: bool.default(false),
+  OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
+  SIP_ALLOWED_CALLERS: list.optional(),
+});
+
+/** Where the code is running. */
+export type Platform = "local" | "valtown";
+
+/** The validated configuration every module receives. */
+export interface Config {
+  platform: Platform;
+  /** The standard API key, or null when unset (the page then explains how to set it). */
+  openaiApiKey: string | null;
+  /** Base URL of the Realtime API (the emulator's in offline demo mode), without trailing slash. */
+  openaiBaseUrl: string;
+  /** True when running against the embedded emulator: transcripts are placeholders. */
+  demo: boolean;
+  port: number;
+  defaultModel: string;
+  privatePrompt: string | null;
+  ephemeralKeyTtlSeconds: number;
+  signingSecret: string;
+  internalSecret: string;
+  databaseUrl: string | null;
+  databaseAuthToken: string | null;
+  accessCode: string | null;
+  limits: {
+    mintsPerMinutePerIp: number;
+    mintsPerMinute: number;
+    concurrentSessionsPerIp: number;
+    concurrentSessions: number;
+    dailyMinutesPerIp: number;
+    dailyMinutes: number;
+    maxSessionSeconds: number;
+  };
+  /** Seconds one request may live on this platform; null = unlimited (local). */
+  platformRequestLimitSeconds: number | null;
+  retention: { maxAgeDays: number; maxSessions: number };
+  sip: { enabled: boolean; webhookSecret: string | null; allowedCallers: string[] | null };
+}
+
+/** Thrown when an environment variable has an invalid value. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Options for {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Platform override; detected from `VALTOWN_ENTRYPOINT` when omitted. */
+  platform?: Platform;
+  /** Marks an embedded-emulator run (set by start.ts). */
+  demo?: boolean;
+}
+
+/**
+ * Validates an environment record into a {@linkcode Config}.
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig(Deno.env.toObject());
+ * ```
+ */
+export async function loadConfig(
+  env: Record<string, string | undefined>,
+  options: LoadConfigOptions = {},
+): Promise<Config> {
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `Cannot read environment variable "${String(issue.path[0])}": ${issue.message}`,
+    );
+  }
+  const e = parsed.data;
+  const platform = options.platform ??
+    (env.VALTOWN_ENTRYPOINT ? "valtown" : "local");
+  const key = e.OPENAI_API_KEY ?? null;
+  // Secrets a remixer never has to set: derived from the API key so they survive restarts and are
+  // shared by every process of the val; a random fallback covers the no-key page.
+  const seed = key ?? crypto.randomUUID() + crypto.randomUUID();
+  return {
+    platform,
+    openaiApiKey: key,
+    openaiBaseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, ""),
+    demo: options.demo ?? false,
+    port: e.PORT,
+    defaultModel: e.TRANSCRIPTION_MODEL,
+    privatePrompt: e.TRANSCRIPTION_PROMPT ?? null,
+    ephemeralKeyTtlSeconds: e.EPHEMERAL_KEY_TTL_SECONDS,
+    signingSecret: e.SIGNING_SECRET ?? await derive(seed, "ticket-signing"),
+    internalSecret: e.INTERNAL_SECRET ?? await derive(seed, "internal-requests"),
+    databaseUrl: e.DATABASE_URL ?? null,
+    databaseAuthToken: e.DATABASE_AUTH_TOKEN ?? null,
+    accessCode: e.ACCESS_CODE ?? null,
+    limits: {
+      mintsPerMinutePerIp: e.RATE_MINTS_PER_MINUTE_PER_IP,
+      mintsPerMinute: e.RATE_MINTS_PER_MINUTE,
+      concurrentSessionsPerIp: e.MAX_CONCURRENT_SESSIONS_PER_IP,
+      concurrentSessions: e.MAX_CONCURRENT_SESSIONS,
+      dailyMinutesPerIp: e.DAILY_MINUTES_PER_IP,
+      dailyMinutes: e.DAILY_MINUTES,
+      maxSessionSeconds: e.MAX_SESSION_SECONDS,
+    },
+    platformRequestLimitSeconds: e.PLATFORM_REQUEST_LIMIT_SECONDS ??
+      (platform === "valtown" ? 60 : null),
+    retention: {
+      maxAgeDays: e.RETENTION_MAX_AGE_DAYS,
+      maxSessions: e.RETENTION_MAX_SESSIONS,
+    },
+    sip: {
+      enabled: e.SIP_ENABLED,
+      webhookSecret: e.OPENAI_WEBHOOK_SECRET ?? null,
+      allowedCallers: e.SIP_ALLOWED_CALLERS ?? null,
+    },
+  };
+}
+
+/** HMAC-SHA256(seed, label) as base64url: a stable secret that reveals nothing about the seed. */
+async function derive(seed: string, label: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(seed),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    new TextEncoder().encode(`hello-transcription:${label}`),
+  );
+  return new Uint8Array(mac).toBase64({ alphabet: "base64url", omitPadding: true });
+}

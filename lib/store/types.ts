@@ -1,0 +1,119 @@
+/**
+ * The storage port. One SQL adapter implements it on libSQL locally (`@libsql/client`, a file under
+ * `./data/` or `:memory:` in tests) and on Val Town's std/sqlite (same `execute({ sql, args })` shape).
+ * Routes, the sideband and the security middleware receive a `Store` as an argument; none of them
+ * knows which engine is behind it.
+ *
+ * @module
+ */
+
+/** Where a session's audio came from. */
+export type SessionSource = "webrtc" | "sip";
+
+/** Lifecycle of a recorded session. */
+export type SessionStatus = "pending" | "live" | "ended" | "failed";
+
+/** One transcription session as the server remembers it. */
+export interface SessionRow {
+  /** Unguessable public id (used in share links `/s/:id`). */
+  id: string;
+  /** Realtime call id (`rtc_…`), once known. */
+  callId: string | null;
+  source: SessionSource;
+  status: SessionStatus;
+  /** Transcription model. */
+  model: string;
+  /** The user-visible settings the session was minted with (JSON-serialisable). */
+  settings: Record<string, unknown>;
+  /** Masked caller number for SIP sessions (e.g. `+1******0100`). */
+  caller: string | null;
+  /** Unix milliseconds. */
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Why it ended (`hangup`, `max_duration`, `session_expired`, `error: …`). */
+  endReason: string | null;
+}
+
+/** One utterance (a committed input audio item), folded from events. */
+export interface UtteranceRow {
+  sessionId: string;
+  itemId: string;
+  previousItemId: string | null;
+  status: "partial" | "final" | "failed";
+  /** Final transcript, or partial text while streaming. */
+  text: string;
+  /** From `audio_start_ms` / `audio_end_ms`, session-relative. */
+  startMs: number | null;
+  endMs: number | null;
+  /** Mean token probability in 0..1 from logprobs, when asked for. */
+  confidence: number | null;
+  error: string | null;
+  /** Which side saw the final text: the server sideband, only the browser (gap repair), or both. */
+  seenBy: "server" | "browser" | "both";
+  updatedAt: number;
+}
+
+/** One raw server event kept in the bounded event log. */
+export interface EventRow {
+  sessionId: string;
+  /** Monotonic per session; the SSE `id`. */
+  seq: number;
+  eventId: string;
+  type: string;
+  /** The event as received. */
+  event: Record<string, unknown>;
+  receivedAt: number;
+}
+
+/** Input for {@linkcode Store.createSession}. */
+export type NewSession = Pick<SessionRow, "source" | "model" | "settings"> & {
+  id?: string;
+  callId?: string | null;
+  caller?: string | null;
+};
+
+/** The storage port. Every write is idempotent where the doc says so. */
+export interface Store {
+  /** Creates tables and runs migrations; safe to call on every start. */
+  migrate(): Promise<void>;
+  createSession(input: NewSession): Promise<SessionRow>;
+  getSession(id: string): Promise<SessionRow | null>;
+  getSessionByCallId(callId: string): Promise<SessionRow | null>;
+  updateSession(
+    id: string,
+    patch: Partial<Pick<SessionRow, "callId" | "status" | "startedAt" | "endedAt" | "endReason">>,
+  ): Promise<void>;
+  /** Newest first; `cursor` is opaque (from the previous page's `nextCursor`). */
+  listSessions(
+    opts: { limit: number; cursor?: string | null },
+  ): Promise<{ sessions: SessionRow[]; nextCursor: string | null }>;
+  /** Deletes the session, its utterances and events; false when it did not exist. */
+  deleteSession(id: string): Promise<boolean>;
+  /**
+   * Records one server event (idempotent by `event_id`) and folds it into the utterances
+   * (idempotent by `item_id`). Returns the stored row, or null when it was a duplicate.
+   */
+  recordEvent(sessionId: string, event: Record<string, unknown>): Promise<EventRow | null>;
+  /** Events with `seq > afterSeq`, oldest first. */
+  listEvents(sessionId: string, opts?: { afterSeq?: number; limit?: number }): Promise<EventRow[]>;
+  /** Utterances in spoken order (by `previous_item_id` chain). */
+  listUtterances(sessionId: string): Promise<UtteranceRow[]>;
+  /** Gap repair: merges finals the browser saw; marks ones only it saw as `seenBy: "browser"`. */
+  mergeBrowserUtterances(
+    sessionId: string,
+    utterances: Array<
+      Pick<UtteranceRow, "itemId" | "previousItemId" | "text" | "startMs" | "endMs" | "confidence">
+    >,
+  ): Promise<{ added: number; confirmed: number }>;
+  /** Retention: deletes ended sessions older than `maxAgeMs` and beyond the newest `maxCount`. */
+  prune(opts: { maxAgeMs?: number; maxCount?: number; now?: number }): Promise<number>;
+  /**
+   * Fixed-window counter for rate limits and budgets, shared by every process using the store.
+   * Adds `amount` to `key` in the window containing `now` and returns the new total.
+   */
+  incrementCounter(key: string, windowMs: number, amount?: number, now?: number): Promise<number>;
+  /** Reads a counter without changing it. */
+  readCounter(key: string, windowMs: number, now?: number): Promise<number>;
+  close(): Promise<void>;
+}
