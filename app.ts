@@ -4,6 +4,7 @@
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
 import type { Config } from "./lib/config.ts";
 import type { Store } from "./lib/store/types.ts";
@@ -13,8 +14,13 @@ import { callRoutes } from "./routes/calls.ts";
 import { internalRoutes } from "./routes/internal.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
+import { viewerRoutes } from "./routes/viewer.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { SidebandRegistry } from "./lib/sideband.ts";
+import { createUpstream, type UpstreamClient } from "./lib/upstream.ts";
+import { securityMiddleware } from "./lib/security/mod.ts";
 
 /** A structured log line; implementations must never receive secrets. */
 export type Logger = (
@@ -32,37 +38,72 @@ export interface AppDeps {
   /** Outbound HTTP (OpenAI, self-invocation). Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /** Opens an outbound WebSocket with headers (Deno's options bag). Defaults to `new WebSocket`. */
-  connectWebSocket?: (url: string, headers: Record<string, string>) => WebSocket;
+  connectWebSocket?: (
+    url: string,
+    headers: Record<string, string>,
+  ) => WebSocket;
   log?: Logger;
+  /** OpenAI REST client; built from `config` and `fetch` when omitted. */
+  upstream?: UpstreamClient;
+  /** Running sidebands of this process; created when omitted (tests pass one to inspect it). */
+  sidebands?: SidebandRegistry;
+  /** Val Town's environment-variable page for this val, when known (shown when the key is missing). */
+  envVarsUrl?: string | null;
 }
 
 /** JSON error body used by every route: `{ error: { code, message } }`. */
 export interface ErrorBody {
-  error: { code: string; message: string; upstreamStatus?: number };
+  error: {
+    code: string;
+    message: string;
+    upstreamStatus?: number;
+    field?: string;
+  };
 }
 
 /** Builds the Hono app. */
-export function createApp(deps: AppDeps): Hono {
+export function createApp(appDeps: AppDeps): Hono {
+  const deps: AppDeps = {
+    ...appDeps,
+    upstream: appDeps.upstream ?? createUpstream({
+      baseUrl: appDeps.config.openaiBaseUrl,
+      apiKey: appDeps.config.openaiApiKey,
+      fetch: appDeps.fetch,
+    }),
+    sidebands: appDeps.sidebands ?? new SidebandRegistry(),
+  };
   const app = new Hono();
 
   // --- middleware (security headers, body limits, same-origin, access code) goes here ---
+  app.use(...securityMiddleware(deps));
 
   app.route("/", pageRoutes(deps));
   app.route("/api/session", sessionRoutes(deps));
   app.route("/api/calls", callRoutes(deps));
   app.route("/api/models", modelRoutes(deps));
   app.route("/api/sessions", sessionsRoutes(deps));
+  app.route("/api/openapi.json", openApiRoutes(deps));
+  app.route("/s", viewerRoutes(deps));
   app.route("/internal", internalRoutes(deps));
   app.route("/webhooks", webhookRoutes(deps));
   app.route("/auth", authRoutes(deps));
 
   app.notFound((c) =>
-    c.json<ErrorBody>({ error: { code: "not_found", message: "No such route" } }, 404)
+    c.json<ErrorBody>({
+      error: { code: "not_found", message: "No such route" },
+    }, 404)
   );
   app.onError((err, c) => {
-    deps.log?.("error", "Unhandled error", { error: String(err?.stack ?? err) });
+    deps.log?.("error", "Unhandled error", {
+      error: String(err?.stack ?? err),
+    });
     return c.json<ErrorBody>(
-      { error: { code: "internal_error", message: "Something went wrong on the server" } },
+      {
+        error: {
+          code: "internal_error",
+          message: "Something went wrong on the server",
+        },
+      },
       500,
     );
   });

@@ -217,7 +217,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  */
 export function pcm16ToBase64(samples: Int16Array): string {
   if (LITTLE_ENDIAN) {
-    return new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)
+    return new Uint8Array(
+      samples.buffer,
+      samples.byteOffset,
+      samples.byteLength,
+    )
       .toBase64();
   }
   const bytes = new Uint8Array(samples.length * 2);

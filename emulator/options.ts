@@ -62,7 +62,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     sessionMaxSeconds: o.sessionMaxSeconds ?? 3600,
     firstDeltaDelayMs: o.firstDeltaDelayMs ?? 1200,
     completedDelayMs: o.completedDelayMs ?? 1400,
-    sessionUpdatedDelayMs: o.sessionUpdatedDelayMs ?? 0,
+    sessionUpdatedDelayMs: o.sessionUpdatedDelayMs ?? 260,
     pingIntervalSeconds: o.pingIntervalSeconds ?? 20,
     defaultSilenceDurationMs: o.defaultSilenceDurationMs ?? 200,
     sidebandSessionCreated: o.sidebandSessionCreated ?? false,

@@ -8,51 +8,22 @@
 import type {
   RealtimeSessionCreateResponse,
   RealtimeTranscriptionSessionCreateResponse,
+  // deno-lint-ignore no-import-prefix
 } from "npm:openai@7.57.0/resources/realtime/client-secrets";
-import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
 import { ApiError } from "./errors.ts";
 import { check, invalidValue, s, type Spec } from "./validate.ts";
 
-/** Transcription models accepted by `audio.input.transcription.model` (openai@7.57.0). */
-export const TRANSCRIPTION_MODELS = [
-  "whisper-1",
-  "gpt-transcribe",
-  "gpt-live-transcribe",
-  "gpt-4o-mini-transcribe",
-  "gpt-4o-mini-transcribe-2025-12-15",
-  "gpt-4o-transcribe",
-  "gpt-4o-transcribe-diarize",
-  "gpt-realtime-whisper",
-] as const satisfies readonly NonNullable<AudioTranscription["model"]>[];
-
-/** Realtime (speech-to-speech) models accepted as `session.model` (openai@7.57.0). */
-export const REALTIME_MODELS = [
-  "gpt-realtime",
-  "gpt-realtime-1.5",
-  "gpt-realtime-2",
-  "gpt-realtime-2.1",
-  "gpt-realtime-2.1-mini",
-  "gpt-realtime-2025-08-28",
-  "gpt-4o-realtime-preview",
-  "gpt-4o-realtime-preview-2024-10-01",
-  "gpt-4o-realtime-preview-2024-12-17",
-  "gpt-4o-realtime-preview-2025-06-03",
-  "gpt-4o-mini-realtime-preview",
-  "gpt-4o-mini-realtime-preview-2024-12-17",
-  "gpt-realtime-mini",
-  "gpt-realtime-mini-2025-10-06",
-  "gpt-realtime-mini-2025-12-15",
-  "gpt-audio-1.5",
-  "gpt-audio-mini",
-  "gpt-audio-mini-2025-10-06",
-  "gpt-audio-mini-2025-12-15",
-] as const satisfies readonly NonNullable<RealtimeSessionCreateResponse["model"]>[];
-
-/** Models that stream deltas while the user is still speaking. */
-export const STREAMING_MODELS: readonly string[] = ["gpt-realtime-whisper", "gpt-live-transcribe"];
-
-/** The include value that asks for logprobs. */
-export const LOGPROBS_INCLUDE = "item.input_audio_transcription.logprobs";
+export {
+  LOGPROBS_INCLUDE,
+  REALTIME_MODELS,
+  STREAMING_MODELS,
+  TRANSCRIPTION_MODELS,
+} from "./models.ts";
+import {
+  LOGPROBS_INCLUDE,
+  REALTIME_MODELS,
+  TRANSCRIPTION_MODELS,
+} from "./models.ts";
 
 /** Effective transcription session (server representation). */
 export type TranscriptionSession = RealtimeTranscriptionSessionCreateResponse;
@@ -130,12 +101,20 @@ function realtimeSpec(sip: boolean): Spec {
       input: audioInput(sip),
       output: s.object({
         format,
-        voice: s.either("a string or an object", s.string(), s.object({ id: s.string() }, ["id"])),
+        voice: s.either(
+          "a string or an object",
+          s.string(),
+          s.object({ id: s.string() }, ["id"]),
+        ),
         speed: s.num(0.25, 1.5),
       }),
     }),
     include,
-    max_output_tokens: s.either("an integer or 'inf'", s.int(1, 4096), s.enum("inf")),
+    max_output_tokens: s.either(
+      "an integer or 'inf'",
+      s.int(1, 4096),
+      s.enum("inf"),
+    ),
     prompt: s.any(),
     reasoning: s.any(),
     tools: s.array(s.any()),
@@ -163,10 +142,17 @@ export interface SchemaContext {
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-function fillTurnDetection(td: Json, realtime: boolean, ctx: SchemaContext): Json {
+function fillTurnDetection(
+  td: Json,
+  realtime: boolean,
+  ctx: SchemaContext,
+): Json {
   if (td === null) return null;
   if (td.type === "semantic_vad") {
-    const base: Json = { type: "semantic_vad", eagerness: td.eagerness ?? "auto" };
+    const base: Json = {
+      type: "semantic_vad",
+      eagerness: td.eagerness ?? "auto",
+    };
     if (realtime) {
       base.create_response = td.create_response ?? true;
       base.interrupt_response = td.interrupt_response ?? true;
@@ -179,7 +165,9 @@ function fillTurnDetection(td: Json, realtime: boolean, ctx: SchemaContext): Jso
     prefix_padding_ms: td.prefix_padding_ms ?? 300,
     silence_duration_ms: td.silence_duration_ms ?? ctx.defaultSilenceDurationMs,
   };
-  if (realtime || td.idle_timeout_ms !== undefined) base.idle_timeout_ms = td.idle_timeout_ms ?? null;
+  if (realtime || td.idle_timeout_ms !== undefined) {
+    base.idle_timeout_ms = td.idle_timeout_ms ?? null;
+  }
   if (realtime) {
     base.create_response = td.create_response ?? true;
     base.interrupt_response = td.interrupt_response ?? true;
@@ -189,26 +177,42 @@ function fillTurnDetection(td: Json, realtime: boolean, ctx: SchemaContext): Jso
 
 function fillTranscription(t: Json): Json {
   if (t === null) return null;
-  const out: Json = { model: t.model ?? "whisper-1", language: t.language ?? null, prompt: t.prompt ?? null };
-  for (const k of ["delay", "keywords", "languages"]) if (t[k] !== undefined) out[k] = t[k];
+  const out: Json = {
+    model: t.model ?? "whisper-1",
+    language: t.language ?? null,
+    prompt: t.prompt ?? null,
+  };
+  for (const k of ["delay", "keywords", "languages"]) {
+    if (t[k] !== undefined) out[k] = t[k];
+  }
   return out;
 }
 
-function fillInput(cur: Json, inp: Json, realtime: boolean, ctx: SchemaContext): Json {
+function fillInput(
+  cur: Json,
+  inp: Json,
+  realtime: boolean,
+  ctx: SchemaContext,
+): Json {
   const out = { ...cur };
   if (!inp) return out;
   if (inp.format !== undefined) {
     const type = inp.format.type ?? "audio/pcm";
     out.format = type === "audio/pcm" ? { type, rate: 24000 } : { type };
   }
-  if (inp.transcription !== undefined) out.transcription = fillTranscription(inp.transcription);
+  if (inp.transcription !== undefined) {
+    out.transcription = fillTranscription(inp.transcription);
+  }
   if (inp.turn_detection !== undefined) {
     out.turn_detection = fillTurnDetection(inp.turn_detection, realtime, ctx);
   }
   if (inp.noise_reduction !== undefined) {
+    // Omitting `strength` keeps the current one; it is 1 when first enabled.
     out.noise_reduction = inp.noise_reduction === null ? null : {
-      type: inp.noise_reduction.type ?? "near_field",
-      strength: inp.noise_reduction.strength ?? 1,
+      type: inp.noise_reduction.type ?? cur.noise_reduction?.type ??
+        "near_field",
+      strength: inp.noise_reduction.strength ?? cur.noise_reduction?.strength ??
+        1,
     };
   }
   return out;
@@ -224,7 +228,11 @@ export function defaultSession(
     format: { type: "audio/pcm", rate: 24000 },
     transcription: null,
     noise_reduction: null,
-    turn_detection: fillTurnDetection({ type: "server_vad" }, type === "realtime", ctx),
+    turn_detection: fillTurnDetection(
+      { type: "server_vad" },
+      type === "realtime",
+      ctx,
+    ),
   };
   if (type === "transcription") {
     return {
@@ -243,7 +251,11 @@ export function defaultSession(
     expires_at: 0,
     audio: {
       input,
-      output: { format: { type: "audio/pcm", rate: 24000 }, voice: "alloy", speed: 1 },
+      output: {
+        format: { type: "audio/pcm", rate: 24000 },
+        voice: "alloy",
+        speed: 1,
+      },
     },
     include: null,
     instructions: "",
@@ -258,7 +270,10 @@ export function defaultSession(
   } as Json;
 }
 
-function rejectTranscriptionModelAsSessionModel(model: unknown, prefix: string): void {
+function rejectTranscriptionModelAsSessionModel(
+  model: unknown,
+  prefix: string,
+): void {
   if (typeof model !== "string") return;
   if ((TRANSCRIPTION_MODELS as readonly string[]).includes(model)) {
     throw new ApiError(
@@ -287,12 +302,16 @@ export function checkModelRules(eff: EffectiveSession, prefix: string): void {
       `Unsupported parameter: '${p}.${field}' is not supported with the '${model}' model.`,
       `${p}.${field}`,
     );
-  if (t.delay !== undefined && model !== "gpt-realtime-whisper") throw unsupported("delay");
+  if (t.delay !== undefined && model !== "gpt-realtime-whisper") {
+    throw unsupported("delay");
+  }
   const kw = model === "gpt-transcribe" || model === "gpt-live-transcribe";
   if (t.keywords !== undefined && !kw) throw unsupported("keywords");
   if (t.languages !== undefined && !kw) throw unsupported("languages");
   if (model === "gpt-realtime-whisper") {
-    if (t.prompt !== null && t.prompt !== undefined) throw unsupported("prompt");
+    if (t.prompt !== null && t.prompt !== undefined) {
+      throw unsupported("prompt");
+    }
     if (input.turn_detection !== null) {
       throw new ApiError(
         400,
@@ -312,7 +331,11 @@ export function buildSession(
   raw: unknown,
   prefix: string,
   ctx: SchemaContext,
-  options: { current?: EffectiveSession; source: SessionSource; defaultType?: "transcription" | "realtime" } = {
+  options: {
+    current?: EffectiveSession;
+    source: SessionSource;
+    defaultType?: "transcription" | "realtime";
+  } = {
     source: "client_secret",
   },
 ): EffectiveSession {

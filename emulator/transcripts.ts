@@ -9,6 +9,7 @@
 import type {
   ConversationItemInputAudioTranscriptionCompletedEvent,
   LogProbProperties,
+  // deno-lint-ignore no-import-prefix
 } from "npm:openai@7.57.0/resources/realtime/realtime";
 
 /** Global and per-call FIFO queues of transcript texts. */
@@ -38,7 +39,10 @@ export class TranscriptQueue {
 
   /** Number of texts waiting: global and per call. */
   snapshot(): { global: string[]; perCall: Record<string, string[]> } {
-    return { global: [...this.#global], perCall: Object.fromEntries(this.#perCall) };
+    return {
+      global: [...this.#global],
+      perCall: Object.fromEntries(this.#perCall),
+    };
   }
 
   /** Empties every queue. */
@@ -66,7 +70,11 @@ export function synthLogprobs(chunk: string): LogProbProperties[] {
   let h = 0;
   for (const c of chunk) h = (h * 31 + c.codePointAt(0)!) >>> 0;
   const logprob = -(0.01 + (h % 50) / 100);
-  return [{ token: chunk, logprob, bytes: Array.from(new TextEncoder().encode(chunk)) }];
+  return [{
+    token: chunk,
+    logprob,
+    bytes: Array.from(new TextEncoder().encode(chunk)),
+  }];
 }
 
 /** Usage for a finished transcript: duration for whisper-1, tokens otherwise. */
@@ -76,7 +84,10 @@ export function synthUsage(
   text: string,
 ): ConversationItemInputAudioTranscriptionCompletedEvent["usage"] {
   if (model === "whisper-1") {
-    return { type: "duration", seconds: Math.max(1, Math.round(audioMs / 1000)) };
+    return {
+      type: "duration",
+      seconds: Math.max(1, Math.round(audioMs / 1000)),
+    };
   }
   const audioTokens = Math.max(1, Math.ceil(audioMs / 100));
   const outputTokens = Math.max(1, Math.ceil(text.length / 4));

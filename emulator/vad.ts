@@ -7,7 +7,12 @@
  * {@linkcode HYSTERESIS_DB} dB lower. A turn starts once {@linkcode MIN_LOUD_FRAMES} loud frames fall
  * within {@linkcode CONFIRM_WINDOW_MS}, which rejects clicks. Turn boundaries are then refined with
  * the lower "voiced" level (bounded look-back and look-ahead), so quiet onsets such as /h/ and
- * decaying word endings are included.
+ * decaying word endings are included. The voiced level is kept {@linkcode NOISE_MARGIN_DB} above the
+ * noise floor (the quietest frame of the last second), so steady background noise does not stretch
+ * a turn.
+ *
+ * It is an approximation of OpenAI's model-based VAD: a loud non-speech sound of 30 ms or more
+ * (a door, music) counts as speech here.
  *
  * @module
  */
@@ -46,12 +51,13 @@ export const CONFIRM_WINDOW_MS = 100;
 export const MAX_LEAD_MS = 150;
 /** How far the end of a turn may be moved forward over voiced (not loud) frames. */
 export const MAX_TAIL_MS = 200;
-/** The "voiced" level stays at least this far above the tracked noise floor. */
+/** The "voiced" level stays at least this far above the noise floor. */
 export const NOISE_MARGIN_DB = 6;
-/** How fast the noise floor estimate may rise (it falls at once to any quieter frame). */
-const NOISE_RISE_DB_PER_FRAME = 0.03;
-/** Lowest noise floor tracked (digital silence would otherwise be -Infinity). */
-const NOISE_FLOOR_MIN_DB = -100;
+/** The noise floor is the quietest frame in this window (speech has pauses much shorter). */
+export const NOISE_WINDOW_MS = 1000;
+/** Noise-floor minima are kept per block of this many frames. */
+const NOISE_BLOCK_FRAMES = 10;
+const NOISE_BLOCKS = NOISE_WINDOW_MS / FRAME_MS / NOISE_BLOCK_FRAMES;
 
 /**
  * Silence durations used for `semantic_vad`, which has no silence setting of its own. OpenAI's
@@ -77,7 +83,10 @@ export const EAGERNESS_SILENCE_MS: Readonly<
  * @returns The onset level in dBFS.
  */
 export function thresholdToDbfs(threshold: number): number {
-  const t = Math.min(1, Math.max(0, Number.isFinite(threshold) ? threshold : 0.5));
+  const t = Math.min(
+    1,
+    Math.max(0, Number.isFinite(threshold) ? threshold : 0.5),
+  );
   return -64 + 46 * t;
 }
 
@@ -150,8 +159,8 @@ export class VoiceActivityDetector {
   #tailOpen = false;
   /** Frames before this index belong to a finished turn and cannot start a new one. */
   #floorFrame = 0;
-  /** Slow minimum tracker of the frame level, so steady noise is not taken as a voiced edge. */
-  #noiseDb = NOISE_FLOOR_MIN_DB;
+  /** Quietest frame level per block, ring buffer, so steady noise is not taken as a voiced edge. */
+  readonly #blockMinDb = new Float64Array(NOISE_BLOCKS).fill(Infinity);
 
   /**
    * @param config Turn-detection settings.
@@ -242,11 +251,16 @@ export class VoiceActivityDetector {
     const db = rms > 0 ? 20 * Math.log10(rms) : -Infinity;
     const index = this.#frameIndex++;
     this.#history[index % HISTORY_FRAMES] = db;
-    this.#noiseDb = Math.max(
-      NOISE_FLOOR_MIN_DB,
-      Math.min(db, this.#noiseDb + NOISE_RISE_DB_PER_FRAME),
+    const block = Math.floor(index / NOISE_BLOCK_FRAMES) % NOISE_BLOCKS;
+    if (index % NOISE_BLOCK_FRAMES === 0) this.#blockMinDb[block] = db;
+    else this.#blockMinDb[block] = Math.min(this.#blockMinDb[block], db);
+    let noiseDb = Infinity;
+    for (const m of this.#blockMinDb) noiseDb = Math.min(noiseDb, m);
+    // Never above the onset level, so loud frames always count as voiced.
+    const voicedDb = Math.min(
+      this.#onsetDb,
+      Math.max(this.#voicedDb, noiseDb + NOISE_MARGIN_DB),
     );
-    const voicedDb = Math.max(this.#voicedDb, this.#noiseDb + NOISE_MARGIN_DB);
     const loud = db >= this.#onsetDb;
     const voiced = db >= voicedDb;
     if (!this.#speaking) {

@@ -17,7 +17,12 @@ export type Spec =
   | { k: "array"; of: Spec }
   | { k: "nullable"; of: Spec }
   | { k: "object"; fields: Record<string, Spec>; required?: string[] }
-  | { k: "tagged"; tag: string; variants: Record<string, Spec>; fallback?: string }
+  | {
+    k: "tagged";
+    tag: string;
+    variants: Record<string, Spec>;
+    fallback?: string;
+  }
   | { k: "either"; options: Spec[]; expected: string };
 
 /** Helpers for building specs. */
@@ -25,7 +30,12 @@ export const s = {
   string: (): Spec => ({ k: "string" }),
   boolean: (): Spec => ({ k: "boolean" }),
   any: (): Spec => ({ k: "any" }),
-  int: (min?: number, max?: number): Spec => ({ k: "number", int: true, min, max }),
+  int: (min?: number, max?: number): Spec => ({
+    k: "number",
+    int: true,
+    min,
+    max,
+  }),
   num: (min?: number, max?: number): Spec => ({ k: "number", min, max }),
   enum: (...values: (string | number)[]): Spec => ({ k: "enum", values }),
   array: (of: Spec): Spec => ({ k: "array", of }),
@@ -35,19 +45,29 @@ export const s = {
     fields,
     required,
   }),
-  tagged: (tag: string, variants: Record<string, Spec>, fallback?: string): Spec => ({
+  tagged: (
+    tag: string,
+    variants: Record<string, Spec>,
+    fallback?: string,
+  ): Spec => ({
     k: "tagged",
     tag,
     variants,
     fallback,
   }),
-  either: (expected: string, ...options: Spec[]): Spec => ({ k: "either", options, expected }),
+  either: (expected: string, ...options: Spec[]): Spec => ({
+    k: "either",
+    options,
+    expected,
+  }),
 };
 
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
-  if (typeof v === "number") return Number.isInteger(v) ? "an integer" : "a decimal";
+  if (typeof v === "number") {
+    return Number.isInteger(v) ? "an integer" : "a decimal";
+  }
   if (typeof v === "string") return "a string";
   if (typeof v === "boolean") return "a boolean";
   return "an object";
@@ -80,7 +100,9 @@ function typeError(path: string, spec: Spec, v: unknown): ApiError {
   return new ApiError(
     400,
     "invalid_type",
-    `Invalid type for '${path}': expected ${expectedOf(spec)}, but got ${describe(v)} instead.`,
+    `Invalid type for '${path}': expected ${expectedOf(spec)}, but got ${
+      describe(v)
+    } instead.`,
     path,
   );
 }
@@ -100,7 +122,9 @@ export function invalidValue(
   return new ApiError(
     400,
     "invalid_value",
-    `Invalid value: '${String(value)}'. Supported values are: ${listValues(values)}.`,
+    `Invalid value: '${String(value)}'. Supported values are: ${
+      listValues(values)
+    }.`,
     path,
   );
 }
@@ -129,9 +153,13 @@ export function check(spec: Spec, value: unknown, path: string): void {
       if (typeof value !== "boolean") throw typeError(path, spec, value);
       return;
     case "number": {
-      if (typeof value !== "number" || !Number.isFinite(value)) throw typeError(path, spec, value);
-      if (spec.int && !Number.isInteger(value)) throw typeError(path, spec, value);
-      const kind = Number.isInteger(value) ? "integer" : "decimal";
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw typeError(path, spec, value);
+      }
+      if (spec.int && !Number.isInteger(value)) {
+        throw typeError(path, spec, value);
+      }
+      const kind = spec.int ? "integer" : "decimal";
       if (spec.min !== undefined && value < spec.min) {
         throw new ApiError(
           400,
@@ -154,7 +182,9 @@ export function check(spec: Spec, value: unknown, path: string): void {
       if (typeof value !== "string" && typeof value !== "number") {
         throw typeError(path, spec, value);
       }
-      if (!spec.values.includes(value)) throw invalidValue(path, value, spec.values);
+      if (!spec.values.includes(value)) {
+        throw invalidValue(path, value, spec.values);
+      }
       return;
     case "array":
       if (!Array.isArray(value)) throw typeError(path, spec, value);

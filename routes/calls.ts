@@ -1,12 +1,232 @@
 /**
- * Placeholder sub-app; its owner replaces it.
+ * The page's call routes, all authorised by the ticket from `POST /api/session`:
+ * the SDP relay fallback (Topology B, when the browser cannot read `Location`), starting the
+ * server's sideband for a call, and hanging a call up.
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
+// deno-lint-ignore no-import-prefix
+import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
+import {
+  apiError,
+  readJsonBody,
+  upstreamErrorResponse,
+} from "../lib/api_errors.ts";
+import {
+  buildTranscriptionSession,
+  type SessionSettings,
+} from "../lib/session_config.ts";
+import { startSidebandInBackground } from "../lib/sideband.ts";
+import type { SessionRow } from "../lib/store/types.ts";
+import { verifyTicket } from "../lib/ticket.ts";
+import { CALL_ID_PATTERN, UpstreamError } from "../lib/upstream.ts";
 
-/** Routes for this resource. */
-export function callRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+const TicketBody = z.object({ ticket: z.string().min(1).max(1024) });
+const RelayBody = z.object({
+  ticket: z.string().min(1).max(1024),
+  sdp: z.string().min(10).max(200_000).refine(
+    (s) => s.startsWith("v="),
+    "Not an SDP offer",
+  ),
+});
+
+/** Reads and checks the body's ticket and loads its session. */
+async function authorise(
+  deps: AppDeps,
+  req: Request,
+  schema: typeof TicketBody | typeof RelayBody,
+) {
+  const body = await readJsonBody(req);
+  if (!body.ok) return { ok: false as const, response: body.response };
+  const ticketHeader = req.headers.get("x-ticket");
+  const value =
+    ticketHeader && typeof body.value === "object" && body.value !== null &&
+      !("ticket" in body.value)
+      ? { ...body.value, ticket: ticketHeader }
+      : body.value;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.map(String).join(".") || "body";
+    return {
+      ok: false as const,
+      response: apiError(
+        400,
+        "invalid_request",
+        `Invalid value for "${field}": ${issue.message}`,
+      ),
+    };
+  }
+  const claims = await verifyTicket(parsed.data.ticket, {
+    secret: deps.config.signingSecret,
+  });
+  if (!claims) {
+    return {
+      ok: false as const,
+      response: apiError(
+        401,
+        "invalid_ticket",
+        "The ticket is invalid or expired: start again",
+      ),
+    };
+  }
+  const session = await deps.store.getSession(claims.sessionId);
+  if (!session) {
+    return {
+      ok: false as const,
+      response: apiError(
+        404,
+        "session_not_found",
+        "The session of this ticket no longer exists",
+      ),
+    };
+  }
+  return { ok: true as const, session, data: parsed.data };
+}
+
+function badCallId(): Response {
+  return apiError(400, "invalid_call_id", 'The call id must look like "rtc_…"');
+}
+
+/** Checks that `callId` may be attached to `session` (not another session's call). */
+async function callConflict(
+  deps: AppDeps,
+  session: SessionRow,
+  callId: string,
+): Promise<Response | null> {
+  if (session.callId && session.callId !== callId) {
+    return apiError(
+      409,
+      "call_mismatch",
+      "This session belongs to a different call",
+    );
+  }
+  const owner = await deps.store.getSessionByCallId(callId);
+  if (owner && owner.id !== session.id) {
+    return apiError(
+      409,
+      "call_mismatch",
+      "This call belongs to a different session",
+    );
+  }
+  return null;
+}
+
+/** Routes for `/api/calls`. */
+export function callRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { store } = deps;
+  const startSideband = (origin: string, session: SessionRow, callId: string) =>
+    startSidebandInBackground({
+      origin,
+      sessionId: session.id,
+      callId,
+      internalSecret: deps.config.internalSecret,
+      registry: deps.sidebands!,
+      fetch: deps.fetch,
+      log: deps.log,
+    });
+
+  // Fallback SDP relay: create the call with the server's key (multipart) and start the sideband.
+  app.post("/", async (c) => {
+    const auth = await authorise(deps, c.req.raw, RelayBody);
+    if (!auth.ok) return auth.response;
+    const { session } = auth;
+    if (session.callId) {
+      return apiError(
+        409,
+        "call_exists",
+        "This session already has a call: start a new session",
+      );
+    }
+    if (session.status !== "pending") {
+      return apiError(
+        409,
+        "session_not_pending",
+        "This session has already ended",
+      );
+    }
+    let call;
+    try {
+      call = await deps.upstream!.createCall({
+        sdp: (auth.data as z.infer<typeof RelayBody>).sdp,
+        session: buildTranscriptionSession(
+          session.settings as unknown as SessionSettings,
+        ),
+      });
+    } catch (err) {
+      if (err instanceof UpstreamError) return upstreamErrorResponse(err);
+      throw err;
+    }
+    await store.updateSession(session.id, { callId: call.callId });
+    startSideband(new URL(c.req.url).origin, session, call.callId);
+    return c.json(
+      { sdp: call.sdp, callId: call.callId, sideband: "starting" },
+      201,
+    );
+  });
+
+  // Attach the server's sideband to a call the browser created (early return; see /internal).
+  app.post("/:callId/sideband", async (c) => {
+    const callId = c.req.param("callId");
+    if (!CALL_ID_PATTERN.test(callId)) return badCallId();
+    const auth = await authorise(deps, c.req.raw, TicketBody);
+    if (!auth.ok) return auth.response;
+    const { session } = auth;
+    const conflict = await callConflict(deps, session, callId);
+    if (conflict) return conflict;
+    if (session.status === "ended" || session.status === "failed") {
+      return apiError(409, "session_ended", "This session has already ended");
+    }
+    const running = deps.sidebands!.get(callId);
+    if (!running) {
+      if (!session.callId) await store.updateSession(session.id, { callId });
+      startSideband(new URL(c.req.url).origin, session, callId);
+    }
+    return c.json(
+      {
+        sessionId: session.id,
+        callId,
+        sideband: running ? "running" : "starting",
+      },
+      202,
+    );
+  });
+
+  // Stop: the server hangs the call up (the sideband then ends and marks the session ended).
+  app.post("/:callId/hangup", async (c) => {
+    const callId = c.req.param("callId");
+    if (!CALL_ID_PATTERN.test(callId)) return badCallId();
+    const auth = await authorise(deps, c.req.raw, TicketBody);
+    if (!auth.ok) return auth.response;
+    const { session } = auth;
+    if (session.callId !== callId) {
+      return apiError(
+        409,
+        "call_mismatch",
+        "This session belongs to a different call",
+      );
+    }
+    let hungUp;
+    try {
+      hungUp = await deps.upstream!.hangup(callId);
+    } catch (err) {
+      if (err instanceof UpstreamError) return upstreamErrorResponse(err);
+      throw err;
+    }
+    if (session.status === "pending") {
+      // No sideband ever attached: nothing else will close this session.
+      await store.updateSession(session.id, {
+        status: "ended",
+        endedAt: Date.now(),
+        endReason: "hangup",
+      });
+    }
+    return c.json({ sessionId: session.id, callId, hungUp });
+  });
+
+  return app;
 }

@@ -1,12 +1,136 @@
 /**
- * Placeholder sub-app; its owner replaces it.
+ * Self-invoked routes, protected by the internal secret header. `POST /internal/sideband/:callId`
+ * runs a call's sideband and answers only when it ends: the public route answered the page at
+ * once, and this request is what keeps a Val Town process alive meanwhile (early-return pattern).
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
+// deno-lint-ignore no-import-prefix
+import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
+import { apiError, readJsonBody } from "../lib/api_errors.ts";
+import type { SessionSettings } from "../lib/session_config.ts";
+import {
+  INTERNAL_SECRET_HEADER,
+  startSidebandInBackground,
+} from "../lib/sideband.ts";
+import { CALL_ID_PATTERN } from "../lib/upstream.ts";
 
-/** Routes for this resource. */
-export function internalRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+const SidebandBody = z.object({
+  sessionId: z.string().min(1).max(100),
+  /** Set by the rotation hand-off: replace the running sideband. */
+  rotate: z.boolean().optional(),
+});
+
+/** Seconds before the platform's request limit at which a sideband hands over to a new request. */
+export function rotationDelayMs(limitSeconds: number): number {
+  return Math.max(
+    1000,
+    (limitSeconds - Math.min(10, limitSeconds * 0.25)) * 1000,
+  );
+}
+
+/** Compares two secrets in constant time (over their SHA-256 digests). */
+export async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [x, y] = await Promise.all([
+    crypto.subtle.digest("SHA-256", enc.encode(a)),
+    crypto.subtle.digest("SHA-256", enc.encode(b)),
+  ]);
+  const u = new Uint8Array(x);
+  const v = new Uint8Array(y);
+  let diff = 0;
+  for (let i = 0; i < u.length; i++) diff |= u[i] ^ v[i];
+  return diff === 0;
+}
+
+/** Routes for `/internal`. */
+export function internalRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const given = c.req.header(INTERNAL_SECRET_HEADER) ?? "";
+    if (!given || !(await secretsEqual(given, deps.config.internalSecret))) {
+      return apiError(403, "forbidden", "This route is for the server itself");
+    }
+    await next();
+  });
+
+  // Run a call's sideband to its end (awaited: keeps the platform process alive).
+  app.post("/sideband/:callId", async (c) => {
+    const callId = c.req.param("callId");
+    if (!CALL_ID_PATTERN.test(callId)) {
+      return apiError(
+        400,
+        "invalid_call_id",
+        'The call id must look like "rtc_…"',
+      );
+    }
+    const body = await readJsonBody(c.req.raw);
+    if (!body.ok) return body.response;
+    const parsed = SidebandBody.safeParse(body.value);
+    if (!parsed.success) {
+      return apiError(400, "invalid_request", 'Invalid value for "sessionId"');
+    }
+    const session = await deps.store.getSession(parsed.data.sessionId);
+    if (!session) return apiError(404, "session_not_found", "No such session");
+    if (session.callId !== null && session.callId !== callId) {
+      return apiError(
+        409,
+        "call_mismatch",
+        "This session belongs to a different call",
+      );
+    }
+    if (session.status === "ended" || session.status === "failed") {
+      return apiError(409, "session_ended", "This session has already ended");
+    }
+    const registry = deps.sidebands!;
+    const rotate = parsed.data.rotate === true;
+    const joined = !rotate && registry.get(callId) !== undefined;
+    const options = {
+      config: deps.config,
+      store: deps.store,
+      upstream: deps.upstream!,
+      sessionId: session.id,
+      callId,
+      settings: session.settings as unknown as SessionSettings,
+      connectWebSocket: deps.connectWebSocket,
+      log: deps.log,
+      startedAt: session.startedAt ?? undefined,
+      // A phone call's realtime session was configured by /accept (lib/sip.ts).
+      sendSessionUpdate: session.source !== "sip",
+    };
+    const run = rotate ? registry.rotate(options) : registry.start(options);
+    // On platforms that cap a request's life (Val Town), hand over to a fresh self-invoked
+    // request before the cap: the new sideband opens, then this one is aborted and returns.
+    const limit = deps.config.platformRequestLimitSeconds;
+    let timer: number | undefined;
+    if (limit !== null && !joined) {
+      timer = setTimeout(() => {
+        deps.log?.("info", "Rotating the sideband before the request limit", {
+          sessionId: session.id,
+          callId,
+        });
+        startSidebandInBackground({
+          origin: new URL(c.req.url).origin,
+          sessionId: session.id,
+          callId,
+          internalSecret: deps.config.internalSecret,
+          registry,
+          fetch: deps.fetch,
+          log: deps.log,
+          rotate: true,
+        });
+      }, rotationDelayMs(limit));
+    }
+    try {
+      return c.json(await run.done);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  return app;
 }

@@ -1,12 +1,122 @@
 /**
- * Placeholder sub-app; its owner replaces it.
+ * `POST /api/session`: validates the page's options, mints an ephemeral key bound to the public
+ * transcription session, records a pending Store session, and returns what the page needs to
+ * connect (key, where to post the SDP, a ticket for the call routes).
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps } from "../app.ts";
+import {
+  apiError,
+  readJsonBody,
+  upstreamErrorResponse,
+} from "../lib/api_errors.ts";
+import {
+  buildTranscriptionSession,
+  clientCommits,
+  resolveSessionOptions,
+  SessionOptionsError,
+} from "../lib/session_config.ts";
+import { createTicket } from "../lib/ticket.ts";
+import { UpstreamError } from "../lib/upstream.ts";
 
-/** Routes for this resource. */
-export function sessionRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+/** What `POST /api/session` returns. */
+export interface SessionResponse {
+  sessionId: string;
+  /** HMAC ticket for `/api/calls…`; valid for the key's lifetime plus the longest session. */
+  ticket: string;
+  /** `ek_…`: authorises exactly one thing, posting an SDP offer to `realtimeUrl`. */
+  ephemeralKey: string;
+  /** Unix seconds when the ephemeral key stops starting calls. */
+  expiresAt: number;
+  /** Where the browser posts its SDP offer: `{base}/v1/realtime/calls`. */
+  realtimeUrl: string;
+  /** True when the page's VAD must commit turns (`input_audio_buffer.commit`). */
+  clientCommits: boolean;
+  model: string;
+  /** The validated settings, defaults filled. */
+  settings: Record<string, unknown>;
+}
+
+/** Seconds a ticket outlives its ephemeral key (covers a whole session and a slow Stop). */
+export function ticketTtlSeconds(deps: Pick<AppDeps, "config">): number {
+  return deps.config.ephemeralKeyTtlSeconds +
+    deps.config.limits.maxSessionSeconds + 120;
+}
+
+/** Routes for `/api/session`. */
+export function sessionRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { config, store } = deps;
+
+  // Mint an ephemeral key + pending session for the page.
+  app.post("/", async (c) => {
+    const body = await readJsonBody(c.req.raw);
+    if (!body.ok) return body.response;
+    let settings;
+    try {
+      settings = resolveSessionOptions(body.value, {
+        defaultModel: config.defaultModel,
+      });
+    } catch (err) {
+      if (err instanceof SessionOptionsError) {
+        return apiError(400, "invalid_option", err.message, {
+          field: err.field,
+        });
+      }
+      throw err;
+    }
+    if (!config.openaiApiKey) {
+      return apiError(
+        503,
+        "missing_api_key",
+        "The server has no OPENAI_API_KEY: set it in the environment and restart",
+      );
+    }
+    let secret;
+    try {
+      secret = await deps.upstream!.createClientSecret(
+        buildTranscriptionSession(settings),
+        {
+          ttlSeconds: config.ephemeralKeyTtlSeconds,
+        },
+      );
+    } catch (err) {
+      if (err instanceof UpstreamError) {
+        deps.log?.("warn", "Minting an ephemeral key failed", {
+          status: err.upstreamStatus,
+          code: err.code,
+        });
+        return upstreamErrorResponse(err);
+      }
+      throw err;
+    }
+    const row = await store.createSession({
+      source: "webrtc",
+      model: settings.model,
+      settings: settings as unknown as Record<string, unknown>,
+    });
+    const ticket = await createTicket(row.id, {
+      secret: config.signingSecret,
+      ttlSeconds: ticketTtlSeconds(deps),
+    });
+    return c.json<SessionResponse>(
+      {
+        sessionId: row.id,
+        ticket,
+        ephemeralKey: secret.value,
+        expiresAt: secret.expiresAt,
+        realtimeUrl: `${config.openaiBaseUrl}/v1/realtime/calls`,
+        clientCommits: clientCommits(settings),
+        model: settings.model,
+        settings: settings as unknown as Record<string, unknown>,
+      },
+      200,
+      { "Cache-Control": "no-store" },
+    );
+  });
+
+  return app;
 }

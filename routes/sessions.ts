@@ -1,12 +1,339 @@
 /**
- * Placeholder sub-app; its owner replaces it.
+ * `/api/sessions`: the sessions the server remembers — list, one session with its utterances,
+ * transcript exports, a live Server-Sent Events tail of the raw events, gap repair from the page,
+ * and deletion (hanging a live call up first). Ids are validated before any lookup; every error is
+ * JSON `{error:{code,message}}`.
  *
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
+import { streamSSE } from "npm:hono@4.13.19/streaming";
+import type { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
+import {
+  apiError,
+  readJsonBody,
+  upstreamErrorResponse,
+} from "../lib/api_errors.ts";
+import {
+  EventsQuery,
+  ListSessionsQuery,
+  MergeUtterancesBody,
+  SessionIdSchema,
+  TranscriptQuery,
+} from "../lib/store/schemas.ts";
+import type { SessionRow, UtteranceRow } from "../lib/store/types.ts";
+import { verifyTicket } from "../lib/ticket.ts";
+import { UpstreamError } from "../lib/upstream.ts";
+import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
+import type { Utterance } from "../shared/transcript.js";
 
-/** Routes for this resource. */
-export function sessionsRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+/** Tuning of the SSE tail (tests shorten it). */
+export interface EventStreamOptions {
+  /** How often the store is polled for new rows (the writer may be another process). */
+  pollMs: number;
+  /** A comment line keeps proxies from closing an idle stream. */
+  heartbeatMs: number;
+  /** The server closes a stream after this long; `EventSource` resumes with `Last-Event-ID`. */
+  maxStreamMs: number;
+}
+
+const DEFAULT_STREAM: EventStreamOptions = {
+  pollMs: 250,
+  heartbeatMs: 15_000,
+  maxStreamMs: 10 * 60_000,
+};
+
+const FORMATS = {
+  txt: {
+    type: "text/plain; charset=utf-8",
+    render: (u: Utterance[]) => toTxt(u),
+  },
+  srt: {
+    type: "application/x-subrip; charset=utf-8",
+    render: (u: Utterance[]) => toSrt(u),
+  },
+  vtt: {
+    type: "text/vtt; charset=utf-8",
+    render: (u: Utterance[]) => toVtt(u),
+  },
+  json: { type: "application/json; charset=utf-8", render: toJson },
+} as const;
+
+const isFinished = (s: SessionRow) =>
+  s.status === "ended" || s.status === "failed";
+
+function invalid(error: z.ZodError, where: string): Response {
+  const issue = error.issues[0];
+  const field = issue.path.map(String).join(".") || where;
+  return apiError(
+    400,
+    "invalid_request",
+    `Invalid value for "${field}": ${issue.message}`,
+  );
+}
+
+function badId(): Response {
+  return apiError(
+    400,
+    "invalid_session_id",
+    "The session id must be 22 to 64 base64url characters",
+  );
+}
+
+function notFound(): Response {
+  return apiError(404, "session_not_found", "No such session");
+}
+
+/** The fields anyone holding the id may see (never the client key). */
+export function publicSession(s: SessionRow): Omit<SessionRow, "clientKey"> {
+  return {
+    id: s.id,
+    callId: s.callId,
+    source: s.source,
+    status: s.status,
+    model: s.model,
+    settings: s.settings,
+    caller: s.caller,
+    createdAt: s.createdAt,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    endReason: s.endReason,
+  };
+}
+
+/** Keys of a session object that may hold server-private text (`TRANSCRIPTION_PROMPT`). */
+const PRIVATE_KEYS = new Set(["prompt", "instructions"]);
+
+function withoutPrivate(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPrivate);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).filter(([k]) => !PRIVATE_KEYS.has(k))
+      .map(([k, v]) => [k, withoutPrivate(v)]),
+  );
+}
+
+/**
+ * An event as anyone holding the id may see it: `session.created`/`session.updated` carry the
+ * server-private prompt the sideband pushed, so prompts are removed from `session`.
+ */
+export function publicEvent(
+  event: Record<string, unknown>,
+): Record<string, unknown> {
+  if (typeof event.session !== "object" || event.session === null) return event;
+  return { ...event, session: withoutPrivate(event.session) };
+}
+
+/** The shared formats expect the page's `Utterance`; stored rows carry the same fields. */
+function asUtterances(rows: UtteranceRow[]): Utterance[] {
+  return rows.map((r) => ({
+    itemId: r.itemId,
+    previousItemId: r.previousItemId,
+    status: r.status,
+    text: r.text,
+    startMs: r.startMs,
+    endMs: r.endMs,
+    confidence: r.confidence,
+    error: r.error,
+    languages: r.languages ?? null,
+    committed: true,
+  }));
+}
+
+/** Routes for `/api/sessions`. `stream` tunes the SSE tail (tests). */
+export function sessionsRoutes(
+  deps: AppDeps,
+  stream: Partial<EventStreamOptions> = {},
+): Hono {
+  const app = new Hono();
+  const { store, config } = deps;
+  // On Val Town every query is a network round trip to its SQLite service: poll less often.
+  const pollMs = config.platform === "valtown" ? 1000 : DEFAULT_STREAM.pollMs;
+  const tail = { ...DEFAULT_STREAM, pollMs, ...stream };
+  if (config.platformRequestLimitSeconds) {
+    // Close before the platform kills the request, so the client resumes cleanly.
+    tail.maxStreamMs = Math.min(
+      tail.maxStreamMs,
+      Math.max(1000, (config.platformRequestLimitSeconds - 5) * 1000),
+    );
+  }
+
+  /** Validates `:id` and loads the session, or returns the error response. */
+  async function load(id: string): Promise<SessionRow | Response> {
+    if (!SessionIdSchema.safeParse(id).success) return badId();
+    return (await store.getSession(id)) ?? notFound();
+  }
+
+  // List sessions, newest first, paged by an opaque cursor.
+  app.get("/", async (c) => {
+    const q = ListSessionsQuery.safeParse(c.req.query());
+    if (!q.success) return invalid(q.error, "query");
+    const page = await store.listSessions({
+      limit: q.data.limit,
+      cursor: q.data.cursor ?? null,
+    });
+    return c.json({
+      sessions: page.sessions.map(publicSession),
+      nextCursor: page.nextCursor,
+    });
+  });
+
+  // One session with its utterances in spoken order.
+  app.get("/:id", async (c) => {
+    const session = await load(c.req.param("id"));
+    if (session instanceof Response) return session;
+    const utterances = await store.listUtterances(session.id);
+    const lastSeq = (await store.lastEventSeq?.(session.id)) ?? 0;
+    return c.json({
+      session: publicSession(session),
+      utterances,
+      lastSeq,
+      shareUrl: `/s/${session.id}`,
+    });
+  });
+
+  // The transcript as txt, srt, vtt or json (final utterances only).
+  app.get("/:id/transcript", async (c) => {
+    const q = TranscriptQuery.safeParse(c.req.query());
+    if (!q.success) return invalid(q.error, "query");
+    const session = await load(c.req.param("id"));
+    if (session instanceof Response) return session;
+    const utterances = asUtterances(await store.listUtterances(session.id));
+    const format = FORMATS[q.data.format];
+    const body = q.data.format === "json"
+      ? toJson(utterances, { sessionId: session.id, model: session.model })
+      : format.render(utterances);
+    const disposition = q.data.download === "1" ? "attachment" : "inline";
+    return c.body(body, 200, {
+      "Content-Type": format.type,
+      "Content-Disposition":
+        `${disposition}; filename="transcript-${session.id}.${q.data.format}"`,
+      "Cache-Control": "no-store",
+    });
+  });
+
+  // Live tail of the raw server events (SSE, id = seq); resumable with Last-Event-ID.
+  app.get("/:id/events", async (c) => {
+    const q = EventsQuery.safeParse(c.req.query());
+    if (!q.success) return invalid(q.error, "query");
+    const header = c.req.header("last-event-id");
+    if (header !== undefined && !/^\d{1,15}$/.test(header.trim())) {
+      return apiError(
+        400,
+        "invalid_last_event_id",
+        "Last-Event-ID must be an event number",
+      );
+    }
+    const first = await load(c.req.param("id"));
+    if (first instanceof Response) return first;
+    let after = Math.max(q.data.after ?? 0, header ? Number(header.trim()) : 0);
+    const sessionId = first.id;
+    return streamSSE(c, async (sse) => {
+      const started = Date.now();
+      let lastWrite = started;
+      await sse.writeSSE({
+        event: "ready",
+        data: JSON.stringify({ after }),
+        retry: 2000,
+      });
+      while (!sse.aborted && !sse.closed) {
+        // Read the status BEFORE the rows: a session marked ended has all its rows written.
+        const session = await store.getSession(sessionId);
+        if (!session) {
+          await sse.writeSSE({
+            event: "gone",
+            data: JSON.stringify({ id: sessionId }),
+          });
+          return;
+        }
+        const rows = await store.listEvents(sessionId, {
+          afterSeq: after,
+          limit: 500,
+        });
+        for (const row of rows) {
+          await sse.writeSSE({
+            id: String(row.seq),
+            data: JSON.stringify(publicEvent(row.event)),
+          });
+          after = row.seq;
+          lastWrite = Date.now();
+        }
+        if (rows.length === 500) continue;
+        if (isFinished(session)) {
+          await sse.writeSSE({
+            event: "end",
+            data: JSON.stringify(publicSession(session)),
+          });
+          return;
+        }
+        if (Date.now() - started >= tail.maxStreamMs) return;
+        if (Date.now() - lastWrite >= tail.heartbeatMs) {
+          await sse.write(": heartbeat\n\n");
+          lastWrite = Date.now();
+        }
+        await sse.sleep(tail.pollMs);
+      }
+    }, async (err, sse) => {
+      deps.log?.("error", "Event stream failed", {
+        sessionId,
+        error: String(err),
+      });
+      await sse.writeSSE({
+        event: "gone",
+        data: JSON.stringify({ id: sessionId }),
+      });
+    });
+  });
+
+  // Gap repair: the page posts the final utterances it saw (ticket-bound to this session).
+  app.post("/:id/utterances", async (c) => {
+    const id = c.req.param("id");
+    if (!SessionIdSchema.safeParse(id).success) return badId();
+    const body = await readJsonBody(c.req.raw);
+    if (!body.ok) return body.response;
+    const parsed = MergeUtterancesBody.safeParse(body.value);
+    if (!parsed.success) return invalid(parsed.error, "body");
+    const claims = await verifyTicket(parsed.data.ticket, {
+      secret: config.signingSecret,
+    });
+    if (!claims) {
+      return apiError(
+        401,
+        "invalid_ticket",
+        "The ticket is invalid or expired: start again",
+      );
+    }
+    if (claims.sessionId !== id) {
+      return apiError(
+        403,
+        "ticket_mismatch",
+        "The ticket belongs to another session",
+      );
+    }
+    if (!(await store.getSession(id))) return notFound();
+    const finals = parsed.data.utterances.filter((u) => u.status === "final");
+    const result = await store.mergeBrowserUtterances(id, finals);
+    return c.json(result);
+  });
+
+  // Delete a session and its data; a live call is hung up first.
+  app.delete("/:id", async (c) => {
+    const session = await load(c.req.param("id"));
+    if (session instanceof Response) return session;
+    let hungUp = false;
+    if (!isFinished(session) && session.callId && deps.upstream) {
+      try {
+        hungUp = await deps.upstream.hangup(session.callId);
+      } catch (err) {
+        if (err instanceof UpstreamError) return upstreamErrorResponse(err);
+        throw err;
+      }
+      deps.sidebands?.get(session.callId)?.controller.abort();
+    }
+    await store.deleteSession(session.id);
+    return c.json({ id: session.id, deleted: true as const, hungUp });
+  });
+
+  return app;
 }

@@ -176,7 +176,8 @@ async function speak(
       `${options.gainDb}dB`,
     ]);
     const { samples } = readWav(await Deno.readFile(converted));
-    const threshold = SOUND_LEVEL * Math.pow(10, Math.min(0, options.gainDb) / 20);
+    const threshold = SOUND_LEVEL *
+      Math.pow(10, Math.min(0, options.gainDb) / 20);
     let first = 0;
     while (first < samples.length && Math.abs(samples[first]) < threshold) {
       first++;
@@ -204,7 +205,9 @@ function resolveOptions(options: SpeechWavOptions) {
   };
   checkPad("padStartSec", resolved.padStartSec);
   checkPad("padEndSec", resolved.padEndSec);
-  if (!Number.isInteger(resolved.sampleRate) || resolved.sampleRate % 50 !== 0) {
+  if (
+    !Number.isInteger(resolved.sampleRate) || resolved.sampleRate % 50 !== 0
+  ) {
     throw new RangeError("Sample rate must be a multiple of 50 Hz");
   }
   return resolved;
@@ -387,7 +390,16 @@ export async function concatWavs(
     }
     const tmp = `${outPath}.${crypto.randomUUID()}.wav`;
     try {
-      await run("sox", [inputs[i], "-r", String(rate), "-c", "1", "-b", "16", tmp]);
+      await run("sox", [
+        inputs[i],
+        "-r",
+        String(rate),
+        "-c",
+        "1",
+        "-b",
+        "16",
+        tmp,
+      ]);
       parts.push(readWav(await Deno.readFile(tmp)).samples);
     } finally {
       await Deno.remove(tmp).catch(() => {});

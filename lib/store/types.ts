@@ -49,6 +49,8 @@ export interface UtteranceRow {
   /** Mean token probability in 0..1 from logprobs, when asked for. */
   confidence: number | null;
   error: string | null;
+  /** Detected language codes from `completed` (e.g. `["en"]`), when the model reports them. */
+  languages?: string[] | null;
   /** Which side saw the final text: the server sideband, only the browser (gap repair), or both. */
   seenBy: "server" | "browser" | "both";
   updatedAt: number;
@@ -71,6 +73,11 @@ export type NewSession = Pick<SessionRow, "source" | "model" | "settings"> & {
   id?: string;
   callId?: string | null;
   caller?: string | null;
+  /**
+   * Pseudonymous client key (HMAC of the client IP, `lib/security/client_ip.ts`) for per-client
+   * limits. Write-only: it is never part of a {@linkcode SessionRow}, so no route can show it.
+   */
+  clientKey?: string | null;
 };
 
 /** The storage port. Every write is idempotent where the doc says so. */
@@ -82,7 +89,12 @@ export interface Store {
   getSessionByCallId(callId: string): Promise<SessionRow | null>;
   updateSession(
     id: string,
-    patch: Partial<Pick<SessionRow, "callId" | "status" | "startedAt" | "endedAt" | "endReason">>,
+    patch: Partial<
+      Pick<
+        SessionRow,
+        "callId" | "status" | "startedAt" | "endedAt" | "endReason"
+      >
+    >,
   ): Promise<void>;
   /** Newest first; `cursor` is opaque (from the previous page's `nextCursor`). */
   listSessions(
@@ -94,26 +106,59 @@ export interface Store {
    * Records one server event (idempotent by `event_id`) and folds it into the utterances
    * (idempotent by `item_id`). Returns the stored row, or null when it was a duplicate.
    */
-  recordEvent(sessionId: string, event: Record<string, unknown>): Promise<EventRow | null>;
+  recordEvent(
+    sessionId: string,
+    event: Record<string, unknown>,
+  ): Promise<EventRow | null>;
   /** Events with `seq > afterSeq`, oldest first. */
-  listEvents(sessionId: string, opts?: { afterSeq?: number; limit?: number }): Promise<EventRow[]>;
+  listEvents(
+    sessionId: string,
+    opts?: { afterSeq?: number; limit?: number },
+  ): Promise<EventRow[]>;
+  /** Sequence number of the newest stored event (0 when none). Optional: adapters may omit it. */
+  lastEventSeq?(sessionId: string): Promise<number>;
   /** Utterances in spoken order (by `previous_item_id` chain). */
   listUtterances(sessionId: string): Promise<UtteranceRow[]>;
   /** Gap repair: merges finals the browser saw; marks ones only it saw as `seenBy: "browser"`. */
   mergeBrowserUtterances(
     sessionId: string,
     utterances: Array<
-      Pick<UtteranceRow, "itemId" | "previousItemId" | "text" | "startMs" | "endMs" | "confidence">
+      Pick<
+        UtteranceRow,
+        | "itemId"
+        | "previousItemId"
+        | "text"
+        | "startMs"
+        | "endMs"
+        | "confidence"
+      >
     >,
   ): Promise<{ added: number; confirmed: number }>;
   /** Retention: deletes ended sessions older than `maxAgeMs` and beyond the newest `maxCount`. */
-  prune(opts: { maxAgeMs?: number; maxCount?: number; now?: number }): Promise<number>;
+  prune(
+    opts: { maxAgeMs?: number; maxCount?: number; now?: number },
+  ): Promise<number>;
   /**
    * Fixed-window counter for rate limits and budgets, shared by every process using the store.
    * Adds `amount` to `key` in the window containing `now` and returns the new total.
    */
-  incrementCounter(key: string, windowMs: number, amount?: number, now?: number): Promise<number>;
+  incrementCounter(
+    key: string,
+    windowMs: number,
+    amount?: number,
+    now?: number,
+  ): Promise<number>;
   /** Reads a counter without changing it. */
   readCounter(key: string, windowMs: number, now?: number): Promise<number>;
+  /**
+   * Sessions with status `pending` or `live` created at or after `since` (unix ms), optionally only
+   * those with this `clientKey`. Used by the concurrency limits (`lib/security/limits.ts`); when an
+   * adapter lacks it, only the global limit applies.
+   */
+  countActiveSessions?(
+    opts: { since: number; clientKey?: string },
+  ): Promise<number>;
+  /** The `clientKey` a session was created with, or null (for charging its usage). */
+  sessionClientKey?(id: string): Promise<string | null>;
   close(): Promise<void>;
 }

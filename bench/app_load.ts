@@ -1,0 +1,196 @@
+/**
+ * Issue #8 item 5 (load) and issue #9 item 6 (sideband cost): N live sessions recorded by ONE app
+ * process. Each session goes through the app's real routes — `POST /api/session` (mint, Store
+ * row, ticket), then `POST /api/calls/:callId/sideband` (ticket check, self-invoked
+ * `/internal/sideband`, `runSideband`) — and its sideband is fed real speech through
+ * `bench/relay.ts` from an emulator `?intent=transcription` session. What is measured in the app
+ * process: CPU time and RSS from `/proc`, event-to-store latency (sideband frame arrival →
+ * `store.recordEvent` done, see `bench/fixtures/app_proc.ts`), events recorded per second, and
+ * final utterances in the Store versus utterances spoken.
+ *
+ * @module
+ */
+import type { Benchmark } from "./runner.ts";
+import { allEqual, medianAtMost, type Row } from "./stats.ts";
+import { type AppProcess, pool, sleep, spawnApp, spawnEmulator } from "./harness.ts";
+import { procSample } from "./proc.ts";
+import { startRelay } from "./relay.ts";
+import { type AudioSession, openAudioSession, streamRealtime } from "./ws_audio.ts";
+import { loadSpeech, type SpeechAudio, waitForCompleted } from "./speech_audio.ts";
+
+/** What one load run measured in the app process. */
+export interface AppLoadResult {
+  n: number;
+  /** App CPU ms per wall ms, one sample per second of streaming. */
+  cpuRatios: number[];
+  /** App CPU ms per wall ms over a quiet window before any session (the idle server). */
+  idleCpuRatio: number;
+  idleRssBytes: number;
+  /** App RSS samples while streaming, bytes. */
+  rssBytes: number[];
+  /** Sideband frame arrival → Store write done, ms. */
+  latencies: number[];
+  /** Events recorded per second, one sample per second of streaming. */
+  eventRates: number[];
+  /** Sessions whose sideband was attached and configured. */
+  held: number;
+  lost: number;
+  wallMs: number;
+}
+
+async function appStats(app: AppProcess) {
+  const res = await fetch(`${app.baseUrl}/_bench/stats`);
+  return await res.json() as { latencies: number[]; recorded: number; received: number };
+}
+
+/** Runs N sessions through a fresh emulator + relay + app; everything is closed afterwards. */
+export async function runAppLoad(
+  n: number,
+  speech: SpeechAudio,
+  log: (m: string) => void,
+): Promise<AppLoadResult> {
+  const emu = await spawnEmulator({});
+  const relay = await startRelay(emu.baseUrl);
+  const app = await spawnApp({ baseUrl: relay.baseUrl, apiKey: emu.apiKey });
+  const sessions: AudioSession[] = [];
+  try {
+    await sleep(500);
+    const idleA = await procSample(app.pid);
+    await sleep(2000);
+    const idleB = await procSample(app.pid);
+    const idleCpuRatio = (idleB.cpuMs - idleA.cpuMs) / (idleB.at - idleA.at);
+    await appStats(app); // warm the probe route
+    const storeIds: string[] = [];
+    let seq = 0;
+    const opened = await pool(Array.from({ length: n }), 8, async () => {
+      const res = await fetch(`${app.baseUrl}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      if (!res.ok) throw new Error(`POST /api/session: ${res.status} ${await res.text()}`);
+      const minted = await res.json() as { sessionId: string; ticket: string };
+      const audio = await openAudioSession({ baseUrl: emu.baseUrl, apiKey: emu.apiKey });
+      sessions.push(audio);
+      const callId = `rtc_bench_${seq++}_${crypto.randomUUID().slice(0, 8)}`;
+      const configured = relay.register(callId, audio);
+      const attach = await fetch(`${app.baseUrl}/api/calls/${callId}/sideband`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ticket: minted.ticket }),
+      });
+      if (attach.status !== 202) {
+        throw new Error(`POST /api/calls/…/sideband: ${attach.status} ${await attach.text()}`);
+      }
+      await Promise.race([configured, sleep(10_000).then(() => Promise.reject(new Error("Sideband never attached")))]);
+      storeIds.push(minted.sessionId);
+      return audio;
+    });
+    log(`${n} sessions attached; streaming ${(speech.durationMs / 1000).toFixed(1)} s of speech`);
+    await sleep(300);
+    await appStats(app); // drop latencies of the set-up events
+    const cpuRatios: number[] = [];
+    const rssBytes: number[] = [];
+    const eventRates: number[] = [];
+    let last = await procSample(app.pid);
+    let lastRecorded = (await appStats(app)).recorded;
+    const latencies: number[] = [];
+    let streaming = true;
+    const sampler = (async () => {
+      while (streaming) {
+        await sleep(1000);
+        const now = await procSample(app.pid);
+        const stats = await appStats(app);
+        cpuRatios.push((now.cpuMs - last.cpuMs) / (now.at - last.at));
+        rssBytes.push(now.rssBytes);
+        eventRates.push((stats.recorded - lastRecorded) / ((now.at - last.at) / 1000));
+        latencies.push(...stats.latencies);
+        lastRecorded = stats.recorded;
+        last = now;
+      }
+    })();
+    const t0 = performance.now();
+    await streamRealtime(opened, speech.chunks, { chunkMs: speech.chunkMs });
+    await waitForCompleted(opened, speech.utterances, 5000);
+    const wallMs = performance.now() - t0;
+    streaming = false;
+    await sampler;
+    await sleep(500);
+    latencies.push(...(await appStats(app)).latencies);
+    const res = await fetch(`${app.baseUrl}/_bench/utterances`, {
+      method: "POST",
+      body: JSON.stringify({ sessionIds: storeIds }),
+    });
+    const counts = await res.json() as Record<string, number>;
+    const lost = storeIds.reduce((sum, id) => sum + Math.max(0, speech.utterances - (counts[id] ?? 0)), 0);
+    return {
+      n,
+      cpuRatios,
+      idleCpuRatio,
+      idleRssBytes: idleB.rssBytes,
+      rssBytes,
+      latencies,
+      eventRates,
+      held: storeIds.length,
+      lost,
+      wallMs,
+    };
+  } finally {
+    for (const s of sessions) s.close();
+    await relay.close();
+    await app.close();
+    await emu.close();
+  }
+}
+
+/** Load benchmark: 200 concurrent sessions (50 with `--quick`) recorded by one app process. */
+export const appLoad: Benchmark = {
+  name: "load",
+  description: "one app process recording N live sessions of real speech (issue #8 item 5)",
+  async run(ctx) {
+    const n = ctx.quick ? 50 : 200;
+    const speech = await loadSpeech({ utterances: ctx.quick ? 2 : 3 });
+    const r = await runAppLoad(n, speech, ctx.log);
+    const perSessionKiB = r.rssBytes.map((b) => (b - r.idleRssBytes) / 1024 / n);
+    const rows: Row[] = [
+      { name: `load.sessions_held_${n}`, unit: "count", samples: [r.held], goal: allEqual(n) },
+      {
+        name: `load.events_per_s_${n}`,
+        unit: "ev/s",
+        samples: r.eventRates,
+        note: "events recorded into the Store per second while streaming (1 s windows)",
+      },
+      {
+        name: `load.event_to_store_${n}`,
+        unit: "ms",
+        samples: r.latencies,
+        goal: medianAtMost(50, "ms"),
+        note: `sideband frame arrival → recordEvent done; p99 ${
+          percentileText(r.latencies, 99)
+        } ms over ${r.latencies.length} events`,
+      },
+      {
+        name: `load.app_cpu_${n}`,
+        unit: "cores",
+        samples: r.cpuRatios,
+        baseline: [r.idleCpuRatio],
+        goal: { text: "p90 < 1 (keeps up)", check: (s) => s.p90 < 1 },
+        note: "app process CPU time / wall time while streaming (baseline: idle server)",
+      },
+      {
+        name: `load.rss_per_session_${n}`,
+        unit: "KiB",
+        samples: perSessionKiB,
+        note: "(app RSS while streaming − idle RSS) / N",
+      },
+      { name: `load.lost_utterances_${n}`, unit: "count", samples: [r.lost], goal: allEqual(0) },
+    ];
+    return rows;
+  },
+};
+
+function percentileText(values: number[], p: number): string {
+  if (!values.length) return "—";
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)].toFixed(1);
+}

@@ -1,0 +1,204 @@
+/**
+ * Issue #9 items 2 and 3, in headless Chromium against the app and an emulator in their own
+ * processes (emulated REST latency 40 ms), measured with the page's own clock by
+ * `PROBE_SCRIPT` (`bench/browser_kit.ts`):
+ *
+ * - `click`: click on Start → data channel open, and → first `session.updated` on the channel
+ *   (the sideband's private settings applied: captions ready). Baseline: the bare page doing only
+ *   the SDP exchange with a pre-minted key, in the same run, alternating with the app. Also counts
+ *   `POST /api/session` requests issued after the click (goal 0: the key is pre-minted).
+ * - `speech`: `completed` event arrival on the data channel → that line shown final on screen:
+ *   the latency the page adds on top of the model's (the emulator's configured ~1.4 s).
+ *
+ * @module
+ */
+import type { Page } from "npm:playwright-core@1.65.1";
+import type { Benchmark } from "./runner.ts";
+import { allEqual, type Row } from "./stats.ts";
+import { sleep, spawnApp, spawnEmulator } from "./harness.ts";
+import { mintKey, PROBE_SCRIPT, type ProbeData, startBarePage } from "./browser_kit.ts";
+import { launchBrowser } from "../testing/browser.ts";
+import { makeSilenceWav, makeUtterancesWav } from "../testing/speech.ts";
+import { LOAD_TEXTS } from "./speech_audio.ts";
+
+/** REST latency the emulator adds in these benchmarks, ms. */
+const REST_LATENCY_MS = 40;
+
+function probe(page: Page): Promise<ProbeData> {
+  return page.evaluate(() => (globalThis as unknown as { __bench: ProbeData }).__bench);
+}
+
+/**
+ * Loads the app and hovers Start like a user about to click: the page pre-mints its key on
+ * pointerenter/focus, so the click then starts from the steady state (key ready).
+ */
+async function openApp(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 10_000 });
+  const minted = page.waitForResponse((r) => r.url().endsWith("/api/session"), { timeout: 5000 })
+    .catch(() => null);
+  await page.hover("#start");
+  await minted;
+  await sleep(100);
+}
+
+async function stopApp(page: Page): Promise<void> {
+  await page.click("#stop").catch(() => {});
+  await page.waitForSelector("#status[data-state=idle]", { timeout: 10_000 }).catch(() => {});
+}
+
+/** Click → captions-ready benchmark (item 2). */
+export const clickToCaptions: Benchmark = {
+  name: "click",
+  description: "Start click → data channel open / session.updated (baseline: bare SDP page)",
+  async run(ctx) {
+    const runs = ctx.quick ? 3 : 8;
+    const emu = await spawnEmulator({}, REST_LATENCY_MS);
+    const app = await spawnApp(emu);
+    const bare = await startBarePage();
+    const silence = await makeSilenceWav(3);
+    const browser = await launchBrowser({ fakeAudioWav: silence.path });
+    try {
+      await browser.context.addInitScript({ content: PROBE_SCRIPT });
+      const page = browser.page;
+      // Mints after the click but before the SDP offer leaves are serial round trips to our server.
+      let mintsAfterClick = 0;
+      let clickedAt = Infinity;
+      let offerSentAt = Infinity;
+      page.on("request", (r) => {
+        const now = performance.now();
+        if (r.url().endsWith("/v1/realtime/calls") && now > clickedAt) {
+          offerSentAt = Math.min(offerSentAt, now);
+        }
+        if (r.url().endsWith("/api/session") && now > clickedAt && now < offerSentAt) {
+          mintsAfterClick++;
+        }
+      });
+      const bareOpen: number[] = [];
+      const appOpen: number[] = [];
+      const appReady: number[] = [];
+      const mints: number[] = [];
+      for (let i = 0; i < runs + 1; i++) {
+        // Baseline: the bare page.
+        await page.goto(bare.url);
+        const key = await mintKey(emu);
+        await page.evaluate((cfg) => {
+          (globalThis as unknown as { bareConfig: unknown }).bareConfig = cfg;
+        }, { realtimeUrl: `${emu.baseUrl}/v1/realtime/calls`, key, count: 1 });
+        await page.click("#start");
+        await page.waitForFunction(() =>
+          (globalThis as unknown as { __bench: ProbeData }).__bench.opens.length > 0, null, {
+          timeout: 20_000,
+        });
+        const b = await probe(page);
+        // The app.
+        await openApp(page, `${app.baseUrl}/`);
+        mintsAfterClick = 0;
+        offerSentAt = Infinity;
+        clickedAt = performance.now();
+        await page.click("#start");
+        await page.waitForFunction(() => {
+          const b = (globalThis as unknown as { __bench: ProbeData }).__bench;
+          return b.opens.length > 0 && b.updated.length > 0;
+        }, null, { timeout: 20_000 });
+        const a = await probe(page);
+        clickedAt = Infinity;
+        await stopApp(page);
+        if (i === 0) continue; // warm-up round
+        bareOpen.push(b.opens[0] - b.click!);
+        appOpen.push(a.opens[0] - a.click!);
+        appReady.push(Math.max(a.opens[0], a.updated[0]) - a.click!);
+        mints.push(mintsAfterClick);
+      }
+      ctx.log(`bare ${bareOpen.map((v) => v.toFixed(0)).join(", ")} ms`);
+      ctx.log(`app open ${appOpen.map((v) => v.toFixed(0)).join(", ")} ms`);
+      const rows: Row[] = [
+        {
+          name: "click.data_channel_open",
+          unit: "ms",
+          samples: appOpen,
+          baseline: bareOpen,
+          note:
+            `app page: click → data channel open (baseline: bare page, SDP exchange only, pre-minted key; emulator REST latency ${REST_LATENCY_MS} ms)`,
+        },
+        {
+          name: "click.captions_ready",
+          unit: "ms",
+          samples: appReady,
+          baseline: bareOpen,
+          note: "app page: click → channel open and the sideband's session.updated received",
+        },
+        {
+          name: "click.serial_mints",
+          unit: "count",
+          samples: mints,
+          goal: allEqual(0),
+          note:
+            "POST /api/session requests between the click and the SDP offer (0: key pre-minted on hover)",
+        },
+      ];
+      return rows;
+    } finally {
+      await browser.close();
+      await bare.close();
+      await app.close();
+      await emu.close();
+    }
+  },
+};
+
+/** Speech end → final text on screen, minus the model latency (item 3). */
+export const speechToText: Benchmark = {
+  name: "speech",
+  description: "completed on the data channel → final line on screen (page-added latency)",
+  async run(ctx) {
+    const loads = ctx.quick ? 1 : 3;
+    const emu = await spawnEmulator({}, REST_LATENCY_MS);
+    const app = await spawnApp(emu);
+    const wav = await makeUtterancesWav(LOAD_TEXTS, { padStartSec: 1.0, padEndSec: 3.0, gapSec: 1.2 });
+    const browser = await launchBrowser({ fakeAudioWav: wav.path });
+    try {
+      await browser.context.addInitScript({ content: PROBE_SCRIPT });
+      const page = browser.page;
+      const added: number[] = [];
+      let missing = 0;
+      for (let i = 0; i < loads; i++) {
+        await openApp(page, `${app.baseUrl}/`);
+        await page.click("#start");
+        const deadline = performance.now() + wav.durationMs + 8000;
+        let data = await probe(page);
+        while (performance.now() < deadline && Object.keys(data.finalShown).length < LOAD_TEXTS.length) {
+          await sleep(200);
+          data = await probe(page);
+        }
+        await stopApp(page);
+        for (const [item, at] of Object.entries(data.completed)) {
+          const shown = data.finalShown[item];
+          if (shown === undefined) missing++;
+          else added.push(shown - at);
+        }
+        missing += Math.max(0, LOAD_TEXTS.length - Object.keys(data.completed).length);
+      }
+      ctx.log(`added ${added.map((v) => v.toFixed(1)).join(", ")} ms`);
+      return [
+        {
+          name: "speech.final_render_added",
+          unit: "ms",
+          samples: added,
+          note:
+            "completed event arrival on the data channel → line shown final with text (the model latency itself, ~1.4 s in the emulator, is excluded)",
+        },
+        {
+          name: "speech.utterances_not_shown",
+          unit: "count",
+          samples: [missing],
+          goal: allEqual(0),
+        },
+      ];
+    } finally {
+      await browser.close();
+      await app.close();
+      await emu.close();
+    }
+  },
+};

@@ -1,0 +1,206 @@
+/**
+ * Handling of client events (JSON text from a WebSocket or the data channel):
+ * parsing, the accepted type list, `session.update` validation and audio appends.
+ *
+ * @module
+ */
+// deno-lint-ignore no-import-prefix
+import type { RealtimeClientEvent } from "npm:openai@7.57.0/resources/realtime/realtime";
+import { ApiError } from "./errors.ts";
+import type { Session, SessionObject, Sink } from "./engine.ts";
+import { sessionEvent } from "./events.ts";
+import { buildSession, type SchemaContext } from "./session_schema.ts";
+import { base64ToPcm16 } from "./audio.ts";
+
+/** Client event types the live server accepts (it lists these on an unknown type). */
+export const CLIENT_EVENT_TYPES = [
+  "session.update",
+  "session.close",
+  "input_audio_buffer.append",
+  "session.input_audio_buffer.append",
+  "input_audio_buffer.commit",
+  "input_audio_buffer.clear",
+  "conversation.item.create",
+  "conversation.item.truncate",
+  "conversation.item.delete",
+  "conversation.item.retrieve",
+  "response.create",
+  "response.cancel",
+] as const satisfies readonly (
+  | RealtimeClientEvent["type"]
+  | "session.close"
+  | "session.input_audio_buffer.append"
+)[];
+
+/** Context for handling one client event. */
+export interface ClientEventContext {
+  session: Session;
+  from: Sink;
+  schema: SchemaContext;
+  /** Whether `output_audio_buffer.clear` is valid (WebRTC/SIP sessions). */
+  webrtc: boolean;
+  /** Delay before `session.updated`. */
+  updatedDelayMs: number;
+  /** Called for `session.close`. */
+  onClose: () => void;
+}
+
+function listTypes(types: readonly string[]): string {
+  const q = types.map((t) => `'${t}'`);
+  return `${q.slice(0, -1).join(", ")}, and ${q[q.length - 1]}`;
+}
+
+/** Handles one text frame from a client. */
+export function handleClientText(text: string, ctx: ClientEventContext): void {
+  const { session, from } = ctx;
+  let event: Record<string, unknown>;
+  try {
+    event = JSON.parse(text);
+  } catch {
+    session.error(
+      from,
+      "invalid_json",
+      "The server could not parse the JSON body of your event. Please check that the event is valid JSON.",
+    );
+    return;
+  }
+  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+    session.error(from, "invalid_json", "Expected a JSON object as the event.");
+    return;
+  }
+  const clientEventId = typeof event.event_id === "string"
+    ? event.event_id
+    : null;
+  const type = event.type;
+  if (type === undefined) {
+    session.error(
+      from,
+      "missing_required_parameter",
+      "Missing required parameter: 'type'.",
+      "type",
+      clientEventId,
+    );
+    return;
+  }
+  const accepted: readonly string[] = ctx.webrtc
+    ? [...CLIENT_EVENT_TYPES, "output_audio_buffer.clear"]
+    : CLIENT_EVENT_TYPES;
+  if (typeof type !== "string" || !accepted.includes(type)) {
+    session.error(
+      from,
+      "invalid_value",
+      `Invalid value: '${String(type)}'. Supported values are: ${
+        listTypes(accepted)
+      }.`,
+      "type",
+      clientEventId,
+    );
+    return;
+  }
+  switch (type) {
+    case "session.update":
+      return sessionUpdate(event, clientEventId, ctx);
+    case "input_audio_buffer.append":
+    case "session.input_audio_buffer.append":
+      return append(event, clientEventId, ctx);
+    case "input_audio_buffer.commit":
+      return session.commit(from, clientEventId);
+    case "input_audio_buffer.clear":
+      return session.clear();
+    case "session.close":
+      return ctx.onClose();
+    case "output_audio_buffer.clear":
+      return;
+    default:
+      session.error(
+        from,
+        "emulator_unsupported",
+        `The emulator does not implement '${type}' (conversation items and responses are not emulated).`,
+        "type",
+        clientEventId,
+      );
+  }
+}
+
+function sessionUpdate(
+  event: Record<string, unknown>,
+  clientEventId: string | null,
+  ctx: ClientEventContext,
+): void {
+  const { session, from } = ctx;
+  try {
+    for (const key of Object.keys(event)) {
+      if (!["type", "event_id", "session"].includes(key)) {
+        throw new ApiError(
+          400,
+          "unknown_parameter",
+          `Unknown parameter: '${key}'.`,
+          key,
+        );
+      }
+    }
+    if (event.session === undefined) {
+      throw new ApiError(
+        400,
+        "missing_required_parameter",
+        "Missing required parameter: 'session'.",
+        "session",
+      );
+    }
+    const eff = buildSession(event.session, "session.", ctx.schema, {
+      current: session.config,
+      source: "update",
+    });
+    session.setConfig(eff);
+    const snapshot = session.config;
+    const send = () =>
+      session.emit(sessionEvent("session.updated", snapshot as SessionObject));
+    if (ctx.updatedDelayMs > 0) session.schedule(send, ctx.updatedDelayMs);
+    else send();
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    session.error(from, e.code, e.message, e.param, clientEventId, e.type);
+  }
+}
+
+function append(
+  event: Record<string, unknown>,
+  clientEventId: string | null,
+  ctx: ClientEventContext,
+): void {
+  const { session, from } = ctx;
+  if (typeof event.audio !== "string") {
+    session.error(
+      from,
+      "missing_required_parameter",
+      "Missing required parameter: 'audio'.",
+      "audio",
+      clientEventId,
+    );
+    return;
+  }
+  if (event.audio.length > 15 * 1024 * 1024 * 4 / 3) {
+    session.error(
+      from,
+      "invalid_value",
+      "Invalid 'audio': the payload exceeds 15 MiB.",
+      "audio",
+      clientEventId,
+    );
+    return;
+  }
+  let pcm: Int16Array;
+  try {
+    pcm = base64ToPcm16(event.audio);
+  } catch {
+    session.error(
+      from,
+      "invalid_value",
+      "Invalid 'audio'. Expected base64-encoded PCM16 audio.",
+      "audio",
+      clientEventId,
+    );
+    return;
+  }
+  session.pushAudio(pcm);
+}

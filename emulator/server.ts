@@ -1,0 +1,83 @@
+/**
+ * Request routing of the emulator (a plain `Deno.serve` handler).
+ *
+ * @module
+ */
+import { ApiError, errorResponse } from "./errors.ts";
+import { handleControl } from "./control.ts";
+import { handleRealtimeSocket } from "./realtime_socket.ts";
+import {
+  callAction,
+  corsHeaders,
+  createCall,
+  createClientSecret,
+} from "./rest.ts";
+import type { EmulatorState } from "./state.ts";
+
+/** Builds the request handler for a state. */
+export function createHandler(
+  state: EmulatorState,
+): (req: Request) => Promise<Response> {
+  return async (req) => {
+    const url = new URL(req.url);
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    if (state.options.verbose) {
+      console.error(`[emulator] ${req.method} ${path}`);
+    }
+    try {
+      if (path === "/v1/realtime" && req.method === "GET") {
+        return await handleRealtimeSocket(req, state);
+      }
+      if (path === "/v1/realtime/client_secrets" && req.method === "POST") {
+        return await createClientSecret(req, state);
+      }
+      if (path === "/v1/realtime/calls") {
+        if (req.method === "OPTIONS") {
+          return new Response(null, {
+            status: 204,
+            headers: corsHeaders(req, state, true),
+          });
+        }
+        if (req.method === "POST") return await createCall(req, state);
+      }
+      const action = path.match(
+        /^\/v1\/realtime\/calls\/([^/]+)\/(hangup|accept|reject|refer)$/,
+      );
+      if (action) {
+        if (req.method === "OPTIONS") {
+          return new Response(null, {
+            status: 204,
+            headers: corsHeaders(req, state, true),
+          });
+        }
+        if (req.method === "POST") {
+          return await callAction(req, state, action[1], action[2]);
+        }
+      }
+      if (path.startsWith("/_emulator/")) {
+        const res = await handleControl(req, state, path);
+        if (res) return res;
+      }
+      return errorResponse(
+        new ApiError(
+          404,
+          "not_found",
+          `Invalid URL (${req.method} ${url.pathname})`,
+        ),
+      );
+    } catch (e) {
+      console.error("[emulator] internal error:", e);
+      return errorResponse(
+        new ApiError(
+          500,
+          null,
+          `The emulator hit an internal error: ${
+            e instanceof Error ? e.message : e
+          }`,
+          null,
+          "server_error",
+        ),
+      );
+    }
+  };
+}

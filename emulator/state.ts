@@ -1,0 +1,188 @@
+/**
+ * The emulator's in-memory state: client secrets, calls (WebRTC, SIP, WebSocket
+ * sessions), the transcript queue and fault switches; plus the WebSocket sink.
+ *
+ * @module
+ */
+import type { Session, Sink } from "./engine.ts";
+import { Faults } from "./faults.ts";
+import type { ResolvedOptions } from "./options.ts";
+import type { EffectiveSession, SchemaContext } from "./session_schema.ts";
+import { TranscriptQueue } from "./transcripts.ts";
+import type { Peer } from "./webrtc.ts";
+
+/** A client secret created by `POST /v1/realtime/client_secrets`. */
+export interface SecretRecord {
+  value: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  session: EffectiveSession;
+}
+
+/** SIP details of a call. */
+export interface SipInfo {
+  from: string;
+  to: string;
+  wavPath?: string;
+  webhookUrl: string;
+  webhookDeliveries: {
+    status: number | null;
+    attempt: number;
+    error?: string;
+  }[];
+  rejectStatus?: number;
+  referTarget?: string;
+}
+
+/** One call (or WebSocket session) as listed by `GET /_emulator/calls`. */
+export interface CallRecord {
+  id: string;
+  kind: "webrtc" | "sip" | "websocket";
+  state: "ringing" | "active" | "ended";
+  createdAt: number;
+  endedReason: string | null;
+  session: Session | null;
+  peer: Peer | null;
+  sip: SipInfo | null;
+  /** Cancels SIP playback and similar background work. */
+  abort: AbortController;
+}
+
+/** Everything the handlers share. */
+export class EmulatorState {
+  readonly options: ResolvedOptions;
+  readonly faults = new Faults();
+  readonly transcripts = new TranscriptQueue();
+  readonly secrets = new Map<string, SecretRecord>();
+  readonly calls = new Map<string, CallRecord>();
+  readonly schema: SchemaContext;
+  /** Open WebSockets, closed on reset/shutdown. */
+  readonly sockets = new Set<WebSocket>();
+  /** Background tasks (webhook deliveries, playback) awaited on close. */
+  readonly tasks = new Set<Promise<unknown>>();
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.schema = {
+      defaultSilenceDurationMs: options.defaultSilenceDurationMs,
+    };
+  }
+
+  /** Tracks a background promise until it settles. */
+  track(p: Promise<unknown>): void {
+    const q = p.catch(() => {}).finally(() => this.tasks.delete(q));
+    this.tasks.add(q);
+  }
+
+  /** Host object handed to sessions. */
+  get host() {
+    return {
+      options: this.options,
+      transcripts: this.transcripts,
+      faults: this.faults,
+      schema: this.schema,
+    };
+  }
+
+  /** Ends a call: ends its session, closes its peer, stops playback. */
+  async endCall(call: CallRecord, reason: string): Promise<void> {
+    if (call.state === "ended") return;
+    call.state = "ended";
+    call.endedReason = reason;
+    call.abort.abort();
+    if (reason === "reset") call.session?.end(reason, 1001, "emulator reset");
+    else call.session?.end(reason);
+    const peer = call.peer;
+    call.peer = null;
+    if (!peer) return;
+    // Let a final `error` (e.g. session_expired) leave on the data channel first.
+    if (reason === "expired") await new Promise((r) => setTimeout(r, 100));
+    await peer.close().catch(() => {});
+  }
+
+  /** Ends every call and forgets all state except options. */
+  async reset(): Promise<void> {
+    await Promise.all(
+      [...this.calls.values()].map((c) => this.endCall(c, "reset")),
+    );
+    for (const ws of this.sockets) {
+      try {
+        ws.close(1001, "emulator reset");
+      } catch { /* already closed */ }
+    }
+    this.sockets.clear();
+    this.calls.clear();
+    this.secrets.clear();
+    this.transcripts.clear();
+    this.faults.clear();
+  }
+}
+
+let sinkCounter = 0;
+
+/** A {@linkcode Sink} over a server-side WebSocket. */
+export class SocketSink implements Sink {
+  readonly id: string;
+  readonly kind: "sideband" | "websocket";
+  readonly socket: WebSocket;
+
+  constructor(socket: WebSocket, kind: "sideband" | "websocket") {
+    this.id = `${kind}_${++sinkCounter}`;
+    this.kind = kind;
+    this.socket = socket;
+  }
+
+  send(event: Record<string, unknown>): void {
+    if (this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify(event));
+    }
+  }
+
+  close(code: number, reason: string): void {
+    try {
+      if (this.socket.readyState <= WebSocket.OPEN) {
+        this.socket.close(code, reason);
+      }
+    } catch { /* already closing */ }
+  }
+}
+
+/** A {@linkcode Sink} over the WebRTC `oai-events` data channel; buffers until open. */
+export class DataChannelSink implements Sink {
+  readonly id = `datachannel_${++sinkCounter}`;
+  readonly kind = "datachannel" as const;
+  #peer: Peer | null = null;
+  #open = false;
+  #queue: string[] = [];
+
+  /** Sets the peer once `answerOffer` returned. */
+  setPeer(peer: Peer): void {
+    this.#peer = peer;
+    this.#flush();
+  }
+
+  /** Marks the channel open; sends `first` (e.g. `session.created`), then queued events. */
+  opened(first?: Record<string, unknown>): void {
+    if (first) this.#queue.unshift(JSON.stringify(first));
+    this.#open = true;
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (!this.#open || !this.#peer) return;
+    for (const t of this.#queue.splice(0)) this.#peer.send(t);
+  }
+
+  send(event: Record<string, unknown>): void {
+    const text = JSON.stringify(event);
+    if (this.#open && this.#peer) {
+      try {
+        this.#peer.send(text);
+      } catch { /* peer closing */ }
+    } else this.#queue.push(text);
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+}

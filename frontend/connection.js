@@ -1,0 +1,493 @@
+// @ts-check
+/**
+ * The browser's WebRTC connection to the Realtime API (Topology A, B as fallback):
+ *
+ * 1. microphone → `RTCPeerConnection`, data channel `oai-events` created before the offer;
+ * 2. the offer goes to `session.realtimeUrl` with the ephemeral key (only `Authorization` and
+ *    `Content-Type`, so the CORS preflight passes); the call id comes from `Location`;
+ * 3. if `Location` cannot be read (CORS) the page relays a fresh offer through `POST /api/calls`,
+ *    where the server creates the call with its own key;
+ * 4. `POST /api/calls/:callId/sideband` (ticket) makes the server attach its sideband; it runs in
+ *    parallel with ICE/DTLS, so there is no serial round trip to our server after the offer.
+ *
+ * {@linkcode createPreminter} mints the session (ephemeral key) before Start is pressed and
+ * refreshes it before it expires, and {@linkcode openMicrophone} can run in parallel with it.
+ *
+ * @module
+ */
+
+/**
+ * The `POST /api/session` response.
+ * @typedef {object} SessionInfo
+ * @property {string} sessionId
+ * @property {string} ticket
+ * @property {string} ephemeralKey
+ * @property {number} expiresAt Unix seconds when the key stops starting calls.
+ * @property {string} realtimeUrl Where the SDP offer goes (`{base}/v1/realtime/calls`).
+ * @property {boolean} clientCommits True when this page must commit turns.
+ * @property {string} model
+ * @property {Record<string, unknown>} [settings]
+ */
+
+/**
+ * A live connection.
+ * @typedef {object} Connection
+ * @property {string} callId
+ * @property {string} sessionId
+ * @property {(event: Record<string, unknown>) => boolean} send Sends a client event on the data
+ *   channel; false when the channel is not open.
+ * @property {() => Promise<void>} stop Hangs up (server side), closes the peer and the microphone.
+ * @property {RTCPeerConnection} pc
+ * @property {RTCDataChannel} channel
+ * @property {MediaStream} stream
+ * @property {"direct" | "relay"} path How the SDP was exchanged.
+ * @property {Promise<boolean>} sideband Resolves true once the server accepted the sideband.
+ */
+
+/** A failed step, with the server's (or OpenAI's) status and message. */
+export class ConnectionError extends Error {
+  /**
+   * @param {string} message
+   * @param {{ status?: number, code?: string, retryAfter?: number|null }} [info]
+   */
+  constructor(message, info = {}) {
+    super(message);
+    this.name = "ConnectionError";
+    /** HTTP status (0 = no response). */
+    this.status = info.status ?? 0;
+    this.code = info.code ?? "";
+    /** Seconds to wait before retrying, when the server said so. */
+    this.retryAfter = info.retryAfter ?? null;
+  }
+}
+
+const CALL_ID = /^rtc_[A-Za-z0-9_]{1,128}$/;
+const RELAY_MEMO = "hello-transcription:relay-sdp";
+
+/**
+ * Turns a non-2xx response into a {@linkcode ConnectionError}: reads the body as text and uses
+ * `error.message` when it is JSON (OpenAI's all-empty 400 falls back to the status).
+ * @param {Response} res
+ * @param {string} what
+ * @returns {Promise<ConnectionError>}
+ */
+export async function responseError(res, what) {
+  const text = await res.text().catch(() => "");
+  let message = "";
+  let code = "";
+  try {
+    const body = JSON.parse(text);
+    message = typeof body?.error?.message === "string"
+      ? body.error.message
+      : "";
+    code = typeof body?.error?.code === "string" ? body.error.code : "";
+  } catch {
+    message = text.trim().slice(0, 300);
+  }
+  const retry = Number(res.headers.get("retry-after"));
+  return new ConnectionError(
+    `${what} failed (${res.status}): ${message || "no reason given"}`,
+    {
+      status: res.status,
+      code,
+      retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
+    },
+  );
+}
+
+/**
+ * The call id from a `Location` value (`/v1/realtime/calls/rtc_…`), or null.
+ * @param {string | null} location
+ * @returns {string | null}
+ */
+export function callIdFromLocation(location) {
+  if (!location) return null;
+  try {
+    const id =
+      new URL(location, "http://x").pathname.split("/").filter(Boolean).pop() ??
+        "";
+    return CALL_ID.test(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * POSTs JSON to our server; throws {@linkcode ConnectionError} on failure.
+ * @param {string} url
+ * @param {unknown} body
+ * @param {{ signal?: AbortSignal, keepalive?: boolean, fetch?: typeof fetch }} [options]
+ * @returns {Promise<any>}
+ */
+async function postJson(url, body, options = {}) {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  let res;
+  try {
+    res = await doFetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: options.signal,
+      keepalive: options.keepalive,
+      credentials: "same-origin",
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ConnectionError(`Cannot reach the server (${url})`, {
+      code: "network",
+    });
+  }
+  if (!res.ok) throw await responseError(res, `POST ${url}`);
+  return await res.json().catch(() => ({}));
+}
+
+/**
+ * Mints a session (ephemeral key + ticket) on our server.
+ * @param {{ options?: Record<string, unknown>, signal?: AbortSignal, fetch?: typeof fetch }} [params]
+ * @returns {Promise<SessionInfo>}
+ */
+export function mintSession(params = {}) {
+  return postJson("/api/session", params.options ?? {}, params);
+}
+
+/**
+ * Keeps a freshly minted session ready so Start needs no round trip to our server. Call `prime()`
+ * when Start may be pressed soon (page load, focus, settings change); it refreshes the key before
+ * it expires while the page is visible and was primed within `maxIdleMs`.
+ *
+ * @param {{ options?: () => Record<string, unknown>, marginMs?: number, maxIdleMs?: number,
+ *   onError?: (err: unknown) => void, fetch?: typeof fetch }} [params]
+ * @returns {{ prime(): void, take(): Promise<SessionInfo>, invalidate(): void, stop(): void }}
+ */
+export function createPreminter(params = {}) {
+  const marginMs = params.marginMs ?? 15_000;
+  const maxIdleMs = params.maxIdleMs ?? 5 * 60_000;
+  /** @type {Promise<SessionInfo> | null} */
+  let current = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  let primedAt = 0;
+  let stopped = false;
+
+  const fresh = (/** @type {SessionInfo} */ s) =>
+    s.expiresAt * 1000 - Date.now() > marginMs;
+
+  function mint() {
+    clearTimeout(timer);
+    const p = mintSession({
+      options: params.options?.() ?? {},
+      fetch: params.fetch,
+    });
+    current = p;
+    p.then((s) => {
+      if (current !== p || stopped) return;
+      timer = setTimeout(() => {
+        const visible = typeof document === "undefined" ||
+          document.visibilityState === "visible";
+        if (current === p && visible && Date.now() - primedAt < maxIdleMs) {
+          mint();
+        } else if (current === p) current = null;
+      }, Math.max(1000, s.expiresAt * 1000 - Date.now() - marginMs));
+    }, (err) => {
+      if (current === p) current = null;
+      params.onError?.(err);
+    });
+    return p;
+  }
+
+  return {
+    prime() {
+      primedAt = Date.now();
+      if (!current && !stopped) mint();
+    },
+    async take() {
+      const p = current;
+      current = null;
+      clearTimeout(timer);
+      if (p) {
+        try {
+          const s = await p;
+          if (fresh(s)) return s;
+        } catch { /* mint again below */ }
+      }
+      return await mintSession({
+        options: params.options?.() ?? {},
+        fetch: params.fetch,
+      });
+    },
+    invalidate() {
+      current = null;
+      clearTimeout(timer);
+    },
+    stop() {
+      stopped = true;
+      current = null;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Opens the microphone (echo cancellation and noise suppression on; the model has its own).
+ * @param {{ deviceId?: string }} [options]
+ * @returns {Promise<MediaStream>}
+ */
+export function openMicrophone(options = {}) {
+  return navigator.mediaDevices.getUserMedia({
+    audio: {
+      ...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
+      echoCancellation: true,
+      noiseSuppression: true,
+      autoGainControl: true,
+    },
+  });
+}
+
+/**
+ * Creates a peer with the mic track and the `oai-events` channel, and its offer.
+ * @param {MediaStream} stream
+ */
+async function newPeer(stream) {
+  const pc = new RTCPeerConnection();
+  for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
+  // Created before the offer so the SDP carries the SCTP application m-line.
+  const channel = pc.createDataChannel("oai-events");
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  return { pc, channel, sdp: /** @type {string} */ (offer.sdp) };
+}
+
+/**
+ * Connects a session. Resolves once the data channel is open.
+ *
+ * @param {{
+ *   session: SessionInfo,
+ *   deviceId?: string,
+ *   stream?: MediaStream | Promise<MediaStream>,
+ *   onEvent?: (event: Record<string, any>) => void,
+ *   onStatus?: (status: string, detail?: unknown) => void,
+ *   signal?: AbortSignal,
+ *   fetch?: typeof fetch,
+ *   openTimeoutMs?: number,
+ * }} params
+ * @returns {Promise<Connection>}
+ */
+export async function connect(params) {
+  const { session } = params;
+  const doFetch = params.fetch ?? globalThis.fetch;
+  const status = params.onStatus ?? (() => {});
+  const ownStream = !params.stream;
+  status("microphone");
+  const stream =
+    await (params.stream ?? openMicrophone({ deviceId: params.deviceId }));
+  /** @type {RTCPeerConnection | null} */
+  let pc = null;
+  let stopped = false;
+  /** @type {Promise<void> | null} */
+  let stopping = null;
+  let callId = "";
+
+  const release = () => {
+    try {
+      pc?.close();
+    } catch { /* closed */ }
+    if (ownStream) { for (const t of stream.getTracks()) t.stop(); }
+  };
+
+  try {
+    params.signal?.throwIfAborted();
+    status("negotiating");
+    let peer = await newPeer(stream);
+    pc = peer.pc;
+    /** @type {"direct" | "relay"} */
+    let path = "direct";
+    let answer = "";
+    let relayed = false;
+    const preferRelay = safeSession(() =>
+      sessionStorage.getItem(RELAY_MEMO) === "1"
+    );
+    if (!preferRelay) {
+      let res = null;
+      try {
+        res = await doFetch(session.realtimeUrl, {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${session.ephemeralKey}`,
+            "Content-Type": "application/sdp",
+          },
+          body: peer.sdp,
+          signal: params.signal,
+        });
+      } catch (err) {
+        if (err instanceof DOMException && err.name === "AbortError") throw err;
+        res = null; // CORS or network: try the relay
+      }
+      if (res && !res.ok) {
+        throw await responseError(res, "Creating the call at OpenAI");
+      }
+      if (res) {
+        answer = await res.text();
+        callId = callIdFromLocation(res.headers.get("Location")) ?? "";
+        if (!callId) {
+          // The call exists but its id is hidden from this page: drop it and relay instead.
+          safeSession(() => sessionStorage.setItem(RELAY_MEMO, "1"));
+          peer.pc.close();
+          status("fallback");
+          peer = await newPeer(stream);
+          pc = peer.pc;
+        }
+      }
+    }
+    if (!callId) {
+      path = "relay";
+      const relay = await postJson("/api/calls", {
+        sdp: peer.sdp,
+        ticket: session.ticket,
+      }, {
+        signal: params.signal,
+        fetch: doFetch,
+      });
+      answer = relay.sdp;
+      callId = relay.callId;
+      relayed = true;
+      if (!CALL_ID.test(callId)) {
+        throw new ConnectionError("The server sent no call id");
+      }
+    }
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    const channel = peer.channel;
+    channel.onmessage = (msg) => {
+      if (typeof msg.data !== "string") return;
+      try {
+        params.onEvent?.(JSON.parse(msg.data));
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+      }
+    };
+
+    // The server attaches its sideband while ICE/DTLS run (the relay already started it).
+    const sideband = relayed ? Promise.resolve(true) : postJson(
+      `/api/calls/${callId}/sideband`,
+      { ticket: session.ticket },
+      { fetch: doFetch },
+    ).then(() => true, (err) => {
+      status("sideband_failed", err);
+      return false;
+    });
+
+    const livePc = pc;
+    livePc.onconnectionstatechange = () => {
+      if (!stopped) status(livePc.connectionState);
+    };
+    channel.onclose = () => {
+      if (!stopped) status("ended");
+    };
+
+    await waitOpen(channel, params.openTimeoutMs ?? 20_000, params.signal);
+    status("connected");
+
+    const stop = () => {
+      stopping ??= (async () => {
+        stopped = true;
+        await postJson(`/api/calls/${callId}/hangup`, {
+          ticket: session.ticket,
+        }, {
+          keepalive: true,
+          fetch: doFetch,
+        }).catch(() => {/* the peer closing ends the call too */});
+        release();
+      })();
+      return stopping;
+    };
+    params.signal?.addEventListener("abort", () => void stop(), { once: true });
+
+    return {
+      callId,
+      sessionId: session.sessionId,
+      send(event) {
+        if (channel.readyState !== "open") return false;
+        channel.send(JSON.stringify(event));
+        return true;
+      },
+      stop,
+      pc: livePc,
+      channel,
+      stream,
+      path,
+      sideband,
+    };
+  } catch (err) {
+    stopped = true;
+    if (callId) {
+      void postJson(`/api/calls/${callId}/hangup`, { ticket: session.ticket }, {
+        keepalive: true,
+        fetch: doFetch,
+      }).catch(() => {});
+    }
+    release();
+    status("failed", err);
+    throw err;
+  }
+}
+
+/**
+ * @param {RTCDataChannel} channel
+ * @param {number} timeoutMs
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<void>}
+ */
+function waitOpen(channel, timeoutMs, signal) {
+  if (channel.readyState === "open") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new ConnectionError(
+          "The audio connection did not open (WebRTC/ICE failed)",
+          {
+            code: "webrtc_timeout",
+          },
+        ),
+      );
+    }, timeoutMs);
+    const onOpen = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(
+        new ConnectionError("The audio connection closed while opening", {
+          code: "webrtc_closed",
+        }),
+      );
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason ?? new DOMException("Aborted", "AbortError"));
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      channel.removeEventListener("open", onOpen);
+      channel.removeEventListener("close", onClose);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    channel.addEventListener("open", onOpen);
+    channel.addEventListener("close", onClose);
+    signal?.addEventListener("abort", onAbort);
+  });
+}
+
+/**
+ * Runs a sessionStorage access that may throw (privacy modes); returns its value or false.
+ * @template T
+ * @param {() => T} fn
+ * @returns {T | false}
+ */
+function safeSession(fn) {
+  try {
+    return fn();
+  } catch {
+    return false;
+  }
+}

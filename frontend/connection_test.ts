@@ -1,0 +1,118 @@
+/**
+ * connection.js in real Chromium against the app and the emulator: the Location-hidden fallback
+ * (SDP relayed through POST /api/calls), error reading, and Stop hanging up on the server.
+ */
+import assert from "node:assert/strict";
+import { launchBrowser } from "../testing/browser.ts";
+import { startTestApp, waitFor } from "../testing/server.ts";
+
+const T = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  ...T,
+  name:
+    "connect() falls back to the server relay when Location is hidden, and stop() hangs up",
+  fn: async () => {
+    const t = await startTestApp();
+    let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
+    try {
+      t.emulator.control.faults.exposeLocation = false;
+      browser = await launchBrowser();
+      const { page } = browser;
+      await page.goto(`${t.baseUrl}/frontend/connection.js`);
+      const result = await page.evaluate(async () => {
+        const m = await import("/frontend/connection.js");
+        const session = await m.mintSession({ options: { language: "en" } });
+        const statuses: string[] = [];
+        const conn = await m.connect({
+          session,
+          onStatus: (s: string) => statuses.push(s),
+        });
+        const sideband = await conn.sideband;
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).conn = conn;
+        return {
+          path: conn.path,
+          callId: conn.callId,
+          sessionId: session.sessionId,
+          sideband,
+          statuses,
+          open: conn.channel.readyState,
+        };
+      });
+      assert.equal(result.path, "relay");
+      assert.equal(result.open, "open");
+      assert.ok(result.statuses.includes("fallback"), result.statuses.join());
+      assert.ok(result.statuses.includes("connected"));
+      const row = await t.store.getSession(result.sessionId);
+      assert.equal(row?.callId, result.callId);
+      await waitFor(async () =>
+        (await t.store.getSession(result.sessionId))?.status === "live"
+      );
+      // The directly created call (id unreadable) was dropped; the relayed one is live.
+      const calls = t.emulator.control.calls() as unknown as Array<
+        { id: string; state: string }
+      >;
+      assert.equal(calls.find((c) => c.id === result.callId)?.state, "active");
+
+      // deno-lint-ignore no-explicit-any
+      await page.evaluate(() => (globalThis as any).conn.stop());
+      await waitFor(async () =>
+        (await t.store.getSession(result.sessionId))?.status === "ended"
+      );
+      assert.equal(
+        (await t.store.getSession(result.sessionId))?.endReason,
+        "hangup",
+      );
+    } finally {
+      await browser?.close();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  ...T,
+  name:
+    "connect() reports OpenAI's error message and status when the call is refused",
+  fn: async () => {
+    const t = await startTestApp();
+    let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
+    try {
+      browser = await launchBrowser();
+      const { page } = browser;
+      await page.goto(`${t.baseUrl}/frontend/connection.js`);
+      t.emulator.control.failRest({
+        endpoint: "calls",
+        status: 429,
+        count: 1,
+        body: {
+          error: {
+            message: "Too many calls",
+            type: "requests",
+            code: null,
+            param: null,
+          },
+        },
+      });
+      const err = await page.evaluate(async () => {
+        const m = await import("/frontend/connection.js");
+        const session = await m.mintSession();
+        try {
+          await m.connect({ session });
+          return null;
+        } catch (e) {
+          const x = e as { name: string; message: string; status: number };
+          return { name: x.name, message: x.message, status: x.status };
+        }
+      });
+      assert.ok(err);
+      assert.equal(err.name, "ConnectionError");
+      assert.equal(err.status, 429);
+      assert.match(err.message, /Too many calls/);
+    } finally {
+      await browser?.close();
+      await t.close();
+    }
+  },
+});

@@ -1,0 +1,150 @@
+// @ts-check
+/**
+ * Rendering: transcript lines, the event log, the screen-reader announcer. Every piece of text
+ * that came from outside goes in through `textContent`, never as markup.
+ *
+ * @module
+ */
+import { formatClock } from "../shared/formats.js";
+
+/** @typedef {import("../shared/transcript.js").Utterance} Utterance */
+
+/**
+ * Page-side facts about an utterance that the events do not carry.
+ *
+ * @typedef {{ latencyMs?: number|null, startMs?: number|null, endMs?: number|null }} LineInfo
+ */
+
+/** @param {number|null} c */
+export function confidenceClass(c) {
+  if (c === null || !Number.isFinite(c)) return "";
+  return c >= 0.85 ? "conf-high" : c >= 0.6 ? "conf-mid" : "conf-low";
+}
+
+/**
+ * @param {string} tag
+ * @param {string} className
+ * @param {string} [text]
+ */
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** Renders utterances into an `<ol>` and announces finalized lines. */
+export class TranscriptView {
+  /** @type {Map<string, HTMLLIElement>} */
+  #nodes = new Map();
+  /** @type {Set<string>} */
+  #announced = new Set();
+
+  /**
+   * @param {{ list: HTMLOListElement, empty: HTMLElement, announcer: HTMLElement }} options
+   */
+  constructor({ list, empty, announcer }) {
+    this.list = list;
+    this.empty = empty;
+    this.announcer = announcer;
+  }
+
+  /**
+   * Creates or updates the line of one utterance.
+   *
+   * @param {Utterance} u
+   * @param {LineInfo} [info]
+   */
+  render(u, info = {}) {
+    let li = this.#nodes.get(u.itemId);
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.itemId = u.itemId;
+      const meta = el("div", "meta");
+      meta.append(el("time", "start"), el("span", "dur"), el("span", "lat"), el("span", "langs"));
+      li.append(meta, el("p", "text"));
+      this.#nodes.set(u.itemId, li);
+      this.list.append(li);
+      this.empty.hidden = true;
+    }
+    const q = (/** @type {string} */ s) => /** @type {HTMLElement} */ (li.querySelector(s));
+    li.className = ["utterance", u.status, confidenceClass(u.confidence)].filter(Boolean).join(" ");
+    const start = u.startMs ?? info.startMs ?? null;
+    const end = u.endMs ?? info.endMs ?? null;
+    q(".start").textContent = formatClock(start);
+    q(".dur").textContent = start !== null && end !== null && end > start
+      ? `${((end - start) / 1000).toFixed(1)} s`
+      : "";
+    q(".lat").textContent = typeof info.latencyMs === "number"
+      ? `latency ${(info.latencyMs / 1000).toFixed(2)} s`
+      : "";
+    q(".langs").textContent = u.languages?.length ? u.languages.join(", ") : "";
+    const text = u.status === "failed"
+      ? `Transcription failed: ${u.error ?? "unknown error"}`
+      : u.text || (u.status === "pending" ? "…" : "");
+    q(".text").textContent = text;
+    li.title = u.confidence !== null ? `Confidence ${Math.round(u.confidence * 100)}%` : "";
+    if (u.status === "final" && !this.#announced.has(u.itemId) && u.text) {
+      this.#announced.add(u.itemId);
+      const line = el("p", "", u.text);
+      this.announcer.append(line);
+      while (this.announcer.childElementCount > 5) this.announcer.firstElementChild?.remove();
+    }
+  }
+
+  /**
+   * Puts the lines in spoken order (only moves nodes when the order changed).
+   *
+   * @param {Utterance[]} ordered
+   */
+  order(ordered) {
+    const want = ordered.map((u) => u.itemId);
+    const have = [...this.list.children].map((n) => /** @type {HTMLElement} */ (n).dataset.itemId);
+    if (want.length === have.length && want.every((id, i) => id === have[i])) return;
+    for (const id of want) {
+      const node = this.#nodes.get(id);
+      if (node) this.list.append(node);
+    }
+  }
+
+  /** Removes every line. */
+  clear() {
+    this.#nodes.clear();
+    this.#announced.clear();
+    this.list.replaceChildren();
+    this.announcer.replaceChildren();
+    this.empty.hidden = false;
+  }
+}
+
+/** The raw server event pane, bounded. */
+export class EventLog {
+  /**
+   * @param {{ list: HTMLOListElement, counter: HTMLElement, max?: number }} options
+   */
+  constructor({ list, counter, max = 300 }) {
+    this.list = list;
+    this.counter = counter;
+    this.max = max;
+    this.count = 0;
+  }
+
+  /**
+   * @param {Record<string, unknown>} event
+   * @param {"in"|"out"|"note"} [direction]
+   */
+  add(event, direction = "in") {
+    const li = el("li", `log-${direction}`);
+    const time = new Date().toISOString().slice(11, 23);
+    li.append(el("time", "", time), el("b", "", String(event.type ?? "?")));
+    const rest = { ...event };
+    delete rest.type;
+    delete rest.event_id;
+    let json = JSON.stringify(rest);
+    if (json.length > 300) json = json.slice(0, 300) + "…";
+    if (json !== "{}") li.append(el("code", "", json));
+    this.list.append(li);
+    while (this.list.childElementCount > this.max) this.list.firstElementChild?.remove();
+    this.counter.textContent = String(++this.count);
+  }
+}

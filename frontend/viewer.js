@@ -1,0 +1,176 @@
+// @ts-check
+/**
+ * The read-only share viewer (`/s/:id`): loads the session and its stored utterances, then, while
+ * the call runs, follows `/api/sessions/:id/events` (Server-Sent Events) and folds the raw events
+ * with the same reducer the page and the server use. Text goes in through `textContent` only
+ * (via `TranscriptView`).
+ *
+ * @module
+ */
+import {
+  itemIdOf,
+  orderUtterances,
+  reduceUtterance,
+} from "../shared/transcript.js";
+import { TranscriptView } from "./view.js";
+
+/** @typedef {import("../shared/transcript.js").Utterance} Utterance */
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+const status = $("status");
+const message = $("message");
+const view = new TranscriptView({
+  list: /** @type {HTMLOListElement} */ ($("transcript")),
+  empty: $("empty"),
+  announcer: $("announcer"),
+});
+/** @type {Map<string, Utterance>} */
+const utterances = new Map();
+
+/**
+ * @param {string} text
+ * @param {string} state
+ */
+function setStatus(text, state) {
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+/** @param {string} text */
+function showMessage(text) {
+  message.textContent = text;
+  message.hidden = false;
+}
+
+/** Re-orders the lines after a change. */
+function reorder() {
+  view.order(orderUtterances(utterances.values()));
+}
+
+/** @param {unknown} event one raw server event from the stream */
+function apply(event) {
+  const itemId = itemIdOf(event);
+  if (!itemId) return;
+  const next = reduceUtterance(utterances.get(itemId), event);
+  if (!next) return;
+  utterances.set(itemId, next);
+  view.render(next);
+  reorder();
+}
+
+/**
+ * @param {{ model: string, status: string, createdAt: number, startedAt: number|null,
+ *   endedAt: number|null, endReason: string|null }} session
+ */
+function showMeta(session) {
+  const started = new Date(session.startedAt ?? session.createdAt);
+  const parts = [
+    `Model ${session.model}`,
+    `started ${started.toLocaleString()}`,
+  ];
+  if (session.endedAt) {
+    const seconds = Math.round((session.endedAt - started.getTime()) / 1000);
+    parts.push(`lasted ${Math.floor(seconds / 60)} min ${seconds % 60} s`);
+  }
+  $("meta").textContent = parts.join(" · ");
+}
+
+/** @param {{ status: string, endReason: string|null }} session */
+function showEnded(session) {
+  const failed = session.status === "failed";
+  setStatus(
+    failed ? "Ended with an error" : "Ended",
+    failed ? "error" : "idle",
+  );
+}
+
+async function main() {
+  const id = decodeURIComponent(
+    location.pathname.split("/").filter(Boolean).pop() ?? "",
+  );
+  for (const a of document.querySelectorAll("a[data-format]")) {
+    const format = /** @type {HTMLElement} */ (a).dataset.format;
+    a.setAttribute(
+      "href",
+      `/api/sessions/${
+        encodeURIComponent(id)
+      }/transcript?format=${format}&download=1`,
+    );
+  }
+  const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`, {
+    cache: "no-store",
+  });
+  if (!res.ok) {
+    setStatus("Not found", "error");
+    showMessage(
+      res.status === 404 || res.status === 400
+        ? "This transcript does not exist, or it was deleted."
+        : "The transcript cannot be loaded right now. Reload to try again.",
+    );
+    return;
+  }
+  const detail = await res.json();
+  /** @type {{ status: string, model: string, createdAt: number, startedAt: number|null,
+   *   endedAt: number|null, endReason: string|null }} */
+  const session = detail.session;
+  showMeta(session);
+  for (const row of detail.utterances) {
+    /** @type {Utterance} */
+    const u = {
+      itemId: row.itemId,
+      previousItemId: row.previousItemId,
+      status: row.status,
+      text: row.text,
+      startMs: row.startMs,
+      endMs: row.endMs,
+      confidence: row.confidence,
+      error: row.error,
+      languages: row.languages ?? null,
+      committed: true,
+    };
+    utterances.set(u.itemId, u);
+    view.render(u);
+  }
+  reorder();
+  if (session.status === "ended" || session.status === "failed") {
+    showEnded(session);
+    return;
+  }
+  setStatus(
+    session.status === "live" ? "Live" : "Waiting for the call to start",
+    "live",
+  );
+  const source = new EventSource(
+    `/api/sessions/${encodeURIComponent(id)}/events?after=${
+      Number(detail.lastSeq) || 0
+    }`,
+  );
+  source.onmessage = (m) => {
+    setStatus("Live", "live");
+    apply(JSON.parse(m.data));
+  };
+  source.addEventListener("end", (m) => {
+    source.close();
+    const ended = JSON.parse(/** @type {MessageEvent} */ (m).data);
+    showMeta(ended);
+    showEnded(ended);
+  });
+  source.addEventListener("gone", () => {
+    source.close();
+    setStatus("Deleted", "error");
+    showMessage("This transcript was deleted.");
+  });
+  // EventSource reconnects by itself and resumes with Last-Event-ID.
+  source.onerror = () => {
+    if (source.readyState !== EventSource.CLOSED) {
+      setStatus("Reconnecting…", "connecting");
+    }
+  };
+}
+
+main().catch(() => {
+  setStatus("Error", "error");
+  showMessage("The transcript cannot be shown. Reload to try again.");
+});

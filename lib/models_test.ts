@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { DEPRECATED_SHUTDOWN_DATE, findModel, MODELS } from "./models.ts";
+import { TRANSCRIPTION_MODELS } from "../emulator/session_schema.ts";
+import { loadConfig } from "./config.ts";
+
+Deno.test("MODELS covers exactly the transcription models of openai@7.57.0", () => {
+  assert.deepEqual(
+    MODELS.map((m) => m.id).sort(),
+    [...TRANSCRIPTION_MODELS].sort(),
+  );
+});
+
+Deno.test("MODELS labels deprecated models with their shutdown date and current ones without", () => {
+  for (const m of MODELS) {
+    if (m.status === "deprecated") {
+      assert.equal(m.shutdownDate, DEPRECATED_SHUTDOWN_DATE, m.id);
+    } else assert.equal(m.shutdownDate, null, m.id);
+  }
+  for (
+    const id of ["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"]
+  ) {
+    assert.equal(findModel(id)?.status, "deprecated", id);
+  }
+});
+
+Deno.test("the default model is current and per-model rules follow the 2026-11 update", async () => {
+  const config = await loadConfig({});
+  assert.equal(findModel(config.defaultModel)?.status, "current");
+  const whisper = findModel("gpt-realtime-whisper")!;
+  assert.equal(whisper.supports.turnDetection, false);
+  assert.equal(whisper.supports.prompt, false);
+  assert.equal(whisper.supports.delay, true);
+  for (const id of ["gpt-transcribe", "gpt-live-transcribe"]) {
+    assert.equal(findModel(id)!.supports.keywords, true, id);
+    assert.equal(findModel(id)!.supports.delay, false, id);
+  }
+  assert.equal(findModel("gpt-4o-transcribe")!.supports.keywords, false);
+  assert.equal(findModel("nope"), undefined);
+});

@@ -1,0 +1,226 @@
+/**
+ * The optional access code (`ACCESS_CODE`): the signed cookie that proves a visitor typed it, the
+ * constant-time check of a submitted code, the per-IP guessing throttle, and the gate that keeps
+ * every page and `/api` route behind the cookie.
+ *
+ * Cookie value: `v1.<expires unix seconds>.<base64url HMAC-SHA256(signingSecret, "access|v1|<expires>|<code>")>`.
+ * Binding the code into the MAC means changing `ACCESS_CODE` signs everyone out.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
+import { getCookie } from "npm:hono@4.13.19/cookie";
+import type { ErrorBody } from "../../app.ts";
+import type { Store } from "../store/types.ts";
+import { underPrefix } from "./same_origin.ts";
+
+/** Name of the access cookie. */
+export const ACCESS_COOKIE = "ht_access";
+
+/** Path of the sign-in page. */
+export const SIGNIN_PATH = "/auth/signin";
+
+/** How long a sign-in lasts by default, seconds (7 days). */
+export const ACCESS_COOKIE_TTL_SECONDS = 7 * 24 * 3600;
+
+const encoder = new TextEncoder();
+
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  return await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
+}
+
+/** Creates a signed access cookie value that expires at `expiresAt` (unix seconds). */
+export async function signAccessCookie(
+  secret: string,
+  accessCode: string,
+  expiresAt: number,
+): Promise<string> {
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await hmacKey(secret),
+    encoder.encode(`access|v1|${expiresAt}|${accessCode}`),
+  );
+  const sig = new Uint8Array(mac).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
+  return `v1.${expiresAt}.${sig}`;
+}
+
+/**
+ * True when `value` is an unexpired cookie signed for this secret and code. The MAC comparison is
+ * `crypto.subtle.verify` (constant time).
+ */
+export async function verifyAccessCookie(
+  secret: string,
+  accessCode: string,
+  value: string | undefined,
+  nowMs = Date.now(),
+): Promise<boolean> {
+  if (!value || value.length > 200) return false;
+  const m = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (!m) return false;
+  const expiresAt = Number(m[1]);
+  if (!(expiresAt * 1000 > nowMs)) return false;
+  let sig: Uint8Array<ArrayBuffer>;
+  try {
+    sig = Uint8Array.fromBase64(m[2], { alphabet: "base64url" });
+  } catch {
+    return false;
+  }
+  return await crypto.subtle.verify(
+    "HMAC",
+    await hmacKey(secret),
+    sig,
+    encoder.encode(`access|v1|${expiresAt}|${accessCode}`),
+  );
+}
+
+/**
+ * Compares a submitted code with the configured one without leaking timing: both are MACed and
+ * the MACs are compared by `crypto.subtle.verify`.
+ */
+export async function accessCodeMatches(
+  secret: string,
+  expected: string,
+  submitted: string,
+): Promise<boolean> {
+  const key = await hmacKey(secret);
+  const expectedMac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    encoder.encode(`code|${expected}`),
+  );
+  return await crypto.subtle.verify(
+    "HMAC",
+    key,
+    expectedMac,
+    encoder.encode(`code|${submitted}`),
+  );
+}
+
+/** Options for {@linkcode signinThrottle}. */
+export interface SigninThrottleOptions {
+  store: Store;
+  /** @default {10} failed attempts per client per window */
+  perClient?: number;
+  /** @default {200} failed attempts from everyone per window */
+  global?: number;
+  /** @default {900000} (15 minutes) */
+  windowMs?: number;
+}
+
+/** Seconds until the fixed window containing `now` ends (at least 1). */
+export function secondsToWindowEnd(windowMs: number, now = Date.now()): number {
+  return Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000));
+}
+
+/** Counts failed sign-ins in the Store so the limit holds across processes. */
+export function signinThrottle(options: SigninThrottleOptions): {
+  /** Seconds to wait when this client is locked out, else null. */
+  blocked(clientKey: string, now?: number): Promise<number | null>;
+  /** Records one failed attempt. */
+  fail(clientKey: string, now?: number): Promise<void>;
+} {
+  const windowMs = options.windowMs ?? 15 * 60_000;
+  const perClient = options.perClient ?? 10;
+  const global = options.global ?? 200;
+  return {
+    async blocked(key, now = Date.now()) {
+      const mine = await options.store.readCounter(
+        `signin-fail:${key}`,
+        windowMs,
+        now,
+      );
+      const all = await options.store.readCounter(
+        "signin-fail:*",
+        windowMs,
+        now,
+      );
+      return mine >= perClient || all >= global
+        ? secondsToWindowEnd(windowMs, now)
+        : null;
+    },
+    async fail(key, now = Date.now()) {
+      await options.store.incrementCounter(
+        `signin-fail:${key}`,
+        windowMs,
+        1,
+        now,
+      );
+      await options.store.incrementCounter("signin-fail:*", windowMs, 1, now);
+    },
+  };
+}
+
+/** Options for {@linkcode accessGate}. */
+export interface AccessGateOptions {
+  /** The configured code; null disables the gate. */
+  accessCode: string | null;
+  signingSecret: string;
+  /**
+   * Path prefixes reachable without the cookie.
+   * @default {["/auth", "/webhooks/openai", "/internal"]}
+   */
+  open?: string[];
+}
+
+/** True when the request carries a valid access cookie (always true with no code set). */
+export async function hasAccess(
+  c: Context,
+  options: Pick<AccessGateOptions, "accessCode" | "signingSecret">,
+): Promise<boolean> {
+  if (options.accessCode === null) return true;
+  return await verifyAccessCookie(
+    options.signingSecret,
+    options.accessCode,
+    getCookie(c, ACCESS_COOKIE),
+  );
+}
+
+/**
+ * Requires the access cookie on everything except the open prefixes: `/api/*` (and non-page
+ * requests) get 401 JSON, page requests a 302 to the sign-in page (Val Town needs a plain 302 with
+ * `Location`, not `Response.redirect`). `/internal` has its own secret and `/webhooks/openai` its
+ * own signature.
+ *
+ * @example
+ * ```ts
+ * app.use(accessGate({ accessCode: config.accessCode, signingSecret: config.signingSecret }));
+ * ```
+ */
+export function accessGate(options: AccessGateOptions): MiddlewareHandler {
+  const open = options.open ?? ["/auth", "/webhooks/openai", "/internal"];
+  return async function accessGateMiddleware(c, next) {
+    if (options.accessCode === null || underPrefix(c.req.path, open)) {
+      return await next();
+    }
+    if (await hasAccess(c, options)) return await next();
+    const isPage = !underPrefix(c.req.path, ["/api"]) &&
+      (c.req.method === "GET" || c.req.method === "HEAD") &&
+      (c.req.header("accept") ?? "").includes("text/html");
+    if (isPage) {
+      const url = new URL(c.req.url);
+      const next = encodeURIComponent(url.pathname + url.search);
+      return new Response(null, {
+        status: 302,
+        headers: {
+          Location: `${SIGNIN_PATH}?next=${next}`,
+          "Cache-Control": "no-store",
+        },
+      });
+    }
+    return c.json<ErrorBody>({
+      error: {
+        code: "access_code_required",
+        message: "Sign in with the access code first",
+      },
+    }, 401);
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * Spend limits on session mints, kept in the Store so they hold across Val Town processes:
+ * mints per minute (per client and global), concurrent live sessions (per client and global), and
+ * transcription minutes per UTC day (per client and global). Each refusal is a 429 with
+ * `Retry-After` and a JSON message the page shows as is.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
+import type { ErrorBody } from "../../app.ts";
+import type { Config } from "../config.ts";
+import type { SessionRow, Store } from "../store/types.ts";
+import { secondsToWindowEnd } from "./access.ts";
+import { clientIp, clientKey } from "./client_ip.ts";
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** Context variable holding the caller's pseudonymous client key (see {@linkcode clientKeyOf}). */
+export const CLIENT_KEY_VAR = "clientKey";
+
+/** The caller's client key set by {@linkcode mintLimits}, for `store.createSession({clientKey})`. */
+export function clientKeyOf(c: Context): string | null {
+  const v = (c as Context<{ Variables: { clientKey?: string } }>).get(
+    CLIENT_KEY_VAR,
+  );
+  return typeof v === "string" ? v : null;
+}
+
+/** Options for {@linkcode mintLimits}. */
+export interface MintLimitsOptions {
+  config: Pick<Config, "limits" | "platform" | "signingSecret">;
+  store: Store;
+  /** Exact paths whose POST creates an upstream session, e.g. `["/api/session"]`. */
+  paths: string[];
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * Counts sessions that may still be running: status `pending` or `live`, created within the last
+ * `maxSessionSeconds` (the sideband hangs up older ones). Uses `store.countActiveSessions` when the
+ * adapter has it; otherwise walks `listSessions` (newest first) and can only count globally.
+ */
+export async function countActiveSessions(
+  store: Store,
+  opts: { since: number; clientKey?: string },
+): Promise<number | null> {
+  if (typeof store.countActiveSessions === "function") {
+    return await store.countActiveSessions(opts);
+  }
+  if (opts.clientKey !== undefined) return null;
+  let count = 0;
+  let cursor: string | null = null;
+  for (let page = 0; page < 50; page++) {
+    const res: { sessions: SessionRow[]; nextCursor: string | null } =
+      await store.listSessions({
+        limit: 100,
+        cursor,
+      });
+    for (const s of res.sessions) {
+      if (s.createdAt < opts.since) return count;
+      if (s.status === "pending" || s.status === "live") count++;
+    }
+    if (!res.nextCursor) break;
+    cursor = res.nextCursor;
+  }
+  return count;
+}
+
+/** Adds `seconds` of transcription to today's budget counters (global, and the client's). */
+export async function recordUsage(
+  store: Store,
+  usage: { seconds: number; clientKey?: string | null; now?: number },
+): Promise<void> {
+  const seconds = Math.ceil(usage.seconds);
+  if (!(seconds > 0)) return;
+  const now = usage.now ?? Date.now();
+  await store.incrementCounter("usage-seconds:*", DAY_MS, seconds, now);
+  if (usage.clientKey) {
+    await store.incrementCounter(
+      `usage-seconds:${usage.clientKey}`,
+      DAY_MS,
+      seconds,
+      now,
+    );
+  }
+}
+
+/**
+ * Charges a session to the daily minutes budget when its sideband ends (however it ends, also when
+ * the session was deleted meanwhile): `now - startedAt` seconds, to the client that minted it.
+ * Called once by `lib/sideband.ts`.
+ */
+export async function chargeSessionUsage(
+  store: Store,
+  charge: { sessionId: string; startedAt: number; now?: number },
+): Promise<void> {
+  const now = charge.now ?? Date.now();
+  const clientKey = (await store.sessionClientKey?.(charge.sessionId)) ?? null;
+  await recordUsage(store, {
+    seconds: (now - charge.startedAt) / 1000,
+    clientKey,
+    now,
+  });
+}
+
+function tooMany(
+  c: Context,
+  code: string,
+  message: string,
+  retryAfter: number,
+): Response {
+  c.header("Retry-After", String(retryAfter));
+  return c.json<ErrorBody>({ error: { code, message } }, 429);
+}
+
+/**
+ * Refuses a session mint that would exceed a limit; otherwise sets the client key variable and
+ * lets the route run. Order: per-client mints, global mints, concurrency, daily minutes.
+ *
+ * @example
+ * ```ts
+ * app.use(mintLimits({ config, store, paths: ["/api/session"] }));
+ * ```
+ */
+export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
+  const { limits } = options.config;
+  const clock = options.now ?? Date.now;
+  return async function mintLimitsMiddleware(c, next) {
+    if (c.req.method !== "POST" || !options.paths.includes(c.req.path)) {
+      return await next();
+    }
+    const now = clock();
+    const ip = clientIp(c, { platform: options.config.platform });
+    const key = await clientKey(options.config.signingSecret, ip);
+    c.set(CLIENT_KEY_VAR as never, key as never);
+    const store = options.store;
+    const waitMinute = secondsToWindowEnd(MINUTE_MS, now);
+    const waitDay = secondsToWindowEnd(DAY_MS, now);
+
+    const mine = await store.incrementCounter(
+      `mints:${key}`,
+      MINUTE_MS,
+      1,
+      now,
+    );
+    if (mine > limits.mintsPerMinutePerIp) {
+      return tooMany(
+        c,
+        "rate_limited",
+        `Too many sessions started from your address; try again in ${waitMinute} s`,
+        waitMinute,
+      );
+    }
+    const all = await store.incrementCounter("mints:*", MINUTE_MS, 1, now);
+    if (all > limits.mintsPerMinute) {
+      return tooMany(
+        c,
+        "rate_limited",
+        `This app is busy; try again in ${waitMinute} s`,
+        waitMinute,
+      );
+    }
+    const since = now - limits.maxSessionSeconds * 1000;
+    const activeMine = await countActiveSessions(store, {
+      since,
+      clientKey: key,
+    });
+    if (activeMine !== null && activeMine >= limits.concurrentSessionsPerIp) {
+      return tooMany(
+        c,
+        "too_many_sessions",
+        `You already have ${activeMine} live sessions (limit ${limits.concurrentSessionsPerIp}); stop one first`,
+        30,
+      );
+    }
+    const activeAll = await countActiveSessions(store, { since });
+    if (activeAll !== null && activeAll >= limits.concurrentSessions) {
+      return tooMany(
+        c,
+        "too_many_sessions",
+        `This app has ${activeAll} live sessions, its limit; try again in a minute`,
+        60,
+      );
+    }
+    const usedMine = await store.readCounter(
+      `usage-seconds:${key}`,
+      DAY_MS,
+      now,
+    );
+    if (usedMine >= limits.dailyMinutesPerIp * 60) {
+      return tooMany(
+        c,
+        "daily_budget_exhausted",
+        `You have used today's ${limits.dailyMinutesPerIp} minutes of transcription; it resets at 00:00 UTC`,
+        waitDay,
+      );
+    }
+    const usedAll = await store.readCounter("usage-seconds:*", DAY_MS, now);
+    if (usedAll >= limits.dailyMinutes * 60) {
+      return tooMany(
+        c,
+        "daily_budget_exhausted",
+        `This app has used today's ${limits.dailyMinutes} minutes of transcription; it resets at 00:00 UTC`,
+        waitDay,
+      );
+    }
+    await next();
+  };
+}

@@ -1,0 +1,227 @@
+import assert from "node:assert/strict";
+import { Hono } from "npm:hono@4.13.19";
+import { openStore } from "../store/mod.ts";
+import { type Config, loadConfig } from "../config.ts";
+import type { Store } from "../store/types.ts";
+import {
+  chargeSessionUsage,
+  clientKeyOf,
+  countActiveSessions,
+  mintLimits,
+  recordUsage,
+} from "./limits.ts";
+import { clientKey } from "./client_ip.ts";
+
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 30);
+
+async function setup(env: Record<string, string>, now = () => NOW) {
+  const config = await loadConfig({ OPENAI_API_KEY: "sk-test-limits", ...env });
+  const store = await openStore(config, { url: ":memory:", now });
+  const a = new Hono();
+  a.use(mintLimits({ config, store, paths: ["/api/session"], now }));
+  let minted = 0;
+  a.post("/api/session", async (c) => {
+    minted++;
+    const s = await store.createSession({
+      source: "webrtc",
+      model: "m",
+      settings: {},
+      clientKey: clientKeyOf(c),
+    });
+    return c.json({ id: s.id });
+  });
+  a.post("/api/other", (c) => c.json({ ok: true }));
+  return { config, store, app: a, minted: () => minted };
+}
+
+function from(ip: string) {
+  return { remoteAddr: { transport: "tcp", hostname: ip, port: 1 } };
+}
+
+async function mint(a: Hono, ip: string) {
+  const res = await a.request("/api/session", { method: "POST" }, from(ip));
+  const body = await res.json();
+  return {
+    status: res.status,
+    retryAfter: res.headers.get("retry-after"),
+    body,
+  };
+}
+
+Deno.test("mintLimits caps mints per minute per client, then globally", async () => {
+  const { store, app, minted } = await setup({
+    RATE_MINTS_PER_MINUTE_PER_IP: "2",
+    RATE_MINTS_PER_MINUTE: "3",
+    MAX_CONCURRENT_SESSIONS_PER_IP: "100",
+    MAX_CONCURRENT_SESSIONS: "100",
+  });
+  try {
+    assert.equal((await mint(app, "10.0.0.1")).status, 200);
+    assert.equal((await mint(app, "10.0.0.1")).status, 200);
+    const third = await mint(app, "10.0.0.1");
+    assert.equal(third.status, 429);
+    assert.equal(third.body.error.code, "rate_limited");
+    assert.equal(third.retryAfter, "30");
+    assert.match(third.body.error.message, /your address/);
+    assert.equal((await mint(app, "10.0.0.2")).status, 200);
+    const global = await mint(app, "10.0.0.3");
+    assert.equal(global.status, 429);
+    assert.match(global.body.error.message, /busy/);
+    assert.equal(minted(), 3);
+    const other = await app.request(
+      "/api/other",
+      { method: "POST" },
+      from("10.0.0.1"),
+    );
+    assert.equal(other.status, 200);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("mintLimits holds across two app instances sharing one store", async () => {
+  const a = await setup({ RATE_MINTS_PER_MINUTE_PER_IP: "1" });
+  try {
+    const b = new Hono();
+    b.use(
+      mintLimits({
+        config: a.config,
+        store: a.store,
+        paths: ["/api/session"],
+        now: () => NOW,
+      }),
+    );
+    b.post("/api/session", (c) => c.json({ ok: true }));
+    assert.equal((await mint(a.app, "10.0.0.9")).status, 200);
+    assert.equal((await mint(b, "10.0.0.9")).status, 429);
+  } finally {
+    await a.store.close();
+  }
+});
+
+async function activeSetup(
+  store: Store,
+  config: Config,
+  ip: string,
+  n: number,
+) {
+  const key = await clientKey(config.signingSecret, ip);
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    ids.push(
+      (await store.createSession({
+        source: "webrtc",
+        model: "m",
+        settings: {},
+        clientKey: key,
+      })).id,
+    );
+  }
+  return ids;
+}
+
+Deno.test("mintLimits caps concurrent live sessions and frees a slot when one ends", async () => {
+  const { store, config, app } = await setup({
+    MAX_CONCURRENT_SESSIONS_PER_IP: "2",
+    MAX_CONCURRENT_SESSIONS: "3",
+  });
+  try {
+    const ids = await activeSetup(store, config, "10.0.1.1", 2);
+    const res = await mint(app, "10.0.1.1");
+    assert.equal(res.status, 429);
+    assert.equal(res.body.error.code, "too_many_sessions");
+    assert.equal((await mint(app, "10.0.1.9")).status, 200, "other clients");
+    await store.updateSession(ids[0], { status: "ended", endedAt: NOW });
+    assert.equal((await mint(app, "10.0.1.1")).status, 200);
+    // Global: 3 are active now (2 from 10.0.1.1 after one ended, 1 from 10.0.1.9).
+    while ((await countActiveSessions(store, { since: 0 }))! < 3) {
+      await activeSetup(store, config, "10.0.1.2", 1);
+    }
+    const full = await mint(app, "10.0.1.3");
+    assert.equal(full.status, 429);
+    assert.match(full.body.error.message, /limit/);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("countActiveSessions ignores sessions older than the maximum session length", async () => {
+  let clock = NOW - 3_600_000;
+  const config = await loadConfig({ OPENAI_API_KEY: "sk-test-limits" });
+  const store = await openStore(config, { url: ":memory:", now: () => clock });
+  try {
+    await store.createSession({ source: "webrtc", model: "m", settings: {} });
+    clock = NOW;
+    await store.createSession({ source: "webrtc", model: "m", settings: {} });
+    assert.equal(await countActiveSessions(store, { since: NOW - 900_000 }), 1);
+    // The fallback for adapters without the method walks listSessions (global only).
+    const bare = {
+      listSessions: (o: { limit: number; cursor?: string | null }) =>
+        store.listSessions(o),
+    } as unknown as Store;
+    assert.equal(await countActiveSessions(bare, { since: NOW - 900_000 }), 1);
+    assert.equal(await countActiveSessions(bare, { since: 0 }), 2);
+    assert.equal(
+      await countActiveSessions(bare, { since: 0, clientKey: "k" }),
+      null,
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("mintLimits refuses when today's minutes are used up, per client and globally", async () => {
+  const { store, config, app } = await setup({
+    DAILY_MINUTES_PER_IP: "2",
+    DAILY_MINUTES: "3",
+  });
+  try {
+    const key = await clientKey(config.signingSecret, "10.0.2.1");
+    const s = await store.createSession({
+      source: "webrtc",
+      model: "m",
+      settings: {},
+      clientKey: key,
+    });
+    // The sideband charges 125 s when the session ends; the client key comes from the row.
+    await chargeSessionUsage(store, {
+      sessionId: s.id,
+      startedAt: NOW - 125_000,
+      now: NOW,
+    });
+    const res = await mint(app, "10.0.2.1");
+    assert.equal(res.status, 429);
+    assert.equal(res.body.error.code, "daily_budget_exhausted");
+    assert.equal(
+      Number(res.retryAfter),
+      (86_400_000 - (NOW % 86_400_000)) / 1000,
+    );
+    assert.equal((await mint(app, "10.0.2.2")).status, 200);
+    await recordUsage(store, { seconds: 60, now: NOW });
+    const global = await mint(app, "10.0.2.3");
+    assert.equal(global.status, 429);
+    assert.match(global.body.error.message, /This app has used/);
+    // The key is write-only: no row shows it.
+    assert.equal("clientKey" in (await store.getSession(s.id))!, false);
+    assert.equal(await store.sessionClientKey?.(s.id), key);
+    // A deleted session is still charged, globally.
+    await store.deleteSession(s.id);
+    await chargeSessionUsage(store, {
+      sessionId: s.id,
+      startedAt: NOW - 1000,
+      now: NOW,
+    });
+    assert.equal(
+      await store.readCounter("usage-seconds:*", 86_400_000, NOW),
+      186,
+    );
+    // Tomorrow is a new budget.
+    const tomorrow = NOW + 86_400_000;
+    assert.equal(
+      await store.readCounter("usage-seconds:*", 86_400_000, tomorrow),
+      0,
+    );
+  } finally {
+    await store.close();
+  }
+});

@@ -1,0 +1,59 @@
+/**
+ * All of the app's request-level defences in the order they must run, for one `app.use` call in
+ * `createApp`. See `docs/security.md` for what each one defends against.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from "npm:hono@4.13.19";
+import type { AppDeps } from "../../app.ts";
+import type { Config } from "../config.ts";
+import { accessGate } from "./access.ts";
+import { bodyLimits } from "./body_limit.ts";
+import { securityHeaders } from "./headers.ts";
+import { mintLimits } from "./limits.ts";
+import { sameOrigin } from "./same_origin.ts";
+
+/** Paths whose POST mints an upstream session (and so spends money). */
+export const MINT_PATHS = ["/api/session"];
+
+/**
+ * The middleware chain: security headers (outermost, so every response has them), body limits,
+ * same-origin check, access-code gate, then the mint limits.
+ *
+ * @example
+ * ```ts
+ * app.use(...securityMiddleware(deps));
+ * ```
+ */
+export function securityMiddleware(
+  deps: Pick<AppDeps, "config" | "store">,
+): MiddlewareHandler[] {
+  const { config, store } = deps;
+  return [
+    securityHeaders({ realtimeBaseUrl: config.openaiBaseUrl }),
+    bodyLimits({ jsonBytes: 64 * 1024, sdpBytes: 256 * 1024 }),
+    sameOrigin({ prefixes: ["/api", "/auth"] }),
+    accessGate({
+      accessCode: config.accessCode,
+      signingSecret: config.signingSecret,
+    }),
+    mintLimits({ config, store, paths: MINT_PATHS }),
+  ];
+}
+
+/** What the page shows about who may use the val and which caps protect it (`GET /api/config`). */
+export interface PublicSecurityInfo {
+  /** `public`: anyone with the URL; `access_code`: visitors sign in first. */
+  access: "public" | "access_code";
+  limits: Config["limits"];
+  ephemeralKeyTtlSeconds: number;
+}
+
+/** The security fields for `GET /api/config`; contains no secret. */
+export function publicSecurityInfo(config: Config): PublicSecurityInfo {
+  return {
+    access: config.accessCode === null ? "public" : "access_code",
+    limits: { ...config.limits },
+    ephemeralKeyTtlSeconds: config.ephemeralKeyTtlSeconds,
+  };
+}

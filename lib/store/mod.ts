@@ -1,0 +1,145 @@
+/**
+ * Opens the store the app runs on, chosen once at start-up and injected everywhere:
+ *
+ * - Val Town: its std/sqlite (val-scoped database, rows are objects).
+ * - Local: `@libsql/client` on `DATABASE_URL` (a `file:` path, `:memory:`, or a remote `libsql://`
+ *   URL with `DATABASE_AUTH_TOKEN`), else `file:./data/app.db`.
+ *
+ * Migrations and retention (`prune`) run before the store is returned; retention runs again after
+ * sessions end (see {@linkcode withRetention}).
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import {
+  createSqlStore,
+  type SqlExecutor,
+  type SqlStoreOptions,
+} from "./sql_store.ts";
+import type { Store } from "./types.ts";
+
+export { createSqlStore } from "./sql_store.ts";
+export type {
+  SqlExecutor,
+  SqlResult,
+  SqlStatement,
+  SqlStoreOptions,
+} from "./sql_store.ts";
+export { isSessionId, newSessionId, SESSION_ID_PATTERN } from "./ids.ts";
+export type * from "./types.ts";
+
+/** Default database file for local runs. */
+export const DEFAULT_DATABASE_URL = "file:./data/app.db";
+
+// A variable specifier keeps local type checks and test runs from resolving the Val Town module.
+const VALTOWN_SQLITE = "https://esm.town/v/std/sqlite/main.ts";
+
+/** Options for {@linkcode openStore}. */
+export interface OpenStoreOptions extends SqlStoreOptions {
+  /** Overrides `config.databaseUrl` (tests pass `":memory:"` or a temp file URL). */
+  url?: string;
+  /** Least time between two opportunistic prunes (see {@linkcode withRetention}). */
+  pruneEveryMs?: number;
+}
+
+/**
+ * Opens and migrates the store for this platform.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore(config);
+ * const app = createApp({ config, store, readFile });
+ * ```
+ */
+export async function openStore(
+  config: Config,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
+  let store: Store;
+  if (config.platform === "valtown" && !options.url) {
+    const mod = await import(VALTOWN_SQLITE);
+    store = createSqlStore(mod.sqlite as SqlExecutor, options);
+  } else {
+    store = await openLibsql(
+      options.url ?? config.databaseUrl ?? DEFAULT_DATABASE_URL,
+      config.databaseAuthToken,
+      options,
+    );
+  }
+  await store.migrate();
+  const retained = withRetention(store, config.retention, {
+    everyMs: options.pruneEveryMs,
+  });
+  // Retention at start-up; a failure here must not keep the app from starting.
+  await retained.pruneNow().catch(() => {});
+  return retained.store;
+}
+
+/** Options for {@linkcode withRetention}. */
+export interface RetentionOptions {
+  /** Least time between two opportunistic prunes in this process. Default 10 minutes. */
+  everyMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * Wraps a store so that retention (`config.retention`) runs opportunistically: after a session is
+ * marked ended or failed, at most once per `everyMs` in this process. `pruneNow()` runs it at once.
+ */
+export function withRetention(
+  store: Store,
+  retention: Config["retention"],
+  options: RetentionOptions = {},
+): { store: Store; pruneNow: () => Promise<number> } {
+  const everyMs = options.everyMs ?? 10 * 60_000;
+  const clock = options.now ?? Date.now;
+  let last = -Infinity;
+  const pruneNow = () => {
+    last = clock();
+    return store.prune({
+      maxAgeMs: retention.maxAgeDays * 86_400_000,
+      maxCount: retention.maxSessions,
+      now: last,
+    });
+  };
+  const wrapped: Store = Object.create(store);
+  wrapped.updateSession = async (id, patch) => {
+    await store.updateSession(id, patch);
+    const ended = patch.status === "ended" || patch.status === "failed";
+    if (ended && clock() - last >= everyMs) await pruneNow().catch(() => {});
+  };
+  return { store: wrapped, pruneNow };
+}
+
+async function openLibsql(
+  url: string,
+  authToken: string | null,
+  options: SqlStoreOptions,
+): Promise<Store> {
+  const { createClient } = await import("npm:@libsql/client@0.17.3");
+  const local = url === ":memory:" || url.startsWith("file:");
+  if (url.startsWith("file:")) {
+    const path = url.slice("file:".length).split("?")[0];
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    if (dir) await Deno.mkdir(dir, { recursive: true });
+  }
+  const client = createClient({ url, authToken: authToken ?? undefined });
+  if (local) {
+    // Several processes (or two stores in tests) may share one file: wait for locks, use WAL.
+    await client.execute("PRAGMA busy_timeout = 5000");
+    if (url !== ":memory:") await client.execute("PRAGMA journal_mode = WAL");
+  }
+  const executor: SqlExecutor = {
+    execute: (stmt) => client.execute(stmt as never) as never,
+    batch: (stmts, mode) =>
+      client.batch(stmts as never, mode ?? "write") as never,
+  };
+  return createSqlStore(executor, {
+    ...options,
+    onClose: async () => {
+      await options.onClose?.();
+      client.close();
+    },
+  });
+}

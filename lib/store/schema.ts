@@ -1,0 +1,122 @@
+/**
+ * The SQL schema as versioned migrations. {@linkcode migrate} is idempotent and safe when two
+ * processes start at once: every statement is `IF NOT EXISTS` and each version is recorded with
+ * `INSERT OR IGNORE` in the same batch as its statements.
+ *
+ * @module
+ */
+import type { SqlExecutor, SqlStatement } from "./sql_store.ts";
+
+/** One schema change, applied once. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+/** Every migration, oldest first. Append only; never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "sessions, utterances, events, counters",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY,
+        call_id TEXT,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL,
+        model TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        caller TEXT,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at INTEGER,
+        end_reason TEXT
+      )`,
+      `CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at DESC, id DESC)`,
+      `CREATE INDEX IF NOT EXISTS sessions_call ON sessions (call_id)`,
+      `CREATE TABLE IF NOT EXISTS utterances (
+        session_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        previous_item_id TEXT,
+        status TEXT NOT NULL,
+        text TEXT NOT NULL,
+        start_ms REAL,
+        end_ms REAL,
+        confidence REAL,
+        error TEXT,
+        seen_by TEXT NOT NULL,
+        state TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, item_id)
+      )`,
+      `CREATE TABLE IF NOT EXISTS events (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        event TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, seq),
+        UNIQUE (session_id, event_id)
+      )`,
+      `CREATE TABLE IF NOT EXISTS counters (
+        key TEXT NOT NULL,
+        window_ms INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        count REAL NOT NULL,
+        PRIMARY KEY (key, window_ms, window_start)
+      )`,
+      `CREATE INDEX IF NOT EXISTS counters_expiry ON counters (window_start)`,
+    ],
+  },
+  {
+    // Added by lib/security (per-client concurrency and budgets): an HMAC pseudonym of the IP.
+    version: 2,
+    name: "sessions.client_key",
+    statements: [
+      `ALTER TABLE sessions ADD COLUMN client_key TEXT`,
+      `CREATE INDEX IF NOT EXISTS sessions_active ON sessions (status, created_at)`,
+    ],
+  },
+];
+
+/** Creates the migrations table and applies every migration not yet recorded. */
+export async function migrate(
+  db: SqlExecutor,
+  run: (stmts: SqlStatement[]) => Promise<unknown>,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<void> {
+  await db.execute({
+    sql: `CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`,
+  });
+  const done = new Set(
+    (await db.execute({ sql: "SELECT version FROM schema_migrations" })).rows
+      .map((r) => Number(r.version)),
+  );
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    try {
+      await run([
+        ...m.statements.map((sql) => ({ sql })),
+        {
+          sql:
+            "INSERT OR IGNORE INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          args: [m.version, m.name, Date.now()],
+        },
+      ]);
+    } catch (err) {
+      // Another process may have applied it between our read and our write.
+      const again = await db.execute({
+        sql: "SELECT 1 AS ok FROM schema_migrations WHERE version = ?",
+        args: [m.version],
+      });
+      if (again.rows.length === 0) throw err;
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The SQL store's housekeeping: deleting sessions with their data, retention, and the
+ * fixed-window counters. Plain functions over the store's retrying `exec`/`run`.
+ *
+ * @module
+ */
+import type { SqlResult, SqlStatement } from "./sql_store.ts";
+
+/** The store's statement runners (with `SQLITE_BUSY` retry). */
+export interface SqlRunners {
+  exec(sql: string, args?: unknown[]): Promise<SqlResult>;
+  /** Runs statements atomically. */
+  run(stmts: SqlStatement[]): Promise<SqlResult[]>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Deletes sessions with their utterances and events; returns how many sessions went. */
+export async function deleteSessions(
+  db: SqlRunners,
+  ids: string[],
+): Promise<number> {
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    const marks = chunk.map(() => "?").join(", ");
+    const results = await db.run([
+      { sql: `DELETE FROM events WHERE session_id IN (${marks})`, args: chunk },
+      {
+        sql: `DELETE FROM utterances WHERE session_id IN (${marks})`,
+        args: chunk,
+      },
+      { sql: `DELETE FROM sessions WHERE id IN (${marks})`, args: chunk },
+    ]);
+    deleted += results[2].rowsAffected;
+  }
+  return deleted;
+}
+
+/**
+ * Retention: ended (or failed) sessions older than `maxAgeMs` or beyond the newest `maxCount`,
+ * and abandoned ones (never ended) a day past the age limit (at least two days old).
+ */
+export async function pruneSessions(
+  db: SqlRunners,
+  opts: { maxAgeMs?: number; maxCount?: number; now: number },
+): Promise<number> {
+  const { maxAgeMs, maxCount, now } = opts;
+  const ids = new Set<string>();
+  if (maxAgeMs !== undefined) {
+    const r = await db.exec(
+      `SELECT id FROM sessions WHERE created_at < ?
+         AND (status IN ('ended', 'failed') OR created_at < ?)`,
+      [now - maxAgeMs, now - Math.max(maxAgeMs, DAY_MS) - DAY_MS],
+    );
+    for (const row of r.rows) ids.add(String(row.id));
+  }
+  if (maxCount !== undefined) {
+    const r = await db.exec(
+      `SELECT id FROM sessions WHERE status IN ('ended', 'failed') AND id NOT IN
+         (SELECT id FROM sessions ORDER BY created_at DESC, id DESC LIMIT ?)`,
+      [Math.max(0, maxCount)],
+    );
+    for (const row of r.rows) ids.add(String(row.id));
+  }
+  return await deleteSessions(db, [...ids]);
+}
+
+/** Deletes counter windows older than the previous one. */
+export async function pruneCounters(
+  db: SqlRunners,
+  now: number,
+): Promise<void> {
+  await db.exec(
+    "DELETE FROM counters WHERE window_start + 2 * window_ms <= ?",
+    [now],
+  );
+}
+
+/** Adds `amount` to the window of `key` containing `now`; returns the new total. */
+export async function incrementCounter(
+  db: SqlRunners,
+  opts: { key: string; windowMs: number; amount: number; now: number },
+): Promise<number> {
+  const { key, windowMs, amount } = opts;
+  const start = Math.floor(opts.now / windowMs) * windowMs;
+  const results = await db.run([
+    {
+      sql: `INSERT INTO counters (key, window_ms, window_start, count)
+        VALUES (?, ?, ?, ?) ON CONFLICT (key, window_ms, window_start)
+        DO UPDATE SET count = count + excluded.count`,
+      args: [key, windowMs, start, amount],
+    },
+    {
+      sql: `SELECT count FROM counters
+        WHERE key = ? AND window_ms = ? AND window_start = ?`,
+      args: [key, windowMs, start],
+    },
+  ]);
+  return Number(results[1].rows[0]?.count ?? amount);
+}
+
+/** The total of the window of `key` containing `now` (0 when none). */
+export async function readCounter(
+  db: SqlRunners,
+  opts: { key: string; windowMs: number; now: number },
+): Promise<number> {
+  const start = Math.floor(opts.now / opts.windowMs) * opts.windowMs;
+  const r = await db.exec(
+    `SELECT count FROM counters
+      WHERE key = ? AND window_ms = ? AND window_start = ?`,
+    [opts.key, opts.windowMs, start],
+  );
+  return Number(r.rows[0]?.count ?? 0);
+}

@@ -1,0 +1,432 @@
+/**
+ * The SQL adapter of the {@linkcode Store} port, on any executor with libSQL's
+ * `execute({ sql, args })` / `batch(stmts, mode)` shape: `npm:@libsql/client` locally and Val Town's
+ * std/sqlite there. Only plain SQLite SQL is used.
+ *
+ * Concurrency: several processes (Val Town) or two sidebands may record the same events at once.
+ * An event is inserted and folded into its utterance in ONE atomic batch guarded by the utterance's
+ * `version` (compare-and-swap), so an event is folded exactly once or not at all; losers re-read
+ * and retry. `SQLITE_BUSY` is retried with backoff.
+ *
+ * @module
+ */
+import {
+  itemIdOf,
+  orderUtterances,
+  reduceUtterance,
+  type Utterance,
+} from "../../shared/transcript.js";
+import { newSessionId } from "./ids.ts";
+import { migrate } from "./schema.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  insertEventStmt,
+  isBusy,
+  type Seen,
+  syntheticEventId,
+  toEvent,
+  toSession,
+  toUtteranceRow,
+  writeUtteranceStmt,
+} from "./sql_rows.ts";
+import {
+  deleteSessions,
+  incrementCounter,
+  pruneCounters,
+  pruneSessions,
+  readCounter,
+  type SqlRunners,
+} from "./sql_maintenance.ts";
+import type { NewSession, SessionRow, Store } from "./types.ts";
+
+/** One SQL statement with positional arguments. */
+export interface SqlStatement {
+  sql: string;
+  args?: unknown[];
+}
+
+/** What an executor returns: rows as objects keyed by column name. */
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+  rowsAffected: number;
+}
+
+/** The minimal database client the store needs (libSQL client and Val Town std/sqlite fit). */
+export interface SqlExecutor {
+  execute(stmt: SqlStatement): Promise<SqlResult>;
+  /** Runs statements atomically in one transaction (`"write"` = `BEGIN IMMEDIATE`). */
+  batch?(
+    stmts: SqlStatement[],
+    mode?: "write" | "read" | "deferred",
+  ): Promise<SqlResult[]>;
+}
+
+/** Options for {@linkcode createSqlStore}. */
+export interface SqlStoreOptions {
+  /** Raw events kept per session (oldest trimmed first; utterances are never lost). Default 5000. */
+  eventLogCap?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+  /** Called by `close()` (e.g. closes the libSQL client). */
+  onClose?: () => void | Promise<void>;
+  /** Attempts on `SQLITE_BUSY` before giving up. Default 10. */
+  busyRetries?: number;
+}
+
+const COMPLETED = "conversation.item.input_audio_transcription.completed";
+const COUNTER_PRUNE_EVERY_MS = 5 * 60_000;
+
+interface StoredUtterance {
+  state: Utterance;
+  version: number;
+  seenBy: Seen;
+  updatedAt: number;
+}
+
+/**
+ * Builds a {@linkcode Store} on a SQL executor. Call `migrate()` before use (`openStore` does).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "npm:@libsql/client@0.17.3";
+ * const client = createClient({ url: ":memory:" });
+ * const store = createSqlStore({ execute: (s) => client.execute(s as never) });
+ * await store.migrate();
+ * ```
+ */
+export function createSqlStore(
+  db: SqlExecutor,
+  options: SqlStoreOptions = {},
+): Store {
+  const cap = options.eventLogCap ?? 5000;
+  const clock = options.now ?? Date.now;
+  const retries = options.busyRetries ?? 10;
+  let lastCounterPrune = 0;
+
+  async function retry<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isBusy(err) || attempt >= retries) throw err;
+        await new Promise((r) =>
+          setTimeout(r, Math.min(500, 5 * 2 ** attempt) * Math.random())
+        );
+      }
+    }
+  }
+  const exec = (sql: string, args: unknown[] = []) =>
+    retry(() => db.execute({ sql, args }));
+  const run = (stmts: SqlStatement[]): Promise<SqlResult[]> =>
+    retry(async () => {
+      if (db.batch) return await db.batch(stmts, "write");
+      const out: SqlResult[] = [];
+      for (const s of stmts) out.push(await db.execute(s));
+      return out;
+    });
+
+  const runners: SqlRunners = { exec, run };
+
+  async function readUtterance(sessionId: string, itemId: string) {
+    const r = await exec(
+      "SELECT state, version, seen_by, updated_at FROM utterances WHERE session_id = ? AND item_id = ?",
+      [sessionId, itemId],
+    );
+    const row = r.rows[0];
+    if (!row) return null;
+    return {
+      state: JSON.parse(String(row.state)) as Utterance,
+      version: Number(row.version),
+      seenBy: String(row.seen_by) as Seen,
+      updatedAt: Number(row.updated_at),
+    } satisfies StoredUtterance;
+  }
+
+  async function sessionExists(id: string): Promise<boolean> {
+    return (await exec("SELECT 1 AS ok FROM sessions WHERE id = ?", [id])).rows
+      .length > 0;
+  }
+
+  const store: Store = {
+    async migrate() {
+      await migrate(db, run);
+    },
+
+    async createSession(input: NewSession) {
+      const row: SessionRow = {
+        id: input.id ?? newSessionId(),
+        callId: input.callId ?? null,
+        source: input.source,
+        status: "pending",
+        model: input.model,
+        settings: input.settings,
+        caller: input.caller ?? null,
+        createdAt: clock(),
+        startedAt: null,
+        endedAt: null,
+        endReason: null,
+      };
+      await exec(
+        `INSERT INTO sessions
+           (id, call_id, source, status, model, settings, caller, created_at, client_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row.id,
+          row.callId,
+          row.source,
+          row.status,
+          row.model,
+          JSON.stringify(row.settings ?? {}),
+          row.caller,
+          row.createdAt,
+          input.clientKey ?? null,
+        ],
+      );
+      return row;
+    },
+
+    async sessionClientKey(id) {
+      const r = await exec("SELECT client_key FROM sessions WHERE id = ?", [id]);
+      const v = r.rows[0]?.client_key;
+      return typeof v === "string" ? v : null;
+    },
+
+    async countActiveSessions({ since, clientKey }) {
+      const r = clientKey === undefined
+        ? await exec(
+          `SELECT COUNT(*) AS n FROM sessions
+           WHERE status IN ('pending', 'live') AND created_at >= ?`,
+          [since],
+        )
+        : await exec(
+          `SELECT COUNT(*) AS n FROM sessions
+           WHERE status IN ('pending', 'live') AND created_at >= ? AND client_key = ?`,
+          [since, clientKey],
+        );
+      return Number(r.rows[0]?.n ?? 0);
+    },
+
+    async getSession(id) {
+      const r = await exec("SELECT * FROM sessions WHERE id = ?", [id]);
+      return r.rows[0] ? toSession(r.rows[0]) : null;
+    },
+
+    async getSessionByCallId(callId) {
+      const r = await exec(
+        "SELECT * FROM sessions WHERE call_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+        [callId],
+      );
+      return r.rows[0] ? toSession(r.rows[0]) : null;
+    },
+
+    async updateSession(id, patch) {
+      const columns: Record<string, string> = {
+        callId: "call_id",
+        status: "status",
+        startedAt: "started_at",
+        endedAt: "ended_at",
+        endReason: "end_reason",
+      };
+      const sets: string[] = [];
+      const args: unknown[] = [];
+      for (const [key, column] of Object.entries(columns)) {
+        if (!(key in patch)) continue;
+        const value = (patch as Record<string, unknown>)[key];
+        if (value === undefined) continue;
+        sets.push(`${column} = ?`);
+        args.push(value);
+      }
+      if (sets.length === 0) return;
+      await exec(`UPDATE sessions SET ${sets.join(", ")} WHERE id = ?`, [
+        ...args,
+        id,
+      ]);
+    },
+
+    async listSessions({ limit, cursor }) {
+      const after = decodeCursor(cursor);
+      const r = after
+        ? await exec(
+          `SELECT * FROM sessions WHERE created_at < ? OR (created_at = ? AND id < ?)
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+          [after.createdAt, after.createdAt, after.id, limit + 1],
+        )
+        : await exec(
+          "SELECT * FROM sessions ORDER BY created_at DESC, id DESC LIMIT ?",
+          [limit + 1],
+        );
+      const sessions = r.rows.slice(0, limit).map(toSession);
+      const last = sessions.at(-1);
+      const nextCursor = r.rows.length > limit && last
+        ? encodeCursor(last)
+        : null;
+      return { sessions, nextCursor };
+    },
+
+    async deleteSession(id) {
+      return (await deleteSessions(runners, [id])) > 0;
+    },
+
+    async recordEvent(sessionId, event) {
+      const type = typeof event.type === "string" ? event.type : "unknown";
+      const eventId = typeof event.event_id === "string" && event.event_id
+        ? event.event_id
+        : await syntheticEventId(event);
+      const itemId = itemIdOf(event);
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const dup = await exec(
+          "SELECT 1 AS ok FROM events WHERE session_id = ? AND event_id = ?",
+          [sessionId, eventId],
+        );
+        if (dup.rows.length > 0) return null;
+        const cur = itemId ? await readUtterance(sessionId, itemId) : null;
+        const expected = cur?.version ?? 0;
+        const next = itemId ? reduceUtterance(cur?.state, event) : undefined;
+        const receivedAt = clock();
+        const row = { sessionId, eventId, type, event, receivedAt };
+        const stmts = [insertEventStmt(row, itemId, expected)];
+        if (next) {
+          const seenBy: Seen = cur?.seenBy === "browser"
+            ? (type === COMPLETED ? "both" : "browser")
+            : (cur?.seenBy ?? "server");
+          stmts.push(
+            writeUtteranceStmt(sessionId, next, seenBy, expected, receivedAt),
+          );
+        }
+        stmts.push({
+          sql: "SELECT seq FROM events WHERE session_id = ? AND event_id = ?",
+          args: [sessionId, eventId],
+        }, {
+          // The bounded log: utterances were folded above, so trimming loses no transcript.
+          sql: `DELETE FROM events WHERE session_id = ?
+            AND seq <= (SELECT MAX(seq) FROM events WHERE session_id = ?) - ?`,
+          args: [sessionId, sessionId, cap],
+        });
+        const results = await run(stmts);
+        if (results[0].rowsAffected === 1) {
+          return { ...row, seq: Number(results[next ? 2 : 1].rows[0]?.seq) };
+        }
+        // Lost the race (or the session is gone): re-read and try again.
+        if (!(await sessionExists(sessionId))) return null;
+      }
+      throw new Error(
+        `Could not record event "${eventId}": too many concurrent writers`,
+      );
+    },
+
+    async listEvents(sessionId, opts = {}) {
+      const limit = Math.max(1, Math.min(opts.limit ?? 1000, 10_000));
+      const r = await exec(
+        "SELECT * FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        [sessionId, opts.afterSeq ?? 0, limit],
+      );
+      return r.rows.map(toEvent);
+    },
+
+    async lastEventSeq(sessionId) {
+      const r = await exec(
+        "SELECT MAX(seq) AS seq FROM events WHERE session_id = ?",
+        [sessionId],
+      );
+      return Number(r.rows[0]?.seq ?? 0);
+    },
+
+    async listUtterances(sessionId) {
+      const r = await exec(
+        "SELECT state, seen_by, updated_at FROM utterances WHERE session_id = ? ORDER BY rowid",
+        [sessionId],
+      );
+      const meta = new Map<string, { seenBy: Seen; updatedAt: number }>();
+      const states = r.rows.map((row) => {
+        const state = JSON.parse(String(row.state)) as Utterance;
+        meta.set(state.itemId, {
+          seenBy: String(row.seen_by) as Seen,
+          updatedAt: Number(row.updated_at),
+        });
+        return state;
+      });
+      return orderUtterances(states).map((u) => {
+        const m = meta.get(u.itemId)!;
+        return toUtteranceRow(sessionId, u, m.seenBy, m.updatedAt);
+      });
+    },
+
+    async mergeBrowserUtterances(sessionId, utterances) {
+      let added = 0;
+      let confirmed = 0;
+      if (!(await sessionExists(sessionId))) return { added, confirmed };
+      for (const b of utterances) {
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const cur = await readUtterance(sessionId, b.itemId);
+          const expected = cur?.version ?? 0;
+          let next: Utterance;
+          let seenBy: Seen;
+          if (cur?.state.status === "failed" || cur?.seenBy === "both") break;
+          if (cur?.state.status === "final") {
+            if (cur.seenBy !== "server") break;
+            next = cur.state;
+            seenBy = "both";
+          } else {
+            const base = cur?.state;
+            next = {
+              itemId: b.itemId,
+              previousItemId: base?.committed
+                ? base.previousItemId
+                : b.previousItemId,
+              status: "final",
+              text: b.text,
+              startMs: base?.startMs ?? b.startMs,
+              endMs: base?.endMs ?? b.endMs,
+              confidence: b.confidence,
+              error: null,
+              languages: base?.languages ?? null,
+              committed: base?.committed || b.previousItemId !== null,
+            };
+            seenBy = "browser";
+          }
+          const [result] = await run([
+            writeUtteranceStmt(sessionId, next, seenBy, expected, clock()),
+          ]);
+          if (result.rowsAffected === 1) {
+            if (seenBy === "both") confirmed++;
+            else added++;
+            break;
+          }
+        }
+      }
+      return { added, confirmed };
+    },
+
+    async prune({ maxAgeMs, maxCount, now = clock() }) {
+      lastCounterPrune = now;
+      await pruneCounters(runners, now);
+      return await pruneSessions(runners, { maxAgeMs, maxCount, now });
+    },
+
+    async incrementCounter(key, windowMs, amount = 1, now = clock()) {
+      const total = await incrementCounter(runners, {
+        key,
+        windowMs,
+        amount,
+        now,
+      });
+      if (now - lastCounterPrune > COUNTER_PRUNE_EVERY_MS) {
+        lastCounterPrune = now;
+        await pruneCounters(runners, now);
+      }
+      return total;
+    },
+
+    readCounter(key, windowMs, now = clock()) {
+      return readCounter(runners, { key, windowMs, now });
+    },
+
+    async close() {
+      await options.onClose?.();
+    },
+  };
+  return store;
+}
+
+export { decodeCursor, encodeCursor } from "./sql_rows.ts";

@@ -1,0 +1,63 @@
+/**
+ * Helpers for the store's tests: canonical event sequences and stores on temp files.
+ *
+ * @module
+ */
+import { loadConfig } from "../../config.ts";
+import { openStore } from "../mod.ts";
+import type { Store } from "../types.ts";
+
+const T = "conversation.item.input_audio_transcription.";
+
+/** The canonical server event sequence for one utterance (ids derived from `item`). */
+export function utteranceEvents(
+  item: string,
+  prev: string | null,
+  words: string[],
+  startMs = 0,
+) {
+  const ev = (type: string, n: string, extra: Record<string, unknown>) => ({
+    type,
+    event_id: `event_${item}_${n}`,
+    ...extra,
+  });
+  return [
+    ev("input_audio_buffer.speech_started", "ss", {
+      item_id: item,
+      audio_start_ms: startMs,
+    }),
+    ev("input_audio_buffer.speech_stopped", "st", {
+      item_id: item,
+      audio_end_ms: startMs + 900,
+    }),
+    ev("input_audio_buffer.committed", "c", {
+      item_id: item,
+      previous_item_id: prev,
+    }),
+    ...words.map((w, i) =>
+      ev(T + "delta", `d${i}`, {
+        item_id: item,
+        content_index: 0,
+        delta: (i ? " " : "") + w,
+      })
+    ),
+    ev(T + "completed", "done", {
+      item_id: item,
+      content_index: 0,
+      transcript: words.join(" ") + ".",
+      logprobs: [{ token: "a", logprob: 0, bytes: [] }],
+    }),
+  ];
+}
+
+/** A `file:` URL in a new temp dir (remove `dir` afterwards). */
+export async function tempDbUrl(): Promise<{ url: string; dir: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "store_test_" });
+  return { url: `file:${dir}/nested/app.db`, dir };
+}
+
+/** Opens a migrated store on `url`. */
+export async function open(url: string, cap?: number): Promise<Store> {
+  const config = await loadConfig({}, { platform: "local" });
+  return await openStore(config, { url, eventLogCap: cap });
+}

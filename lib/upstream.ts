@@ -1,0 +1,319 @@
+/**
+ * The OpenAI Realtime REST client the server uses with its standard key: client secrets, WebRTC
+ * calls (multipart SDP relay), hang-up. Upstream failures become {@linkcode UpstreamError}s that
+ * routes turn into clear JSON errors (never a bare 500, never a key in a message).
+ *
+ * @module
+ */
+import type {
+  ClientSecretCreateResponse,
+  // deno-lint-ignore no-import-prefix
+} from "npm:openai@7.57.0/resources/realtime/client-secrets";
+// deno-lint-ignore no-import-prefix
+import type { RealtimeTranscriptionSessionCreateRequest } from "npm:openai@7.57.0/resources/realtime/realtime";
+// deno-lint-ignore no-import-prefix
+import type { CallAcceptParams } from "npm:openai@7.57.0/resources/realtime/calls";
+
+/** The documented call id shape; checked before an id goes into any URL. */
+export const CALL_ID_PATTERN = /^rtc_[A-Za-z0-9_]{1,128}$/;
+
+/** A failed upstream request, mapped to the status our API answers with. */
+export class UpstreamError extends Error {
+  /** Status our route answers with (429, 502, 503, 504). */
+  status: 429 | 502 | 503 | 504;
+  /** Our error code, e.g. `server_key_rejected`. */
+  code: string;
+  /** OpenAI's HTTP status, when there was a response. */
+  upstreamStatus: number | null;
+  /** `Retry-After` to pass on (seconds as text), for 429. */
+  retryAfter: string | null;
+  constructor(
+    status: UpstreamError["status"],
+    code: string,
+    message: string,
+    upstreamStatus: number | null = null,
+    retryAfter: string | null = null,
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+    this.status = status;
+    this.code = code;
+    this.upstreamStatus = upstreamStatus;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** Options for {@linkcode createUpstream}. */
+export interface UpstreamOptions {
+  /** `config.openaiBaseUrl`, e.g. `https://api.openai.com` (no trailing slash). */
+  baseUrl: string;
+  /** The standard API key; null makes every call fail with `missing_api_key`. */
+  apiKey: string | null;
+  fetch?: typeof fetch;
+  /** Per-request timeout; default 15 s. */
+  timeoutMs?: number;
+}
+
+/** A minted ephemeral key. */
+export interface ClientSecret {
+  value: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  session: ClientSecretCreateResponse["session"];
+}
+
+/** The REST operations the app needs. */
+export interface UpstreamClient {
+  /** `POST /v1/realtime/client_secrets` with a transcription session. */
+  createClientSecret(
+    session: RealtimeTranscriptionSessionCreateRequest,
+    options: { ttlSeconds: number },
+  ): Promise<ClientSecret>;
+  /** `POST /v1/realtime/calls` as multipart (`sdp` + `session`): returns the answer and call id. */
+  createCall(
+    options: {
+      sdp: string;
+      session: RealtimeTranscriptionSessionCreateRequest;
+    },
+  ): Promise<{ sdp: string; callId: string }>;
+  /** `POST /v1/realtime/calls/{id}/hangup`; false when the call had already ended (404). */
+  hangup(callId: string): Promise<boolean>;
+  /** `POST /v1/realtime/calls/{id}/accept` with a realtime session (SIP calls). */
+  acceptCall(callId: string, session: CallAcceptParams): Promise<void>;
+  /** `POST /v1/realtime/calls/{id}/reject` with a SIP status code (486 busy, 603 decline). */
+  rejectCall(callId: string, statusCode: number): Promise<void>;
+}
+
+/** Removes anything that looks like an API key or ephemeral key from a text. */
+export function redactSecrets(text: string): string {
+  return text.replace(/\b(sk|ek|rk)[-_][A-Za-z0-9_*.-]{4,}/g, "[redacted]");
+}
+
+/** The call id from a `Location` header (`/v1/realtime/calls/rtc_…`), or null. */
+export function callIdFromLocation(location: string | null): string | null {
+  if (!location) return null;
+  let path = location;
+  try {
+    path = new URL(location, "http://x").pathname;
+  } catch {
+    return null;
+  }
+  const id = path.split("/").filter(Boolean).pop() ?? "";
+  return CALL_ID_PATTERN.test(id) ? id : null;
+}
+
+/** Reads an OpenAI error body: `error.message` when JSON, else the raw text (trimmed). */
+async function upstreamMessage(res: Response): Promise<string> {
+  const text = await res.text().catch(() => "");
+  let message = text.trim().slice(0, 500);
+  try {
+    const body = JSON.parse(text);
+    if (body && typeof body.error?.message === "string") {
+      message = body.error.message;
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  return redactSecrets(message) || "no reason given";
+}
+
+async function toError(res: Response, what: string): Promise<UpstreamError> {
+  const message = await upstreamMessage(res);
+  const s = res.status;
+  if (s === 429) {
+    return new UpstreamError(
+      429,
+      "upstream_rate_limited",
+      `OpenAI is rate limiting ${what}: ${message}`,
+      s,
+      res.headers.get("retry-after") ?? "5",
+    );
+  }
+  if (s === 401 || s === 403) {
+    return new UpstreamError(
+      502,
+      "server_key_rejected",
+      `The server's OpenAI API key was rejected (${s}): ${message}`,
+      s,
+    );
+  }
+  if (s >= 500) {
+    return new UpstreamError(
+      502,
+      "upstream_error",
+      `OpenAI failed ${what} (${s}): ${message}`,
+      s,
+    );
+  }
+  return new UpstreamError(
+    502,
+    "upstream_rejected",
+    `OpenAI rejected ${what} (${s}): ${message}`,
+    s,
+  );
+}
+
+/** Builds the REST client. */
+export function createUpstream(options: UpstreamOptions): UpstreamClient {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 15_000;
+
+  async function request(
+    path: string,
+    init: RequestInit,
+    what: string,
+  ): Promise<Response> {
+    if (!options.apiKey) {
+      throw new UpstreamError(
+        503,
+        "missing_api_key",
+        "The server has no OPENAI_API_KEY set",
+      );
+    }
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", `Bearer ${options.apiKey}`);
+    try {
+      return await doFetch(`${options.baseUrl}${path}`, {
+        ...init,
+        headers,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const timedOut = err instanceof DOMException &&
+        err.name === "TimeoutError";
+      throw new UpstreamError(
+        timedOut ? 504 : 503,
+        timedOut ? "upstream_timeout" : "upstream_unreachable",
+        timedOut
+          ? `OpenAI did not answer ${what} within ${timeoutMs} ms`
+          : `Cannot reach OpenAI for ${what}: ${
+            redactSecrets(String((err as Error)?.message ?? err))
+          }`,
+      );
+    }
+  }
+
+  /** SIP call control (`/accept`, `/reject`): JSON body, empty 200 answer. */
+  async function callControl(
+    callId: string,
+    action: string,
+    body: unknown,
+    what: string,
+  ) {
+    if (!CALL_ID_PATTERN.test(callId)) {
+      throw new TypeError(`Cannot ${action} "${callId}": not a call id`);
+    }
+    const res = await request(`/v1/realtime/calls/${callId}/${action}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }, what);
+    if (!res.ok) throw await toError(res, what);
+    await res.body?.cancel();
+  }
+
+  return {
+    async createClientSecret(session, { ttlSeconds }) {
+      const what = "minting an ephemeral key";
+      const res = await request("/v1/realtime/client_secrets", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          expires_after: { anchor: "created_at", seconds: ttlSeconds },
+          session,
+        }),
+      }, what);
+      if (!res.ok) throw await toError(res, what);
+      const body = await res.json().catch(() => null) as
+        | ClientSecretCreateResponse
+        | null;
+      if (
+        !body || typeof body.value !== "string" ||
+        typeof body.expires_at !== "number"
+      ) {
+        throw new UpstreamError(
+          502,
+          "upstream_invalid_response",
+          `OpenAI sent an unreadable answer ${what}`,
+          res.status,
+        );
+      }
+      return {
+        value: body.value,
+        expiresAt: body.expires_at,
+        session: body.session,
+      };
+    },
+
+    async createCall({ sdp, session }) {
+      const what = "creating the call";
+      const form = new FormData();
+      form.set("sdp", new Blob([sdp], { type: "application/sdp" }));
+      form.set(
+        "session",
+        new Blob([JSON.stringify(session)], { type: "application/json" }),
+      );
+      const res = await request("/v1/realtime/calls", {
+        method: "POST",
+        headers: { Accept: "application/sdp" },
+        body: form,
+      }, what);
+      if (res.status !== 201 && res.status !== 200) {
+        if (res.status >= 300 && res.status < 400) {
+          await res.body?.cancel();
+          throw new UpstreamError(
+            502,
+            "upstream_rejected",
+            `OpenAI redirected ${what} (${res.status})`,
+            res.status,
+          );
+        }
+        throw await toError(res, what);
+      }
+      const answer = await res.text();
+      const callId = callIdFromLocation(res.headers.get("location"));
+      if (!callId) {
+        throw new UpstreamError(
+          502,
+          "upstream_invalid_response",
+          `OpenAI sent no call id ${what}`,
+          res.status,
+        );
+      }
+      return { sdp: answer, callId };
+    },
+
+    async hangup(callId) {
+      if (!CALL_ID_PATTERN.test(callId)) {
+        throw new TypeError(`Cannot hang up "${callId}": not a call id`);
+      }
+      const what = "hanging up the call";
+      const res = await request(`/v1/realtime/calls/${callId}/hangup`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: "{}",
+      }, what);
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return false;
+      }
+      if (!res.ok) throw await toError(res, what);
+      await res.body?.cancel();
+      return true;
+    },
+
+    async acceptCall(callId, session) {
+      await callControl(callId, "accept", session, "accepting the phone call");
+    },
+
+    async rejectCall(callId, statusCode) {
+      await callControl(
+        callId,
+        "reject",
+        { status_code: statusCode },
+        "rejecting the phone call",
+      );
+    },
+  };
+}

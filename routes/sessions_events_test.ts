@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import {
+  countSessions,
+  createTestPeer,
+  postJson,
+  waitFor,
+} from "../testing/server.ts";
+import {
+  assertError,
+  events,
+  getJson,
+  readSse,
+  seed,
+  withApp,
+} from "../testing/sessions_kit.ts";
+
+Deno.test("SSE: a dropped stream resumes with Last-Event-ID and gets exactly the rest, live, then closes", async () => {
+  await withApp(async (t, writer) => {
+    const { id, count } = await seed(writer, "live", {
+      type: "session.updated",
+      event_id: "event_private",
+      session: {
+        type: "transcription",
+        audio: {
+          input: { transcription: { model: "m", prompt: "PRIVATE-PROMPT" } },
+        },
+      },
+    });
+    const url = `${t.baseUrl}/api/sessions/${id}/events`;
+    const first = await fetch(url);
+    assert.equal(first.status, 200);
+    assert.match(
+      first.headers.get("content-type") ?? "",
+      /^text\/event-stream/,
+    );
+    const a = await readSse(first, (m) => m.filter((x) => x.id).length >= 4);
+    const got = a.msgs.filter((m) => m.id);
+    assert.deepEqual(got.map((m) => m.id), ["1", "2", "3", "4"]);
+    const updated = JSON.parse(got[0].data);
+    assert.equal(updated.type, "session.updated");
+    assert.deepEqual(updated.session.audio.input.transcription, { model: "m" });
+    assert.equal(
+      JSON.parse(got[1].data).type,
+      "input_audio_buffer.speech_started",
+    );
+    assert.equal(a.ended, false, "the stream of a live session stays open");
+
+    // Reconnect as EventSource does; more events arrive from another store while we listen.
+    const second = await fetch(url, { headers: { "Last-Event-ID": "4" } });
+    const more = events("item_c", "item_b", "Third.", 4000);
+    const writing = (async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      for (const e of more) await writer.recordEvent(id, e);
+      await writer.updateSession(id, { status: "ended", endedAt: Date.now() });
+    })();
+    const b = await readSse(second, (m) => m.some((x) => x.event === "end"));
+    await writing;
+    const rest = b.msgs.filter((m) => m.id);
+    const all = [...a.msgs, ...b.msgs].map((m) => m.data).join("\n");
+    assert.doesNotMatch(
+      all,
+      /PRIVATE-PROMPT/,
+      "the private prompt is not streamed",
+    );
+    assert.match(all, /"session\.updated"/);
+    const total = count + more.length;
+    assert.deepEqual(
+      rest.map((m) => Number(m.id)),
+      Array.from({ length: total - 4 }, (_, i) => i + 5),
+    );
+    assert.deepEqual(
+      rest.slice(-more.length).map((m) => JSON.parse(m.data).event_id),
+      more.map((e) => e.event_id),
+    );
+    assert.equal(JSON.parse(b.msgs.at(-1)!.data).status, "ended");
+
+    // A finished session: ?after= replays the tail and closes by itself.
+    const third = await readSse(
+      await fetch(`${url}?after=${total - 2}`),
+      () => false,
+    );
+    assert.equal(third.ended, true);
+    assert.deepEqual(third.msgs.filter((m) => m.id).map((m) => Number(m.id)), [
+      total - 1,
+      total,
+    ]);
+
+    assertError(
+      await getJson(t.baseUrl, `/api/sessions/${id}/events?after=-1`),
+      400,
+    );
+    assertError(
+      await getJson(t.baseUrl, `/api/sessions/${id}/events`, {
+        headers: { "Last-Event-ID": "x" },
+      }),
+      400,
+      "invalid_last_event_id",
+    );
+    assertError(
+      await getJson(t.baseUrl, `/api/sessions/${"C".repeat(22)}/events`),
+      404,
+    );
+  });
+});
+
+Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed hang-up deletes nothing", async () => {
+  await withApp(async (t, writer) => {
+    // A real call through the emulator: mint, relay the SDP offer, sideband attaches.
+    const mint = await postJson(t.baseUrl, "/api/session", {});
+    assert.equal(mint.status, 200, JSON.stringify(mint.json));
+    const peer = await createTestPeer();
+    try {
+      const relay = await postJson(t.baseUrl, "/api/calls", {
+        ticket: mint.json.ticket,
+        sdp: peer.offer,
+      });
+      assert.equal(relay.status, 201, JSON.stringify(relay.json));
+      const { sessionId } = mint.json;
+      await waitFor(async () =>
+        (await t.store.getSession(sessionId))?.status === "live"
+      );
+
+      t.emulator.control.failRest({
+        endpoint: "*",
+        count: 1,
+        status: 500,
+        body: { error: { message: "boom" } },
+      });
+      const failed = await getJson(t.baseUrl, `/api/sessions/${sessionId}`, {
+        method: "DELETE",
+      });
+      assertError(failed, 502);
+      assert.ok(
+        await t.store.getSession(sessionId),
+        "a failed hang-up deletes nothing",
+      );
+      const still = t.emulator.control.calls().find((c) =>
+        c.id === relay.json.callId
+      );
+      assert.equal(still?.endedReason ?? null, null, "the call is still up");
+
+      const del = await getJson(t.baseUrl, `/api/sessions/${sessionId}`, {
+        method: "DELETE",
+      });
+      assert.equal(del.status, 200, del.text);
+      assert.deepEqual(del.json, {
+        id: sessionId,
+        deleted: true,
+        hungUp: true,
+      });
+      const call = t.emulator.control.calls().find((c) =>
+        c.id === relay.json.callId
+      );
+      assert.equal(call?.endedReason, "hangup");
+      assertError(await getJson(t.baseUrl, `/api/sessions/${sessionId}`), 404);
+      assert.deepEqual(await t.store.listEvents(sessionId), []);
+      assert.deepEqual(await t.store.listUtterances(sessionId), []);
+    } finally {
+      await peer.close();
+    }
+
+    const { id } = await seed(writer);
+    const n = await countSessions(t.store);
+    assertError(
+      await getJson(t.baseUrl, "/api/sessions/bad", { method: "DELETE" }),
+      400,
+    );
+    assertError(
+      await getJson(t.baseUrl, `/api/sessions/${"D".repeat(22)}`, {
+        method: "DELETE",
+      }),
+      404,
+    );
+    assert.equal(await countSessions(t.store), n);
+    const ended = await getJson(t.baseUrl, `/api/sessions/${id}`, {
+      method: "DELETE",
+    });
+    assert.deepEqual(ended.json, { id, deleted: true, hungUp: false });
+    assert.equal(await countSessions(t.store), n - 1);
+  });
+});

@@ -1,0 +1,316 @@
+/**
+ * Property-based fuzzing of every route over real loopback HTTP: malformed JSON, wrong types, huge
+ * and unicode values, injection strings, odd methods and content types. Every answer must be a 4xx
+ * JSON error (or a harmless 2xx/3xx for reads), never a 5xx, and nothing may change: the store's
+ * sessions and events, the emulator's calls and the running sidebands stay as they were.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import fc from "npm:fast-check@4.10.2";
+import { startTestApp, type TestApp } from "./server.ts";
+import { CALL_ID_PATTERN } from "../lib/upstream.ts";
+
+const INJECTIONS = [
+  "../../../../etc/passwd",
+  "..%2F..%2Fetc%2Fpasswd",
+  "rtc_../../v1/realtime/client_secrets",
+  "rtc_abc/hangup",
+  "rtc_abc?call_id=rtc_other",
+  "rtc_abc#frag",
+  "rtc_abc%00",
+  "rtc_abc\r\nX-Injected: 1",
+  "<script>alert(1)</script>",
+  '"><img src=x onerror=alert(1)>',
+  "' OR '1'='1' --",
+  "'; DROP TABLE sessions; --",
+  "${jndi:ldap://x/y}",
+  "{{7*7}}",
+  "__proto__",
+  "constructor",
+  "\u0000\u0001\u001f",
+  "\ud83d\ude00".repeat(50),
+  "\u202e\u2066evil",
+  "ＡＢＣ",
+  "%",
+  "%%32%65",
+  "-1",
+  "1e309",
+  "NaN",
+  "null",
+];
+
+const WEBHOOK_SECRET = "whsec_" + new Uint8Array(32).fill(7).toBase64();
+const fuzzString = fc.oneof(
+  fc.constantFrom(...INJECTIONS),
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.string({ unit: "binary", maxLength: 40 }),
+  fc.string({ maxLength: 10 }).map((s) => `rtc_${s}`),
+);
+
+/** A JSON value that can never be a valid request: objects carry an unknown key. */
+const invalidJson = fc.jsonValue({ maxDepth: 3 }).map((v) => {
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    return JSON.stringify({ ...v, "\u0000fuzz": true });
+  }
+  return JSON.stringify(v);
+});
+
+const body = fc.oneof(
+  invalidJson,
+  fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 }),
+  fc.constantFrom(...INJECTIONS),
+  fc.constantFrom(
+    "{",
+    "[1,",
+    '{"model":',
+    '"unterminated',
+    '{"model": 5}',
+    '{"ticket":[]}',
+  ),
+  fc.record({
+    ticket: fuzzString,
+    sdp: fc.oneof(fuzzString, fc.constant("v=0\r\n" + "a=x\r\n".repeat(10))),
+    model: fc.oneof(fuzzString, fc.integer(), fc.constant(null)),
+    sessionId: fuzzString,
+    code: fuzzString,
+    keywords: fc.array(fuzzString, { maxLength: 3 }),
+  }, { requiredKeys: [] }).map((r) =>
+    JSON.stringify({ ...r, extra: "\u0000" })
+  ),
+  fc.constant("x".repeat(70 * 1024)),
+);
+
+const contentType = fc.constantFrom(
+  "application/json",
+  "application/json; charset=utf-16",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=zzz",
+  "multipart/form-data",
+  "application/sdp",
+  "application/octet-stream",
+  "text/html",
+  "",
+  "\u00e9/\u00e9",
+);
+
+function seg(s: string): string {
+  return encodeURIComponent(s);
+}
+
+type Req = {
+  method: string;
+  path: string;
+  body?: string;
+  headers: Record<string, string>;
+};
+
+function requestArb(ticket: string): fc.Arbitrary<Req> {
+  // `withTicket`: may carry the genuine ticket; only where the request is invalid for other reasons.
+  const post = (path: fc.Arbitrary<string>, withTicket = false) =>
+    fc.record({
+      method: fc.constantFrom(
+        "POST",
+        "POST",
+        "POST",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+      ),
+      path,
+      body,
+      ct: contentType,
+      origin: fc.constantFrom<string | null>(
+        null,
+        null,
+        null,
+        "https://evil.example",
+        "null",
+      ),
+      useTicket: fc.boolean(),
+      sig: fc.boolean(),
+    }).map((r) => {
+      const headers: Record<string, string> = {};
+      if (r.ct) headers["Content-Type"] = r.ct;
+      if (r.origin) headers["Origin"] = r.origin;
+      if (r.useTicket && withTicket) headers["X-Ticket"] = ticket;
+      if (r.sig) {
+        headers["webhook-id"] = "wh_fuzz";
+        headers["webhook-timestamp"] = String(Math.floor(Date.now() / 1000));
+        headers["webhook-signature"] = "v1,AAAA";
+      }
+      return { method: r.method, path: r.path, body: r.body, headers };
+    });
+  const badCallId = fuzzString.filter((s) => !CALL_ID_PATTERN.test(s));
+  const anyCallId = fc.oneof(badCallId, fc.constant("rtc_u1_doesnotexist0000"));
+  const get = fc.record({
+    method: fc.constantFrom("GET", "HEAD", "OPTIONS", "TRACE_", "PROPFIND"),
+    path: fc.oneof(
+      fc.constantFrom(
+        "/",
+        "/api/config",
+        "/api/models",
+        "/api/sessions",
+        "/auth/signin",
+      ),
+      fuzzString.map((s) => `/frontend/${seg(s)}`),
+      fuzzString.map((s) => `/shared/${s}`),
+      fuzzString.map((s) => `/s/${seg(s)}`),
+      fuzzString.map((s) => `/api/sessions/${seg(s)}`),
+      fuzzString.map((s) => `/api/sessions/${seg(s)}/events`),
+      fuzzString.map((s) => `/auth/signin?next=${seg(s)}`),
+      fuzzString.map((s) => `/${seg(s)}`),
+    ),
+  }).map((r) => ({ ...r, headers: {} as Record<string, string> }));
+  return fc.oneof(
+    post(
+      fc.constantFrom(
+        "/api/session",
+        "/api/calls",
+        "/auth/signin",
+        "/webhooks/openai",
+      ),
+    ),
+    post(badCallId.map((id) => `/api/calls/${seg(id)}/sideband`), true),
+    post(badCallId.map((id) => `/api/calls/${seg(id)}/hangup`), true),
+    post(anyCallId.map((id) => `/api/calls/${seg(id)}/sideband`)),
+    post(anyCallId.map((id) => `/api/calls/${seg(id)}/hangup`)),
+    post(fuzzString.map((id) => `/internal/sideband/${seg(id)}`)),
+    post(fuzzString.map((id) => `/api/sessions/${seg(id)}`)),
+    post(fuzzString.map((id) => `/api/sessions/${seg(id)}/utterances`)),
+    get,
+  );
+}
+
+/** Everything a request could change, as one comparable value. */
+async function snapshot(t: TestApp): Promise<string> {
+  const { sessions } = await t.store.listSessions({ limit: 1000 });
+  const rows = [];
+  for (const s of sessions) {
+    const events = await t.store.listEvents(s.id);
+    const utterances = await t.store.listUtterances(s.id);
+    rows.push({ s, events: events.length, utterances });
+  }
+  return JSON.stringify({
+    rows,
+    calls: t.emulator.control.calls().length,
+    sidebands: t.sidebands.list().length,
+  });
+}
+
+Deno.test("fuzz: every route answers malformed input with a 4xx JSON error and changes nothing", async () => {
+  const t = await startTestApp({
+    env: {
+      SIP_ENABLED: "true",
+      OPENAI_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      RATE_MINTS_PER_MINUTE_PER_IP: "1000",
+      RATE_MINTS_PER_MINUTE: "1000",
+    },
+  });
+  try {
+    // One legitimate session so tickets and ids exist for the fuzzer to aim at.
+    const minted = await fetch(`${t.baseUrl}/api/session`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(minted.status, 200);
+    const { ticket } = await minted.json();
+    const before = await snapshot(t);
+    let requests = 0;
+    await fc.assert(
+      fc.asyncProperty(requestArb(ticket), async (req) => {
+        requests++;
+        const res = await fetch(`${t.baseUrl}${req.path}`, {
+          method: req.method,
+          headers: req.headers,
+          body: ["GET", "HEAD", "OPTIONS", "TRACE_", "PROPFIND"].includes(
+              req.method,
+            )
+            ? undefined
+            : req.body,
+          redirect: "manual",
+        });
+        const text = await res.text();
+        const where = `${req.method} ${req.path} ${
+          JSON.stringify(req.headers)
+        } → ${res.status}`;
+        assert.ok(res.status < 500, `${where}: ${text.slice(0, 300)}`);
+        const isSigninForm = req.path === "/auth/signin" &&
+          !(req.headers["Content-Type"] ?? "").startsWith("application/json");
+        // Pages (share links) may answer people with an HTML error page; APIs answer JSON.
+        const isPageRead = req.method === "GET" && !req.path.startsWith("/api/");
+        if (res.status >= 400 && !isSigninForm && !isPageRead && req.method !== "HEAD") {
+          assert.match(
+            res.headers.get("content-type") ?? "",
+            /application\/json/,
+            where,
+          );
+          const json = JSON.parse(text);
+          assert.equal(typeof json.error?.code, "string", where);
+          assert.equal(typeof json.error?.message, "string", where);
+        }
+        if (req.method !== "GET" && req.method !== "HEAD") {
+          assert.ok(
+            res.status >= 400 || req.path.startsWith("/auth/signout"),
+            where,
+          );
+        }
+        assert.ok(
+          res.headers.get("content-security-policy"),
+          `${where}: no CSP`,
+        );
+        assert.equal(await snapshot(t), before, `${where}: state changed`);
+      }),
+      {
+        numRuns: 1000,
+        seed: Number(Deno.env.get("FUZZ_SEED") ?? Date.now() % 2 ** 31),
+      },
+    );
+    assert.equal(requests >= 1000, true);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("fuzz: sign-in with an access code rejects every wrong code and sets no cookie", async () => {
+  const t = await startTestApp({
+    env: { ACCESS_CODE: "correct horse battery" },
+  });
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fuzzString.filter((s) => s !== "correct horse battery"),
+        fc.boolean(),
+        async (code, asJson) => {
+          const res = await fetch(`${t.baseUrl}/auth/signin`, {
+            method: "POST",
+            redirect: "manual",
+            headers: {
+              "Content-Type": asJson
+                ? "application/json"
+                : "application/x-www-form-urlencoded",
+            },
+            body: asJson
+              ? JSON.stringify({ code })
+              : new URLSearchParams({ code }).toString(),
+          });
+          await res.body?.cancel();
+          assert.ok(
+            [400, 401, 429].includes(res.status),
+            `${JSON.stringify(code)} → ${res.status}`,
+          );
+          assert.equal(res.headers.get("set-cookie"), null);
+          const api = await fetch(`${t.baseUrl}/api/config`);
+          await api.body?.cancel();
+          assert.equal(api.status, 401);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  } finally {
+    await t.close();
+  }
+});

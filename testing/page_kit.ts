@@ -1,0 +1,71 @@
+/**
+ * Shared set-up for the page's browser tests (`testing/page_*_test.ts`): the whole app on
+ * loopback against the emulator, headless Chromium with a fake microphone, the page loaded.
+ *
+ * @module
+ */
+import type { Page } from "npm:playwright-core@1.65.1";
+import { startTestApp, type TestApp, type TestAppOptions } from "./server.ts";
+import { launchBrowser, type LaunchedBrowser } from "./browser.ts";
+
+/** Options for {@linkcode openPage}. */
+export interface OpenPageOptions extends TestAppOptions {
+  /** WAV the fake microphone plays once. */
+  wav?: string;
+  /** Viewport (default 1280×900). */
+  viewport?: { width: number; height: number };
+  /** Print the page's console to stderr. */
+  logConsole?: boolean;
+}
+
+/** A loaded page with its app; `close()` stops both. */
+export interface OpenedPage {
+  app: TestApp;
+  browser: LaunchedBrowser;
+  page: Page;
+  /** Uncaught page errors seen so far. */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Starts the app, launches Chromium and opens the page (waits until settings are bound). */
+export async function openPage(options: OpenPageOptions = {}): Promise<OpenedPage> {
+  const app = await startTestApp(options);
+  let browser: LaunchedBrowser | null = null;
+  try {
+    browser = await launchBrowser({ fakeAudioWav: options.wav, logConsole: options.logConsole });
+    const { page } = browser;
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.setViewportSize(options.viewport ?? { width: 1280, height: 900 });
+    await page.goto(app.baseUrl);
+    await page.waitForSelector("body[data-ready]");
+    const b = browser;
+    return {
+      app,
+      browser: b,
+      page,
+      pageErrors,
+      async close() {
+        await b.close();
+        await app.close();
+      },
+    };
+  } catch (err) {
+    await browser?.close();
+    await app.close();
+    throw err;
+  }
+}
+
+/** The texts of the final lines on the page, in order. */
+export function finalTexts(page: Page): Promise<string[]> {
+  return page.locator("#transcript .utterance.final .text").allTextContents();
+}
+
+/**
+ * Test options for browser tests: the emulator's werift peer keeps Node crypto cipher handles
+ * (DTLS) until garbage collection, which Deno's resource sanitizer reports as leaks even though
+ * `close()` has stopped every server, socket and process.
+ */
+export const BROWSER_TEST = { sanitizeResources: false, sanitizeOps: false } as const;
