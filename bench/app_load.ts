@@ -12,11 +12,25 @@
  */
 import type { Benchmark } from "./runner.ts";
 import { allEqual, medianAtMost, type Row } from "./stats.ts";
-import { type AppProcess, pool, sleep, spawnApp, spawnEmulator } from "./harness.ts";
+import {
+  type AppProcess,
+  pool,
+  sleep,
+  spawnApp,
+  spawnEmulator,
+} from "./harness.ts";
 import { procSample } from "./proc.ts";
 import { startRelay } from "./relay.ts";
-import { type AudioSession, openAudioSession, streamRealtime } from "./ws_audio.ts";
-import { loadSpeech, type SpeechAudio, waitForCompleted } from "./speech_audio.ts";
+import {
+  type AudioSession,
+  openAudioSession,
+  streamRealtime,
+} from "./ws_audio.ts";
+import {
+  loadSpeech,
+  type SpeechAudio,
+  waitForCompleted,
+} from "./speech_audio.ts";
 
 /** What one load run measured in the app process. */
 export interface AppLoadResult {
@@ -40,7 +54,11 @@ export interface AppLoadResult {
 
 async function appStats(app: AppProcess) {
   const res = await fetch(`${app.baseUrl}/_bench/stats`);
-  return await res.json() as { latencies: number[]; recorded: number; received: number };
+  return await res.json() as {
+    latencies: number[];
+    recorded: number;
+    received: number;
+  };
 }
 
 /** Runs N sessions through a fresh emulator + relay + app; everything is closed afterwards. */
@@ -68,25 +86,44 @@ export async function runAppLoad(
         headers: { "content-type": "application/json" },
         body: "{}",
       });
-      if (!res.ok) throw new Error(`POST /api/session: ${res.status} ${await res.text()}`);
+      if (!res.ok) {
+        throw new Error(`POST /api/session: ${res.status} ${await res.text()}`);
+      }
       const minted = await res.json() as { sessionId: string; ticket: string };
-      const audio = await openAudioSession({ baseUrl: emu.baseUrl, apiKey: emu.apiKey });
+      const audio = await openAudioSession({
+        baseUrl: emu.baseUrl,
+        apiKey: emu.apiKey,
+      });
       sessions.push(audio);
       const callId = `rtc_bench_${seq++}_${crypto.randomUUID().slice(0, 8)}`;
       const configured = relay.register(callId, audio);
-      const attach = await fetch(`${app.baseUrl}/api/calls/${callId}/sideband`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ticket: minted.ticket }),
-      });
+      const attach = await fetch(
+        `${app.baseUrl}/api/calls/${callId}/sideband`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ticket: minted.ticket }),
+        },
+      );
       if (attach.status !== 202) {
-        throw new Error(`POST /api/calls/…/sideband: ${attach.status} ${await attach.text()}`);
+        throw new Error(
+          `POST /api/calls/…/sideband: ${attach.status} ${await attach.text()}`,
+        );
       }
-      await Promise.race([configured, sleep(10_000).then(() => Promise.reject(new Error("Sideband never attached")))]);
+      await Promise.race([
+        configured,
+        sleep(10_000).then(() =>
+          Promise.reject(new Error("Sideband never attached"))
+        ),
+      ]);
       storeIds.push(minted.sessionId);
       return audio;
     });
-    log(`${n} sessions attached; streaming ${(speech.durationMs / 1000).toFixed(1)} s of speech`);
+    log(
+      `${n} sessions attached; streaming ${
+        (speech.durationMs / 1000).toFixed(1)
+      } s of speech`,
+    );
     await sleep(300);
     await appStats(app); // drop latencies of the set-up events
     const cpuRatios: number[] = [];
@@ -103,7 +140,9 @@ export async function runAppLoad(
         const stats = await appStats(app);
         cpuRatios.push((now.cpuMs - last.cpuMs) / (now.at - last.at));
         rssBytes.push(now.rssBytes);
-        eventRates.push((stats.recorded - lastRecorded) / ((now.at - last.at) / 1000));
+        eventRates.push(
+          (stats.recorded - lastRecorded) / ((now.at - last.at) / 1000),
+        );
         latencies.push(...stats.latencies);
         lastRecorded = stats.recorded;
         last = now;
@@ -122,7 +161,10 @@ export async function runAppLoad(
       body: JSON.stringify({ sessionIds: storeIds }),
     });
     const counts = await res.json() as Record<string, number>;
-    const lost = storeIds.reduce((sum, id) => sum + Math.max(0, speech.utterances - (counts[id] ?? 0)), 0);
+    const lost = storeIds.reduce(
+      (sum, id) => sum + Math.max(0, speech.utterances - (counts[id] ?? 0)),
+      0,
+    );
     return {
       n,
       cpuRatios,
@@ -146,19 +188,28 @@ export async function runAppLoad(
 /** Load benchmark: 200 concurrent sessions (50 with `--quick`) recorded by one app process. */
 export const appLoad: Benchmark = {
   name: "load",
-  description: "one app process recording N live sessions of real speech (issue #8 item 5)",
+  description:
+    "one app process recording N live sessions of real speech (issue #8 item 5)",
   async run(ctx) {
     const n = ctx.quick ? 50 : 200;
     const speech = await loadSpeech({ utterances: ctx.quick ? 2 : 3 });
     const r = await runAppLoad(n, speech, ctx.log);
-    const perSessionKiB = r.rssBytes.map((b) => (b - r.idleRssBytes) / 1024 / n);
+    const perSessionKiB = r.rssBytes.map((b) =>
+      (b - r.idleRssBytes) / 1024 / n
+    );
     const rows: Row[] = [
-      { name: `load.sessions_held_${n}`, unit: "count", samples: [r.held], goal: allEqual(n) },
+      {
+        name: `load.sessions_held_${n}`,
+        unit: "count",
+        samples: [r.held],
+        goal: allEqual(n),
+      },
       {
         name: `load.events_per_s_${n}`,
         unit: "ev/s",
         samples: r.eventRates,
-        note: "events recorded into the Store per second while streaming (1 s windows)",
+        note:
+          "events recorded into the Store per second while streaming (1 s windows)",
       },
       {
         name: `load.event_to_store_${n}`,
@@ -175,7 +226,8 @@ export const appLoad: Benchmark = {
         samples: r.cpuRatios,
         baseline: [r.idleCpuRatio],
         goal: { text: "p90 < 1 (keeps up)", check: (s) => s.p90 < 1 },
-        note: "app process CPU time / wall time while streaming (baseline: idle server)",
+        note:
+          "app process CPU time / wall time while streaming (baseline: idle server)",
       },
       {
         name: `load.rss_per_session_${n}`,
@@ -183,7 +235,12 @@ export const appLoad: Benchmark = {
         samples: perSessionKiB,
         note: "(app RSS while streaming − idle RSS) / N",
       },
-      { name: `load.lost_utterances_${n}`, unit: "count", samples: [r.lost], goal: allEqual(0) },
+      {
+        name: `load.lost_utterances_${n}`,
+        unit: "count",
+        samples: [r.lost],
+        goal: allEqual(0),
+      },
     ];
     return rows;
   },
@@ -192,5 +249,7 @@ export const appLoad: Benchmark = {
 function percentileText(values: number[], p: number): string {
   if (!values.length) return "—";
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)].toFixed(1);
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  ].toFixed(1);
 }

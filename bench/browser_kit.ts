@@ -146,11 +146,21 @@ export interface BarePage {
 export async function startBarePage(): Promise<BarePage> {
   const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: (a) => resolve(a as Deno.NetAddr) },
-    () => new Response(BARE_HTML, { headers: { "content-type": "text/html; charset=utf-8" } }),
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: (a) => resolve(a as Deno.NetAddr),
+    },
+    () =>
+      new Response(BARE_HTML, {
+        headers: { "content-type": "text/html; charset=utf-8" },
+      }),
   );
   const addr = await promise;
-  return { url: `http://127.0.0.1:${addr.port}/`, close: () => server.shutdown() };
+  return {
+    url: `http://127.0.0.1:${addr.port}/`,
+    close: () => server.shutdown(),
+  };
 }
 
 /** Mints an ephemeral key for the bare page (outside any timing), like the app's preminter. */
@@ -160,7 +170,10 @@ export async function mintKey(
 ): Promise<string> {
   const res = await fetch(`${emu.baseUrl}/v1/realtime/client_secrets`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${emu.apiKey}` },
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${emu.apiKey}`,
+    },
     body: JSON.stringify({
       expires_after: { anchor: "created_at", seconds: 600 },
       session: {
@@ -176,6 +189,8 @@ export async function mintKey(
     }),
   });
   const body = await res.json() as { value?: string };
-  if (!res.ok || !body.value) throw new Error(`Minting a key failed: ${res.status}`);
+  if (!res.ok || !body.value) {
+    throw new Error(`Minting a key failed: ${res.status}`);
+  }
   return body.value;
 }

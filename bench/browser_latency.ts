@@ -16,7 +16,12 @@ import type { Page } from "npm:playwright-core@1.65.1";
 import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
 import { sleep, spawnApp, spawnEmulator } from "./harness.ts";
-import { mintKey, PROBE_SCRIPT, type ProbeData, startBarePage } from "./browser_kit.ts";
+import {
+  mintKey,
+  PROBE_SCRIPT,
+  type ProbeData,
+  startBarePage,
+} from "./browser_kit.ts";
 import { launchBrowser } from "../testing/browser.ts";
 import { makeSilenceWav, makeUtterancesWav } from "../testing/speech.ts";
 import { LOAD_TEXTS } from "./speech_audio.ts";
@@ -25,7 +30,9 @@ import { LOAD_TEXTS } from "./speech_audio.ts";
 const REST_LATENCY_MS = 40;
 
 function probe(page: Page): Promise<ProbeData> {
-  return page.evaluate(() => (globalThis as unknown as { __bench: ProbeData }).__bench);
+  return page.evaluate(() =>
+    (globalThis as unknown as { __bench: ProbeData }).__bench
+  );
 }
 
 /**
@@ -35,7 +42,9 @@ function probe(page: Page): Promise<ProbeData> {
 async function openApp(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.waitForSelector("body[data-ready=true]", { timeout: 10_000 });
-  const minted = page.waitForResponse((r) => r.url().endsWith("/api/session"), { timeout: 5000 })
+  const minted = page.waitForResponse((r) => r.url().endsWith("/api/session"), {
+    timeout: 5000,
+  })
     .catch(() => null);
   await page.hover("#start");
   await minted;
@@ -44,13 +53,15 @@ async function openApp(page: Page, url: string): Promise<void> {
 
 async function stopApp(page: Page): Promise<void> {
   await page.click("#stop").catch(() => {});
-  await page.waitForSelector("#status[data-state=idle]", { timeout: 10_000 }).catch(() => {});
+  await page.waitForSelector("#status[data-state=idle]", { timeout: 10_000 })
+    .catch(() => {});
 }
 
 /** Click → captions-ready benchmark (item 2). */
 export const clickToCaptions: Benchmark = {
   name: "click",
-  description: "Start click → data channel open / session.updated (baseline: bare SDP page)",
+  description:
+    "Start click → data channel open / session.updated (baseline: bare SDP page)",
   async run(ctx) {
     const runs = ctx.quick ? 3 : 8;
     const emu = await spawnEmulator({}, REST_LATENCY_MS);
@@ -70,7 +81,10 @@ export const clickToCaptions: Benchmark = {
         if (r.url().endsWith("/v1/realtime/calls") && now > clickedAt) {
           offerSentAt = Math.min(offerSentAt, now);
         }
-        if (r.url().endsWith("/api/session") && now > clickedAt && now < offerSentAt) {
+        if (
+          r.url().endsWith("/api/session") && now > clickedAt &&
+          now < offerSentAt
+        ) {
           mintsAfterClick++;
         }
       });
@@ -86,10 +100,15 @@ export const clickToCaptions: Benchmark = {
           (globalThis as unknown as { bareConfig: unknown }).bareConfig = cfg;
         }, { realtimeUrl: `${emu.baseUrl}/v1/realtime/calls`, key, count: 1 });
         await page.click("#start");
-        await page.waitForFunction(() =>
-          (globalThis as unknown as { __bench: ProbeData }).__bench.opens.length > 0, null, {
-          timeout: 20_000,
-        });
+        await page.waitForFunction(
+          () =>
+            (globalThis as unknown as { __bench: ProbeData }).__bench.opens
+              .length > 0,
+          null,
+          {
+            timeout: 20_000,
+          },
+        );
         const b = await probe(page);
         // The app.
         await openApp(page, `${app.baseUrl}/`);
@@ -97,10 +116,14 @@ export const clickToCaptions: Benchmark = {
         offerSentAt = Infinity;
         clickedAt = performance.now();
         await page.click("#start");
-        await page.waitForFunction(() => {
-          const b = (globalThis as unknown as { __bench: ProbeData }).__bench;
-          return b.opens.length > 0 && b.updated.length > 0;
-        }, null, { timeout: 20_000 });
+        await page.waitForFunction(
+          () => {
+            const b = (globalThis as unknown as { __bench: ProbeData }).__bench;
+            return b.opens.length > 0 && b.updated.length > 0;
+          },
+          null,
+          { timeout: 20_000 },
+        );
         const a = await probe(page);
         clickedAt = Infinity;
         await stopApp(page);
@@ -126,7 +149,8 @@ export const clickToCaptions: Benchmark = {
           unit: "ms",
           samples: appReady,
           baseline: bareOpen,
-          note: "app page: click → channel open and the sideband's session.updated received",
+          note:
+            "app page: click → channel open and the sideband's session.updated received",
         },
         {
           name: "click.serial_mints",
@@ -150,12 +174,17 @@ export const clickToCaptions: Benchmark = {
 /** Speech end → final text on screen, minus the model latency (item 3). */
 export const speechToText: Benchmark = {
   name: "speech",
-  description: "completed on the data channel → final line on screen (page-added latency)",
+  description:
+    "completed on the data channel → final line on screen (page-added latency)",
   async run(ctx) {
     const loads = ctx.quick ? 1 : 3;
     const emu = await spawnEmulator({}, REST_LATENCY_MS);
     const app = await spawnApp(emu);
-    const wav = await makeUtterancesWav(LOAD_TEXTS, { padStartSec: 1.0, padEndSec: 3.0, gapSec: 1.2 });
+    const wav = await makeUtterancesWav(LOAD_TEXTS, {
+      padStartSec: 1.0,
+      padEndSec: 3.0,
+      gapSec: 1.2,
+    });
     const browser = await launchBrowser({ fakeAudioWav: wav.path });
     try {
       await browser.context.addInitScript({ content: PROBE_SCRIPT });
@@ -167,7 +196,10 @@ export const speechToText: Benchmark = {
         await page.click("#start");
         const deadline = performance.now() + wav.durationMs + 8000;
         let data = await probe(page);
-        while (performance.now() < deadline && Object.keys(data.finalShown).length < LOAD_TEXTS.length) {
+        while (
+          performance.now() < deadline &&
+          Object.keys(data.finalShown).length < LOAD_TEXTS.length
+        ) {
           await sleep(200);
           data = await probe(page);
         }
@@ -177,7 +209,10 @@ export const speechToText: Benchmark = {
           if (shown === undefined) missing++;
           else added.push(shown - at);
         }
-        missing += Math.max(0, LOAD_TEXTS.length - Object.keys(data.completed).length);
+        missing += Math.max(
+          0,
+          LOAD_TEXTS.length - Object.keys(data.completed).length,
+        );
       }
       ctx.log(`added ${added.map((v) => v.toFixed(1)).join(", ")} ms`);
       return [

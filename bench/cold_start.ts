@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { spawnDeno, waitForStatus, freePort } from "./proc.ts";
+import { freePort, spawnDeno, waitForStatus } from "./proc.ts";
 import type { Benchmark } from "./runner.ts";
 import type { Row } from "./stats.ts";
 import { appEnv, appExists, sessionRequest, withEmulator } from "./harness.ts";
@@ -21,12 +21,17 @@ async function startOnce(
 ): Promise<number> {
   const port = freePort();
   const t0 = performance.now();
-  const proc = spawnDeno({ args, env: { ...env, PORT: String(port) }, cwd: ROOT });
+  const proc = spawnDeno({
+    args,
+    env: { ...env, PORT: String(port) },
+    cwd: ROOT,
+  });
   let exited = false;
   try {
     const t1 = await waitForStatus(`http://127.0.0.1:${port}${path}`, {
       init: init?.(),
-      abortReason: () => exited ? `process exited: ${proc.stderr().slice(-500)}` : null,
+      abortReason: () =>
+        exited ? `process exited: ${proc.stderr().slice(-500)}` : null,
     });
     return t1 - t0;
   } finally {
@@ -38,7 +43,8 @@ async function startOnce(
 /** Cold-start benchmark (see module doc). */
 export const coldStart: Benchmark = {
   name: "cold_start",
-  description: "process spawn → first 200 of / and /api/session (baseline: hello-world Deno.serve)",
+  description:
+    "process spawn → first 200 of / and /api/session (baseline: hello-world Deno.serve)",
   async run(ctx) {
     const runs = ctx.quick ? 3 : 7;
     const baseEnv = { DENO_TLS_CA_STORE: "mozilla,system", NO_COLOR: "1" };
@@ -46,7 +52,9 @@ export const coldStart: Benchmark = {
     // Warm-up: fills Deno's module and V8 code caches so every measured run is alike.
     await startOnce(hello, baseEnv, "/");
     const baseline: number[] = [];
-    for (let i = 0; i < runs; i++) baseline.push(await startOnce(hello, baseEnv, "/"));
+    for (let i = 0; i < runs; i++) {
+      baseline.push(await startOnce(hello, baseEnv, "/"));
+    }
     ctx.log(`hello-world: ${baseline.map((v) => v.toFixed(0)).join(", ")} ms`);
     if (!await appExists()) {
       return [{
@@ -67,7 +75,9 @@ export const coldStart: Benchmark = {
         session.push(await startOnce(app, env, "/api/session", sessionRequest));
       }
       ctx.log(`/: ${page.map((v) => v.toFixed(0)).join(", ")} ms`);
-      ctx.log(`/api/session: ${session.map((v) => v.toFixed(0)).join(", ")} ms`);
+      ctx.log(
+        `/api/session: ${session.map((v) => v.toFixed(0)).join(", ")} ms`,
+      );
       const rows: Row[] = [
         {
           name: "cold_start.page",

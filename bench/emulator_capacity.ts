@@ -18,7 +18,11 @@ import type { Benchmark } from "./runner.ts";
 import { allEqual, medianBelow, type Row } from "./stats.ts";
 import { type EmulatorProcess, pool, sleep, spawnEmulator } from "./harness.ts";
 import { procSample } from "./proc.ts";
-import { type AudioSession, openAudioSession, streamRealtime } from "./ws_audio.ts";
+import {
+  type AudioSession,
+  openAudioSession,
+  streamRealtime,
+} from "./ws_audio.ts";
 import {
   loadSpeech,
   lostUtterances,
@@ -49,7 +53,12 @@ export async function streamThroughEmulator(
   const sessions = await pool(
     Array.from({ length: n }),
     16,
-    () => openAudioSession({ baseUrl: emu.baseUrl, apiKey: emu.apiKey, silenceDurationMs: SILENCE_MS }),
+    () =>
+      openAudioSession({
+        baseUrl: emu.baseUrl,
+        apiKey: emu.apiKey,
+        silenceDurationMs: SILENCE_MS,
+      }),
   );
   try {
     const cpuRatios: number[] = [];
@@ -65,7 +74,9 @@ export async function streamThroughEmulator(
       }
     })();
     const t0 = performance.now();
-    const starts = await streamRealtime(sessions, speech.chunks, { chunkMs: speech.chunkMs });
+    const starts = await streamRealtime(sessions, speech.chunks, {
+      chunkMs: speech.chunkMs,
+    });
     const wallMs = performance.now() - t0;
     streaming = false;
     await sampler;
@@ -81,21 +92,36 @@ export async function streamThroughEmulator(
 /** Emulator-capacity benchmark, WebSocket-audio half (see module doc). */
 export const emulatorCapacity: Benchmark = {
   name: "capacity_ws",
-  description: "emulator: N WebSocket-audio sessions streaming speech in real time (baseline: 1)",
+  description:
+    "emulator: N WebSocket-audio sessions streaming speech in real time (baseline: 1)",
   async run(ctx) {
     const n = ctx.quick ? 50 : 200;
     const speech = await loadSpeech({ utterances: ctx.quick ? 2 : 3 });
-    ctx.log(`speech: ${(speech.durationMs / 1000).toFixed(1)} s, ${speech.utterances} utterances`);
+    ctx.log(
+      `speech: ${
+        (speech.durationMs / 1000).toFixed(1)
+      } s, ${speech.utterances} utterances`,
+    );
     const emu = await spawnEmulator({});
     try {
       const one = await streamThroughEmulator(emu, 1, speech);
       for (const s of one.sessions) s.close();
-      const baseLags = speechStoppedLags(one.sessions, one.starts, speech.chunkMs, SILENCE_MS);
+      const baseLags = speechStoppedLags(
+        one.sessions,
+        one.starts,
+        speech.chunkMs,
+        SILENCE_MS,
+      );
       await sleep(300);
       ctx.log(`streaming ${n} sessions`);
       const many = await streamThroughEmulator(emu, n, speech);
       for (const s of many.sessions) s.close();
-      const lags = speechStoppedLags(many.sessions, many.starts, speech.chunkMs, SILENCE_MS);
+      const lags = speechStoppedLags(
+        many.sessions,
+        many.starts,
+        speech.chunkMs,
+        SILENCE_MS,
+      );
       const lost = lostUtterances(many.sessions, speech.utterances);
       const rows: Row[] = [
         {
@@ -115,7 +141,8 @@ export const emulatorCapacity: Benchmark = {
           samples: lags,
           baseline: baseLags,
           goal: medianBelow(100, "ms"),
-          note: "VAD event arrival − send time of the audio that reveals it (baseline: 1 session)",
+          note:
+            "VAD event arrival − send time of the audio that reveals it (baseline: 1 session)",
         },
         {
           name: `capacity_ws.lost_utterances_${n}`,

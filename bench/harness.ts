@@ -45,7 +45,9 @@ export async function withEmulator<T>(
  * Environment for an app process pointed at `emu`, with rate limits and budgets high enough that
  * a benchmark is never throttled (the limits themselves are not what is measured).
  */
-export function appEnv(upstream: { baseUrl: string; apiKey: string }): Record<string, string> {
+export function appEnv(
+  upstream: { baseUrl: string; apiKey: string },
+): Record<string, string> {
   return {
     OPENAI_API_KEY: upstream.apiKey,
     OPENAI_BASE_URL: upstream.baseUrl,
@@ -85,7 +87,11 @@ export async function spawnEmulator(
   restLatencyMs = 0,
 ): Promise<EmulatorProcess> {
   const proc = spawnDeno({
-    args: ["run", "-A", new URL("fixtures/emulator_proc.ts", import.meta.url).pathname],
+    args: [
+      "run",
+      "-A",
+      new URL("fixtures/emulator_proc.ts", import.meta.url).pathname,
+    ],
     env: {
       EMULATOR_OPTIONS: JSON.stringify(options),
       EMULATOR_REST_LATENCY_MS: String(restLatencyMs),
@@ -94,11 +100,16 @@ export async function spawnEmulator(
     readLine: true,
   });
   try {
-    const ready = JSON.parse(await proc.firstLine) as { baseUrl: string; apiKey: string };
+    const ready = JSON.parse(await proc.firstLine) as {
+      baseUrl: string;
+      apiKey: string;
+    };
     return { ...ready, pid: proc.pid, close: proc.close };
   } catch (error) {
     await proc.close();
-    throw new Error(`Emulator process did not start: ${proc.stderr().slice(-500) || error}`);
+    throw new Error(
+      `Emulator process did not start: ${proc.stderr().slice(-500) || error}`,
+    );
   }
 }
 
@@ -116,7 +127,9 @@ export async function pool<T, R>(
       out[i] = await fn(items[i], i);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, worker),
+  );
   return out;
 }
 
@@ -142,7 +155,11 @@ export async function spawnApp(
 ): Promise<AppProcess> {
   const dir = await Deno.makeTempDir({ prefix: "bench-app-" });
   const proc = spawnDeno({
-    args: ["run", "-A", new URL("fixtures/app_proc.ts", import.meta.url).pathname],
+    args: [
+      "run",
+      "-A",
+      new URL("fixtures/app_proc.ts", import.meta.url).pathname,
+    ],
     env: {
       ...appEnv(upstream),
       PORT: "0",
@@ -161,6 +178,8 @@ export async function spawnApp(
     return { baseUrl: ready.baseUrl, pid: proc.pid, close };
   } catch (error) {
     await close();
-    throw new Error(`App process did not start: ${proc.stderr().slice(-800) || error}`);
+    throw new Error(
+      `App process did not start: ${proc.stderr().slice(-800) || error}`,
+    );
   }
 }

@@ -12,7 +12,13 @@
  *
  * @module
  */
-import { type Benchmark, formatMarkdown, formatTable, runBenchmarks, verdict } from "./runner.ts";
+import {
+  type Benchmark,
+  formatMarkdown,
+  formatTable,
+  runBenchmarks,
+  verdict,
+} from "./runner.ts";
 import { rowStats } from "./stats.ts";
 import { coldStart } from "./cold_start.ts";
 import { emulatorCapacity } from "./emulator_capacity.ts";
@@ -21,12 +27,14 @@ import { overhead } from "./overhead.ts";
 import { sidebandCost } from "./sideband_cost.ts";
 import { clickToCaptions, speechToText } from "./browser_latency.ts";
 import { webrtcCapacity } from "./webrtc_capacity.ts";
+import { pageWeight } from "./page_weight_bench.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
   overhead,
   clickToCaptions,
   speechToText,
+  pageWeight,
   coldStart,
   sidebandCost,
   appLoad,
@@ -44,19 +52,28 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: [], markdown: false, json: null, help: false };
+  const args: Args = {
+    quick: false,
+    only: [],
+    markdown: false,
+    json: null,
+    help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
       const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
-      if (v === undefined || v === "") throw new Error(`Missing value after ${a}`);
+      if (v === undefined || v === "") {
+        throw new Error(`Missing value after ${a}`);
+      }
       return v;
     };
     if (a === "--quick") args.quick = true;
     else if (a === "--markdown") args.markdown = true;
     else if (a === "--help" || a === "-h") args.help = true;
-    else if (a === "--only" || a.startsWith("--only=")) args.only.push(...value().split(","));
-    else if (a === "--json" || a.startsWith("--json=")) args.json = value();
+    else if (a === "--only" || a.startsWith("--only=")) {
+      args.only.push(...value().split(","));
+    } else if (a === "--json" || a.startsWith("--json=")) args.json = value();
     else throw new Error(`Unknown argument: ${a}`);
   }
   return args;
@@ -83,14 +100,23 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   if (args.help) {
-    console.log("Usage: deno run -A bench/main.ts [--quick] [--only <name>]... [--markdown] [--json <file>]");
+    console.log(
+      "Usage: deno run -A bench/main.ts [--quick] [--only <name>]... [--markdown] [--json <file>]",
+    );
     console.log("Benchmarks:");
-    for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(20)} ${b.description}`);
+    for (const b of BENCHMARKS) {
+      console.log(`  ${b.name.padEnd(20)} ${b.description}`);
+    }
     Deno.exit(0);
   }
   const started = performance.now();
-  const rows = await runBenchmarks(BENCHMARKS, { quick: args.quick, only: args.only });
-  const header = `${new Date().toISOString()} · ${await machine()}${args.quick ? " · --quick" : ""}`;
+  const rows = await runBenchmarks(BENCHMARKS, {
+    quick: args.quick,
+    only: args.only,
+  });
+  const header = `${new Date().toISOString()} · ${await machine()}${
+    args.quick ? " · --quick" : ""
+  }`;
   console.log(`\n${header}\n`);
   console.log(formatTable(rows));
   if (args.markdown) console.log(`\n${formatMarkdown(rows)}`);

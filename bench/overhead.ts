@@ -10,7 +10,10 @@
 import type { Benchmark } from "./runner.ts";
 import { addedAtMost, type Row } from "./stats.ts";
 import { pool, spawnApp, spawnEmulator } from "./harness.ts";
-import { buildTranscriptionSession, resolveSessionOptions } from "../lib/session_config.ts";
+import {
+  buildTranscriptionSession,
+  resolveSessionOptions,
+} from "../lib/session_config.ts";
 
 /** Emulated upstream latency, ms. */
 export const UPSTREAM_LATENCY_MS = 40;
@@ -24,7 +27,11 @@ async function timed(call: Call): Promise<number> {
 }
 
 /** Runs `total` calls with `concurrency` in flight; returns requests per second. */
-async function throughput(call: Call, total: number, concurrency: number): Promise<number> {
+async function throughput(
+  call: Call,
+  total: number,
+  concurrency: number,
+): Promise<number> {
   const t0 = performance.now();
   await pool(Array.from({ length: total }), concurrency, call);
   return total / ((performance.now() - t0) / 1000);
@@ -33,21 +40,26 @@ async function throughput(call: Call, total: number, concurrency: number): Promi
 /** Server-overhead benchmark (see module doc). */
 export const overhead: Benchmark = {
   name: "overhead",
-  description: `/api/session vs the emulator's client_secrets directly (+${UPSTREAM_LATENCY_MS} ms upstream)`,
+  description:
+    `/api/session vs the emulator's client_secrets directly (+${UPSTREAM_LATENCY_MS} ms upstream)`,
   async run(ctx) {
     const emu = await spawnEmulator({}, UPSTREAM_LATENCY_MS);
     const app = await spawnApp(emu);
     // The same app on an in-memory store: isolates what the SQLite file writes cost.
     const memApp = await spawnApp(emu, { BENCH_DATABASE_URL: ":memory:" });
     try {
-      const settings = resolveSessionOptions({}, { defaultModel: "gpt-transcribe" });
+      const settings = resolveSessionOptions({}, {
+        defaultModel: "gpt-transcribe",
+      });
       const directBody = JSON.stringify({
         expires_after: { anchor: "created_at", seconds: 60 },
         session: buildTranscriptionSession(settings),
       });
       const check = async (res: Response, what: string) => {
         const text = await res.text();
-        if (res.status !== 200) throw new Error(`${what}: ${res.status} ${text.slice(0, 300)}`);
+        if (res.status !== 200) {
+          throw new Error(`${what}: ${res.status} ${text.slice(0, 300)}`);
+        }
       };
       const mint = (base: string): Call => async () =>
         await check(
@@ -64,7 +76,10 @@ export const overhead: Benchmark = {
         await check(
           await fetch(`${emu.baseUrl}/v1/realtime/client_secrets`, {
             method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${emu.apiKey}` },
+            headers: {
+              "content-type": "application/json",
+              authorization: `Bearer ${emu.apiKey}`,
+            },
             body: directBody,
           }),
           "client_secrets",
@@ -120,21 +135,24 @@ export const overhead: Benchmark = {
           samples: memLat,
           baseline: base,
           goal: addedAtMost(2, 1.05),
-          note: "the same with DATABASE_URL=:memory: (isolates the cost of SQLite file writes)",
+          note:
+            "the same with DATABASE_URL=:memory: (isolates the cost of SQLite file writes)",
         },
         {
           name: "overhead.throughput_c1",
           unit: "req/s",
           samples: rps1,
           baseline: rps1Base,
-          note: `sequential requests, ${perRound} per round (baseline: direct client_secrets)`,
+          note:
+            `sequential requests, ${perRound} per round (baseline: direct client_secrets)`,
         },
         {
           name: "overhead.throughput_c50",
           unit: "req/s",
           samples: rps50,
           baseline: rps50Base,
-          note: `${total} requests with 50 in flight per round (baseline: direct client_secrets)`,
+          note:
+            `${total} requests with 50 in flight per round (baseline: direct client_secrets)`,
         },
       ];
       return rows;

@@ -28,7 +28,9 @@ async function schedCpuMs(pid: number | "self"): Promise<number | null> {
     let ns = 0;
     for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
       try {
-        const text = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/schedstat`);
+        const text = await Deno.readTextFile(
+          `/proc/${pid}/task/${task.name}/schedstat`,
+        );
         ns += Number(text.split(" ")[0]);
       } catch {
         // The thread exited meanwhile.
@@ -41,7 +43,9 @@ async function schedCpuMs(pid: number | "self"): Promise<number | null> {
 }
 
 /** Reads CPU time and RSS of `pid` (default: this process) from `/proc`. */
-export async function procSample(pid: number | "self" = "self"): Promise<ProcSample> {
+export async function procSample(
+  pid: number | "self" = "self",
+): Promise<ProcSample> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
   // The command name (field 2) may contain spaces: parse after the closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -96,7 +100,9 @@ export function spawnDeno(options: SpawnDenoOptions): DenoProcess {
     stdout: options.readLine ? "piped" : "null",
     stderr: "piped",
   }).spawn();
-  const firstLine = options.readLine ? readFirstLine(child.stdout) : Promise.resolve("");
+  const firstLine = options.readLine
+    ? readFirstLine(child.stdout)
+    : Promise.resolve("");
   firstLine.catch(() => {});
   let err = "";
   const decoder = new TextDecoder();
@@ -134,7 +140,9 @@ export function spawnDeno(options: SpawnDenoOptions): DenoProcess {
 }
 
 /** Reads the first line of a stream, then keeps draining it so the child never blocks. */
-async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+async function readFirstLine(
+  stream: ReadableStream<Uint8Array>,
+): Promise<string> {
   const decoder = new TextDecoder();
   const reader = stream.getReader();
   let text = "";
@@ -164,7 +172,10 @@ export interface WaitOptions {
 }
 
 /** Polls `url` until it answers `status` (default 200); returns `performance.now()` at that answer. */
-export async function waitForStatus(url: string, options: WaitOptions = {}): Promise<number> {
+export async function waitForStatus(
+  url: string,
+  options: WaitOptions = {},
+): Promise<number> {
   const deadline = performance.now() + (options.timeoutMs ?? 30_000);
   let last = "no answer";
   while (performance.now() < deadline) {
@@ -180,5 +191,7 @@ export async function waitForStatus(url: string, options: WaitOptions = {}): Pro
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 2));
   }
-  throw new Error(`${url} did not answer ${options.status ?? 200} in time (last: ${last})`);
+  throw new Error(
+    `${url} did not answer ${options.status ?? 200} in time (last: ${last})`,
+  );
 }

@@ -75,10 +75,13 @@ export async function startRelay(emulatorBaseUrl: string): Promise<Relay> {
       };
       return response;
     }
-    const hangup = /^\/v1\/realtime\/calls\/(rtc_bench_[A-Za-z0-9_]+)\/hangup$/.exec(url.pathname);
+    const hangup = /^\/v1\/realtime\/calls\/(rtc_bench_[A-Za-z0-9_]+)\/hangup$/
+      .exec(url.pathname);
     if (hangup) {
       const call = calls.get(hangup[1]);
-      if (!call) return Response.json({ error: { code: "not_found" } }, { status: 404 });
+      if (!call) {
+        return Response.json({ error: { code: "not_found" } }, { status: 404 });
+      }
       for (const s of call.sockets) s.close(1000, "");
       calls.delete(hangup[1]);
       return new Response(null, { status: 200 });
@@ -90,7 +93,10 @@ export async function startRelay(emulatorBaseUrl: string): Promise<Relay> {
       body: req.body,
       redirect: "manual",
     });
-    return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+    return new Response(upstream.body, {
+      status: upstream.status,
+      headers: upstream.headers,
+    });
   });
   const addr = await listening;
   const endAll = () => {

@@ -42,7 +42,9 @@ export async function runBenchmarks(
   );
   if (selected.length === 0) {
     throw new Error(
-      `No benchmark matches ${only.join(", ")}; known: ${benchmarks.map((b) => b.name).join(", ")}`,
+      `No benchmark matches ${only.join(", ")}; known: ${
+        benchmarks.map((b) => b.name).join(", ")
+      }`,
     );
   }
   const rows: Row[] = [];
@@ -57,10 +59,23 @@ export async function runBenchmarks(
       rows.push(...result);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log(`  ${bench.name} failed: ${error instanceof Error ? error.stack : message}`);
-      rows.push({ name: bench.name, unit: "", samples: [], skipped: message.split("\n")[0] });
+      log(
+        `  ${bench.name} failed: ${
+          error instanceof Error ? error.stack : message
+        }`,
+      );
+      rows.push({
+        name: bench.name,
+        unit: "",
+        samples: [],
+        skipped: message.split("\n")[0],
+      });
     }
-    log(`  ${bench.name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `  ${bench.name} took ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`,
+    );
   }
   return rows;
 }
@@ -74,7 +89,17 @@ export function verdict(row: Row): string {
 
 /** Renders rows as one aligned text table, with notes and skip reasons listed under it. */
 export function formatTable(rows: readonly Row[]): string {
-  const header = ["name", "unit", "n", "median", "p90", "baseline", "ratio", "goal", "verdict"];
+  const header = [
+    "name",
+    "unit",
+    "n",
+    "median",
+    "p90",
+    "baseline",
+    "ratio",
+    "goal",
+    "verdict",
+  ];
   const lines: string[][] = [header];
   const notes: string[] = [];
   for (const row of rows) {
@@ -93,10 +118,14 @@ export function formatTable(rows: readonly Row[]): string {
     if (row.skipped) notes.push(`${row.name}: skipped: ${row.skipped}`);
     else if (row.note) notes.push(`${row.name}: ${row.note}`);
   }
-  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const widths = header.map((_, i) =>
+    Math.max(...lines.map((l) => l[i].length))
+  );
   const numeric = new Set([2, 3, 4, 5, 6]);
   const render = (l: string[]) =>
-    l.map((cell, i) => numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))
+    l.map((cell, i) =>
+      numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
+    )
       .join("  ").trimEnd();
   const out = [render(lines[0]), widths.map((w) => "-".repeat(w)).join("  ")];
   for (const l of lines.slice(1)) out.push(render(l));
@@ -113,11 +142,11 @@ export function formatMarkdown(rows: readonly Row[]): string {
   for (const row of rows) {
     const s = rowStats(row);
     out.push(
-      `| ${row.name} | ${row.unit} | ${row.samples.length} | ${row.skipped ? "—" : fmt(s.median)} | ${
-        row.skipped ? "—" : fmt(s.p90)
-      } | ${fmt(s.baselineMedian)} | ${Number.isFinite(s.ratio) ? s.ratio.toFixed(3) : "—"} | ${
-        (row.goal?.text ?? "").replaceAll("|", "\\|")
-      } | ${verdict(row)} |`,
+      `| ${row.name} | ${row.unit} | ${row.samples.length} | ${
+        row.skipped ? "—" : fmt(s.median)
+      } | ${row.skipped ? "—" : fmt(s.p90)} | ${fmt(s.baselineMedian)} | ${
+        Number.isFinite(s.ratio) ? s.ratio.toFixed(3) : "—"
+      } | ${(row.goal?.text ?? "").replaceAll("|", "\\|")} | ${verdict(row)} |`,
     );
   }
   return out.join("\n");

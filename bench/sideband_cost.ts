@@ -16,7 +16,8 @@ import { loadSpeech } from "./speech_audio.ts";
 /** Sideband-cost benchmark (see module doc). */
 export const sidebandCost: Benchmark = {
   name: "sideband",
-  description: "app CPU and RSS per live sideband session at 1, 10, 100 (baseline: idle server)",
+  description:
+    "app CPU and RSS per live sideband session at 1, 10, 100 (baseline: idle server)",
   async run(ctx) {
     const counts = ctx.quick ? [1, 10] : [1, 10, 100];
     const speech = await loadSpeech({ utterances: 2 });
@@ -38,9 +39,13 @@ export const sidebandCost: Benchmark = {
         unit: "KiB",
         samples: r.rssBytes.map((b) => (b - r.idleRssBytes) / 1024 / n),
         baseline: [r.idleRssBytes / 1024],
-        note: n === counts[0] ? "(app RSS − idle RSS) / N (baseline: idle app RSS, KiB)" : undefined,
+        note: n === counts[0]
+          ? "(app RSS − idle RSS) / N (baseline: idle app RSS, KiB)"
+          : undefined,
       });
-      if (r.lost > 0) ctx.log(`warning: ${r.lost} utterances lost at ${n} sessions`);
+      if (r.lost > 0) {
+        ctx.log(`warning: ${r.lost} utterances lost at ${n} sessions`);
+      }
     }
     return rows;
   },

@@ -30,9 +30,15 @@ export async function loadSpeech(
   options: { utterances?: number; chunkMs?: number } = {},
 ): Promise<SpeechAudio> {
   const texts = LOAD_TEXTS.slice(0, options.utterances ?? LOAD_TEXTS.length);
-  const wav = await makeUtterancesWav(texts, { padStartSec: 0.5, padEndSec: 1.0, gapSec: 1.0 });
+  const wav = await makeUtterancesWav(texts, {
+    padStartSec: 0.5,
+    padEndSec: 1.0,
+    gapSec: 1.0,
+  });
   const { samples, sampleRate } = readWav(await Deno.readFile(wav.path));
-  const pcm = sampleRate === 24000 ? samples : resample(samples, sampleRate, 24000);
+  const pcm = sampleRate === 24000
+    ? samples
+    : resample(samples, sampleRate, 24000);
   const chunkMs = options.chunkMs ?? 100;
   return {
     chunks: encodeChunks(pcm, chunkMs),
@@ -66,7 +72,10 @@ export function speechStoppedLags(
 }
 
 /** Utterances that never got a `completed` event, summed over sessions. */
-export function lostUtterances(sessions: readonly AudioSession[], expected: number): number {
+export function lostUtterances(
+  sessions: readonly AudioSession[],
+  expected: number,
+): number {
   let lost = 0;
   for (const s of sessions) {
     const done = s.received.filter((r) =>
@@ -84,7 +93,9 @@ export async function waitForCompleted(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline && lostUtterances(sessions, expected) > 0) {
+  while (
+    performance.now() < deadline && lostUtterances(sessions, expected) > 0
+  ) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -78,7 +78,12 @@ export interface Row {
 export function rowStats(row: Row): RowStats {
   const m = median(row.samples);
   const b = row.baseline && row.baseline.length ? median(row.baseline) : NaN;
-  return { median: m, p90: percentile(row.samples, 90), baselineMedian: b, ratio: m / b };
+  return {
+    median: m,
+    p90: percentile(row.samples, 90),
+    baselineMedian: b,
+    ratio: m / b,
+  };
 }
 
 /** Goal: median below `limit`. */
@@ -98,7 +103,10 @@ export function medianAtLeast(limit: number, unit = ""): Goal {
 
 /** Goal: every sample equals `value` (e.g. lost utterances must be 0). */
 export function allEqual(value: number): Goal {
-  return { text: `= ${value}`, check: (s) => s.median === value && s.p90 === value };
+  return {
+    text: `= ${value}`,
+    check: (s) => s.median === value && s.p90 === value,
+  };
 }
 
 /** Goal: median minus the baseline median below `added`, and the ratio at most `ratio`. */

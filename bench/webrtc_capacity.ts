@@ -15,7 +15,12 @@ import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
 import { type EmulatorProcess, sleep, spawnEmulator } from "./harness.ts";
 import { procSample } from "./proc.ts";
-import { mintKey, PROBE_SCRIPT, type ProbeData, startBarePage } from "./browser_kit.ts";
+import {
+  mintKey,
+  PROBE_SCRIPT,
+  type ProbeData,
+  startBarePage,
+} from "./browser_kit.ts";
 import { launchBrowser } from "../testing/browser.ts";
 import { makeUtterancesWav } from "../testing/speech.ts";
 import { LOAD_TEXTS } from "./speech_audio.ts";
@@ -48,19 +53,33 @@ async function runCalls(
     const key = await mintKey(emu);
     await page.evaluate((cfg) => {
       (globalThis as unknown as { bareConfig: unknown }).bareConfig = cfg;
-    }, { realtimeUrl: `${emu.baseUrl}/v1/realtime/calls`, key, count, micAfterOpen: true, parallel: SETUP_PARALLEL });
+    }, {
+      realtimeUrl: `${emu.baseUrl}/v1/realtime/calls`,
+      key,
+      count,
+      micAfterOpen: true,
+      parallel: SETUP_PARALLEL,
+    });
     await page.click("#start");
     const probe = () =>
-      page.evaluate(() => (globalThis as unknown as { __bench: ProbeData }).__bench);
+      page.evaluate(() =>
+        (globalThis as unknown as { __bench: ProbeData }).__bench
+      );
     // Every call connects first (silent senders); then the microphone starts for all at once.
     await page.waitForFunction(
-      (n) => (globalThis as unknown as { __bench: ProbeData }).__bench.opens.length >= n,
+      (n) =>
+        (globalThis as unknown as { __bench: ProbeData }).__bench.opens
+          .length >= n,
       count,
-      { timeout: 60_000 },
+      { timeout: 30_000 },
     ).catch(() => {});
-    await page.waitForFunction(() => "startMic" in globalThis, null, { timeout: 10_000 }).catch(() => {});
+    await page.waitForFunction(() => "startMic" in globalThis, null, {
+      timeout: 10_000,
+    }).catch(() => {});
     let last = await procSample(emu.pid);
-    await page.evaluate(() => (globalThis as unknown as { startMic: () => Promise<void> }).startMic());
+    await page.evaluate(() =>
+      (globalThis as unknown as { startMic: () => Promise<void> }).startMic()
+    );
     const cpuRatios: number[] = [];
     // The fake microphone plays from getUserMedia: sample until the audio and the last
     // transcription (~1.4 s after the final commit) are done.
@@ -71,15 +90,27 @@ async function runCalls(
       cpuRatios.push((now.cpuMs - last.cpuMs) / (now.at - last.at));
       last = now;
       const d = await probe();
-      if (d.completedPerChannel.length === count && d.completedPerChannel.every((c) => c >= wav.utterances)) break;
+      if (
+        d.completedPerChannel.length === count &&
+        d.completedPerChannel.every((c) => c >= wav.utterances)
+      ) break;
     }
     const data = await probe();
-    const errors = await page.evaluate(() => (globalThis as unknown as { bareErrors: string[] }).bareErrors);
+    const errors = await page.evaluate(() =>
+      (globalThis as unknown as { bareErrors: string[] }).bareErrors
+    );
     if (errors.length) throw new Error(`Bare page failed: ${errors[0]}`);
-    const lost = Array.from({ length: count }, (_, i) => data.completedPerChannel[i] ?? 0)
+    const lost = Array.from(
+      { length: count },
+      (_, i) => data.completedPerChannel[i] ?? 0,
+    )
       .reduce((sum, c) => sum + Math.max(0, wav.utterances - c), 0);
     await page.evaluate(() => {
-      for (const pc of (globalThis as unknown as { peers?: RTCPeerConnection[] }).peers ?? []) pc.close();
+      for (
+        const pc
+          of (globalThis as unknown as { peers?: RTCPeerConnection[] }).peers ??
+            []
+      ) pc.close();
     });
     return {
       connect: data.opens.map((t) => t - data.click!),
@@ -96,18 +127,33 @@ async function runCalls(
 /** WebRTC capacity benchmark (see module doc). */
 export const webrtcCapacity: Benchmark = {
   name: "capacity_webrtc",
-  description: "emulator: N concurrent WebRTC calls from headless Chromium (baseline: 1 call)",
+  description:
+    "emulator: N concurrent WebRTC calls from headless Chromium (baseline: 1 call)",
   async run(ctx) {
     const n = ctx.quick ? 5 : 20;
     const texts = LOAD_TEXTS.slice(0, 2);
-    const made = await makeUtterancesWav(texts, { padStartSec: 1.5, padEndSec: 2.0, gapSec: 1.2 });
-    const wav = { path: made.path, durationMs: made.durationMs, utterances: texts.length };
+    const made = await makeUtterancesWav(texts, {
+      padStartSec: 1.5,
+      padEndSec: 2.0,
+      gapSec: 1.2,
+    });
+    const wav = {
+      path: made.path,
+      durationMs: made.durationMs,
+      utterances: texts.length,
+    };
     const emu = await spawnEmulator({});
     try {
       const one = await runCalls(emu, 1, wav);
-      ctx.log(`1 call: cpu ${one.cpuRatios.map((c) => c.toFixed(2)).join(" ")}`);
+      ctx.log(
+        `1 call: cpu ${one.cpuRatios.map((c) => c.toFixed(2)).join(" ")}`,
+      );
       const many = await runCalls(emu, n, wav);
-      ctx.log(`${n} calls: opened ${many.opened}, cpu ${many.cpuRatios.map((c) => c.toFixed(2)).join(" ")}`);
+      ctx.log(
+        `${n} calls: opened ${many.opened}, cpu ${
+          many.cpuRatios.map((c) => c.toFixed(2)).join(" ")
+        }`,
+      );
       const rows: Row[] = [
         {
           name: `capacity_webrtc.processing_per_audio_${n}`,
@@ -126,7 +172,12 @@ export const webrtcCapacity: Benchmark = {
           note:
             `click → data channel open, ${SETUP_PARALLEL} negotiations at a time from one page (silent senders)`,
         },
-        { name: `capacity_webrtc.calls_open_${n}`, unit: "count", samples: [many.opened], goal: allEqual(n) },
+        {
+          name: `capacity_webrtc.calls_open_${n}`,
+          unit: "count",
+          samples: [many.opened],
+          goal: allEqual(n),
+        },
         {
           name: `capacity_webrtc.lost_utterances_${n}`,
           unit: "count",

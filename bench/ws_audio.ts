@@ -44,8 +44,11 @@ export interface AudioSession {
 }
 
 /** Opens `?intent=transcription`, configures it, and resolves after `session.updated`. */
-export function openAudioSession(options: AudioSessionOptions): Promise<AudioSession> {
-  const url = options.baseUrl.replace(/^http/, "ws") + "/v1/realtime?intent=transcription";
+export function openAudioSession(
+  options: AudioSessionOptions,
+): Promise<AudioSession> {
+  const url = options.baseUrl.replace(/^http/, "ws") +
+    "/v1/realtime?intent=transcription";
   // Deno's options bag carries the Authorization header (a server-side client, like the app).
   const ws = new WebSocket(url, {
     headers: { Authorization: `Bearer ${options.apiKey}` },
@@ -66,9 +69,13 @@ export function openAudioSession(options: AudioSessionOptions): Promise<AudioSes
       }
       reject(new Error(message));
     };
-    const timer = setTimeout(() => fail("Audio session did not open in time"), options.timeoutMs ?? 15_000);
+    const timer = setTimeout(
+      () => fail("Audio session did not open in time"),
+      options.timeoutMs ?? 15_000,
+    );
     ws.onerror = () => fail("Audio session WebSocket failed");
-    ws.onclose = (e) => fail(`Audio session closed while opening (${e.code} ${e.reason})`);
+    ws.onclose = (e) =>
+      fail(`Audio session closed while opening (${e.code} ${e.reason})`);
     ws.onmessage = (m) => {
       const at = performance.now();
       forward?.(String(m.data));
@@ -135,7 +142,12 @@ export function encodeChunks(samples: Int16Array, chunkMs = 100): string[] {
   for (let i = 0; i < samples.length; i += per) {
     const part = samples.subarray(i, Math.min(samples.length, i + per));
     const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
-    out.push(JSON.stringify({ type: "input_audio_buffer.append", audio: bytes.toBase64() }));
+    out.push(
+      JSON.stringify({
+        type: "input_audio_buffer.append",
+        audio: bytes.toBase64(),
+      }),
+    );
   }
   return out;
 }

@@ -8,7 +8,8 @@
  */
 import { Transcript } from "../shared/transcript.js";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
-import { connect, createPreminter, openMicrophone } from "./connection.js";
+import { connect, openMicrophone } from "./connection.js";
+import { createPreminter } from "./preminter.js";
 import { describeEndReason, describeError, fetchJson } from "./api.js";
 import { bindSettings, buildSessionOptions, pageCommits } from "./settings.js";
 import { startAudio } from "./audio.js";

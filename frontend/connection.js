@@ -10,8 +10,8 @@
  * 4. `POST /api/calls/:callId/sideband` (ticket) makes the server attach its sideband; it runs in
  *    parallel with ICE/DTLS, so there is no serial round trip to our server after the offer.
  *
- * {@linkcode createPreminter} mints the session (ephemeral key) before Start is pressed and
- * refreshes it before it expires, and {@linkcode openMicrophone} can run in parallel with it.
+ * `preminter.js` mints the session (ephemeral key) before Start is pressed and refreshes it before
+ * it expires; {@linkcode openMicrophone} can run in parallel and its promise is passed as `stream`.
  *
  * @module
  */
@@ -119,7 +119,7 @@ export function callIdFromLocation(location) {
  * @param {{ signal?: AbortSignal, keepalive?: boolean, fetch?: typeof fetch }} [options]
  * @returns {Promise<any>}
  */
-async function postJson(url, body, options = {}) {
+export async function postJson(url, body, options = {}) {
   const doFetch = options.fetch ?? globalThis.fetch;
   let res;
   try {
@@ -139,92 +139,6 @@ async function postJson(url, body, options = {}) {
   }
   if (!res.ok) throw await responseError(res, `POST ${url}`);
   return await res.json().catch(() => ({}));
-}
-
-/**
- * Mints a session (ephemeral key + ticket) on our server.
- * @param {{ options?: Record<string, unknown>, signal?: AbortSignal, fetch?: typeof fetch }} [params]
- * @returns {Promise<SessionInfo>}
- */
-export function mintSession(params = {}) {
-  return postJson("/api/session", params.options ?? {}, params);
-}
-
-/**
- * Keeps a freshly minted session ready so Start needs no round trip to our server. Call `prime()`
- * when Start may be pressed soon (page load, focus, settings change); it refreshes the key before
- * it expires while the page is visible and was primed within `maxIdleMs`.
- *
- * @param {{ options?: () => Record<string, unknown>, marginMs?: number, maxIdleMs?: number,
- *   onError?: (err: unknown) => void, fetch?: typeof fetch }} [params]
- * @returns {{ prime(): void, take(): Promise<SessionInfo>, invalidate(): void, stop(): void }}
- */
-export function createPreminter(params = {}) {
-  const marginMs = params.marginMs ?? 15_000;
-  const maxIdleMs = params.maxIdleMs ?? 5 * 60_000;
-  /** @type {Promise<SessionInfo> | null} */
-  let current = null;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  let primedAt = 0;
-  let stopped = false;
-
-  const fresh = (/** @type {SessionInfo} */ s) =>
-    s.expiresAt * 1000 - Date.now() > marginMs;
-
-  function mint() {
-    clearTimeout(timer);
-    const p = mintSession({
-      options: params.options?.() ?? {},
-      fetch: params.fetch,
-    });
-    current = p;
-    p.then((s) => {
-      if (current !== p || stopped) return;
-      timer = setTimeout(() => {
-        const visible = typeof document === "undefined" ||
-          document.visibilityState === "visible";
-        if (current === p && visible && Date.now() - primedAt < maxIdleMs) {
-          mint();
-        } else if (current === p) current = null;
-      }, Math.max(1000, s.expiresAt * 1000 - Date.now() - marginMs));
-    }, (err) => {
-      if (current === p) current = null;
-      params.onError?.(err);
-    });
-    return p;
-  }
-
-  return {
-    prime() {
-      primedAt = Date.now();
-      if (!current && !stopped) mint();
-    },
-    async take() {
-      const p = current;
-      current = null;
-      clearTimeout(timer);
-      if (p) {
-        try {
-          const s = await p;
-          if (fresh(s)) return s;
-        } catch { /* mint again below */ }
-      }
-      return await mintSession({
-        options: params.options?.() ?? {},
-        fetch: params.fetch,
-      });
-    },
-    invalidate() {
-      current = null;
-      clearTimeout(timer);
-    },
-    stop() {
-      stopped = true;
-      current = null;
-      clearTimeout(timer);
-    },
-  };
 }
 
 /**

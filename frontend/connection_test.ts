@@ -22,7 +22,8 @@ Deno.test({
       await page.goto(`${t.baseUrl}/frontend/connection.js`);
       const result = await page.evaluate(async () => {
         const m = await import("/frontend/connection.js");
-        const session = await m.mintSession({ options: { language: "en" } });
+        const keys = await import("/frontend/preminter.js");
+        const session = await keys.mintSession({ options: { language: "en" } });
         const statuses: string[] = [];
         const conn = await m.connect({
           session,
@@ -97,7 +98,8 @@ Deno.test({
       });
       const err = await page.evaluate(async () => {
         const m = await import("/frontend/connection.js");
-        const session = await m.mintSession();
+        const keys = await import("/frontend/preminter.js");
+        const session = await keys.mintSession();
         try {
           await m.connect({ session });
           return null;

@@ -67,7 +67,19 @@ Deno.test("upstream failures map to 429 / 502 / 503 with the upstream status and
     assert.match(e.message, /Rate limit reached/);
     assert.ok(Number(e.retryAfter) > 0);
 
-    emu.control.failRest({ endpoint: "client_secrets", status: 500, count: 1 });
+    emu.control.failRest({
+      endpoint: "client_secrets",
+      status: 500,
+      count: 1,
+      body: {
+        error: {
+          message: "Injected failure",
+          type: "server_error",
+          param: null,
+          code: null,
+        },
+      },
+    });
     e = await failure(mint());
     assert.deepEqual([e.status, e.code, e.upstreamStatus], [
       502,

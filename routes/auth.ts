@@ -111,10 +111,11 @@ export function authRoutes(deps: AppDeps): Hono {
     }
     const next = safeNext(parsed.data.next);
     const key = await clientKey(config.signingSecret, clientIp(c, config));
-    const wait = await throttle.blocked(key);
+    const now = Date.now();
+    const wait = await throttle.attempt(key, now);
     if (wait !== null) {
       c.header("Retry-After", String(wait));
-      const message = `Too many wrong codes; try again in ${
+      const message = `Too many attempts; try again in ${
         Math.ceil(wait / 60)
       } min`;
       if (isJson) {
@@ -131,7 +132,6 @@ export function authRoutes(deps: AppDeps): Hono {
         parsed.data.code,
       )
     ) {
-      await throttle.fail(key);
       const message = "That code is not right";
       if (isJson) {
         return c.json<ErrorBody>({
@@ -140,6 +140,7 @@ export function authRoutes(deps: AppDeps): Hono {
       }
       return await page(c, next, message, 401);
     }
+    await throttle.succeeded(key, now);
     const expiresAt = Math.floor(Date.now() / 1000) + ACCESS_COOKIE_TTL_SECONDS;
     const secure = new URL(c.req.url).protocol === "https:" ||
       config.platform === "valtown";

@@ -6,6 +6,13 @@ import {
   waitFor,
 } from "../testing/server.ts";
 import { rotationDelayMs, secretsEqual } from "./internal.ts";
+import {
+  appendAudio,
+  EventSocket,
+  silence,
+  tone,
+  wsUrl,
+} from "../emulator/testkit.ts";
 
 Deno.test("/internal requires the internal secret and validates its input", async () => {
   const t = await startTestApp();
@@ -78,6 +85,23 @@ Deno.test({
       assert.ok(
         t.logs.some((l) => l.message.startsWith("Rotating the sideband")),
       );
+      // Speech after the rotation is still recorded by the new sideband.
+      t.emulator.control.queueTranscripts(["after the rotation"]);
+      const speaker = new EventSocket(wsUrl(t.emulator, `call_id=${callId}`), {
+        headers: { Authorization: `Bearer ${t.emulator.apiKey}` },
+      });
+      await speaker.opened;
+      appendAudio(speaker, silence(300));
+      appendAudio(speaker, tone(800));
+      appendAudio(speaker, silence(1200));
+      await waitFor(
+        async () =>
+          (await t.store.listUtterances(s.sessionId)).some((u) =>
+            u.status === "final" && u.text === "after the rotation"
+          ),
+        { message: "utterance recorded after rotation" },
+      );
+      await speaker.close();
       const h = await postJson(t.baseUrl, `/api/calls/${callId}/hangup`, {
         ticket: s.ticket,
       });

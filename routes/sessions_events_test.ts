@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { Hono } from "npm:hono@4.13.19";
+import { sessionsRoutes } from "./sessions.ts";
 import {
   countSessions,
   createTestPeer,
@@ -177,5 +179,34 @@ Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed
     });
     assert.deepEqual(ended.json, { id, deleted: true, hungUp: false });
     assert.equal(await countSessions(t.store), n - 1);
+  });
+});
+
+Deno.test("SSE: an idle stream sends heartbeat comments and closes at its time limit for the client to resume", async () => {
+  await withApp(async (t, writer) => {
+    const { id } = await writer.createSession({
+      source: "webrtc",
+      model: "m",
+      settings: {},
+    });
+    const app = new Hono().route(
+      "/api/sessions",
+      sessionsRoutes(t.deps, { pollMs: 20, heartbeatMs: 60, maxStreamMs: 400 }),
+    );
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      app.fetch,
+    );
+    try {
+      const res = await fetch(
+        `http://127.0.0.1:${server.addr.port}/api/sessions/${id}/events`,
+      );
+      const text = await res.text(); // ends when the server closes the stream
+      assert.match(text, /^event: ready/);
+      assert.ok((text.match(/^: heartbeat$/gm) ?? []).length >= 2, text);
+      assert.doesNotMatch(text, /event: end/, "a pending session is not ended");
+    } finally {
+      await server.shutdown();
+    }
   });
 });

@@ -42,12 +42,6 @@ Deno.test("copy, share, export, clear, caption mode, themes and phone width", BR
     // The shortcuts are listed on the page, and S starts.
     const keys = await page.locator(".keys kbd").allTextContents();
     for (const k of ["S", "C", "E", "F", "Esc"]) assert.ok(keys.includes(k), `shortcut ${k} listed`);
-    page.on("console", (m) => console.log("CONSOLE", m.text()));
-    await page.evaluate(() => {
-      const s = document.querySelector("#status")!;
-      const m = document.querySelector("#message")!;
-      new MutationObserver(() => console.log("ST", s.getAttribute("data-state"), s.textContent, m.textContent, performance.now())).observe(document.body, { attributes: true, childList: true, characterData: true, subtree: true });
-    });
     await page.locator("body").press("s");
     await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
     await page.waitForFunction(

@@ -108,9 +108,9 @@ export async function accessCodeMatches(
 /** Options for {@linkcode signinThrottle}. */
 export interface SigninThrottleOptions {
   store: Store;
-  /** @default {10} failed attempts per client per window */
+  /** @default {10} attempts per client per window (successful ones are given back) */
   perClient?: number;
-  /** @default {200} failed attempts from everyone per window */
+  /** @default {200} attempts from everyone per window */
   global?: number;
   /** @default {900000} (15 minutes) */
   windowMs?: number;
@@ -121,40 +121,37 @@ export function secondsToWindowEnd(windowMs: number, now = Date.now()): number {
   return Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000));
 }
 
-/** Counts failed sign-ins in the Store so the limit holds across processes. */
+/**
+ * Counts sign-in attempts in the Store so the limit holds across processes. An attempt is counted
+ * BEFORE the code is checked, so a burst of parallel guesses cannot slip past the limit; a
+ * successful sign-in gives its attempt back.
+ */
 export function signinThrottle(options: SigninThrottleOptions): {
-  /** Seconds to wait when this client is locked out, else null. */
-  blocked(clientKey: string, now?: number): Promise<number | null>;
-  /** Records one failed attempt. */
-  fail(clientKey: string, now?: number): Promise<void>;
+  /** Counts one attempt; seconds to wait when it is over the limit (refuse it), else null. */
+  attempt(clientKey: string, now?: number): Promise<number | null>;
+  /** Gives back the attempt of a sign-in that succeeded (pass the attempt's `now`). */
+  succeeded(clientKey: string, now?: number): Promise<void>;
 } {
   const windowMs = options.windowMs ?? 15 * 60_000;
   const perClient = options.perClient ?? 10;
   const global = options.global ?? 200;
+  const store = options.store;
   return {
-    async blocked(key, now = Date.now()) {
-      const mine = await options.store.readCounter(
-        `signin-fail:${key}`,
-        windowMs,
-        now,
-      );
-      const all = await options.store.readCounter(
-        "signin-fail:*",
-        windowMs,
-        now,
-      );
-      return mine >= perClient || all >= global
-        ? secondsToWindowEnd(windowMs, now)
-        : null;
-    },
-    async fail(key, now = Date.now()) {
-      await options.store.incrementCounter(
-        `signin-fail:${key}`,
+    async attempt(key, now = Date.now()) {
+      const wait = secondsToWindowEnd(windowMs, now);
+      const mine = await store.incrementCounter(
+        `signin:${key}`,
         windowMs,
         1,
         now,
       );
-      await options.store.incrementCounter("signin-fail:*", windowMs, 1, now);
+      if (mine > perClient) return wait;
+      const all = await store.incrementCounter("signin:*", windowMs, 1, now);
+      return all > global ? wait : null;
+    },
+    async succeeded(key, now = Date.now()) {
+      await store.incrementCounter(`signin:${key}`, windowMs, -1, now);
+      await store.incrementCounter("signin:*", windowMs, -1, now);
     },
   };
 }

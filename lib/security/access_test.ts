@@ -160,7 +160,7 @@ Deno.test("accessGate: no access code means no gate", async () => {
   );
 });
 
-Deno.test("signinThrottle locks a client out after repeated failures, in the Store", async () => {
+Deno.test("signinThrottle counts attempts first, so parallel guesses cannot slip past", async () => {
   const config = await loadConfig({ OPENAI_API_KEY: "sk-test-access" });
   const store = await openStore(config, { url: ":memory:" });
   try {
@@ -171,18 +171,27 @@ Deno.test("signinThrottle locks a client out after repeated failures, in the Sto
       global: 5,
       windowMs: 60_000,
     });
-    for (let i = 0; i < 3; i++) {
-      assert.equal(await t.blocked("alice", now), null);
-      await t.fail("alice", now);
-    }
-    const wait = await t.blocked("alice", now);
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => t.attempt("alice", now)),
+    );
+    assert.equal(
+      burst.filter((w) => w === null).length,
+      3,
+      "exactly 3 of 10 parallel attempts",
+    );
+    const wait = await t.attempt("alice", now);
     assert.equal(wait, secondsToWindowEnd(60_000, now));
     assert.ok(wait !== null && wait > 0 && wait <= 60);
-    assert.equal(await t.blocked("bob", now), null);
-    await t.fail("bob", now);
-    await t.fail("carol", now);
-    assert.notEqual(await t.blocked("dave", now), null, "global cap reached");
-    assert.equal(await t.blocked("alice", now + 60_000), null, "next window");
+    assert.equal(await t.attempt("bob", now), null);
+    await t.succeeded("bob", now); // a good sign-in gives its attempt back
+    assert.equal(await t.attempt("bob", now), null);
+    assert.equal(await t.attempt("carol", now), null);
+    assert.notEqual(
+      await t.attempt("dave", now),
+      null,
+      "global cap reached (3 + bob + carol)",
+    );
+    assert.equal(await t.attempt("alice", now + 60_000), null, "next window");
   } finally {
     await store.close();
   }

@@ -149,7 +149,10 @@ Deno.test({
     assert.equal(second.res.status, 429);
     assert.equal(second.body.error.code, "too_many_sessions");
     const [only] = (await t.store.listSessions({ limit: 5 })).sessions;
-    assert.ok(await t.store.sessionClientKey?.(only.id), "the session has a client key");
+    assert.ok(
+      await t.store.sessionClientKey?.(only.id),
+      "the session has a client key",
+    );
   } finally {
     await t.close();
   }

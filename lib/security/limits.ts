@@ -105,19 +105,81 @@ export async function chargeSessionUsage(
   });
 }
 
-function tooMany(
-  c: Context,
-  code: string,
-  message: string,
-  retryAfter: number,
-): Response {
-  c.header("Retry-After", String(retryAfter));
-  return c.json<ErrorBody>({ error: { code, message } }, 429);
+/** Why a new session may not start now. */
+export interface Refusal {
+  code: "rate_limited" | "too_many_sessions" | "daily_budget_exhausted";
+  message: string;
+  /** Seconds until trying again makes sense. */
+  retryAfter: number;
+}
+
+/**
+ * The spend caps that apply to ANY new session, whoever starts it (a page's mint, or an incoming
+ * SIP call before `/accept`): concurrency and today's minutes, for one client when `clientKey` is
+ * given, and globally. Null when the session may start.
+ */
+export async function spendRefusal(
+  store: Store,
+  limits: Config["limits"],
+  opts: { clientKey?: string | null; now?: number } = {},
+): Promise<Refusal | null> {
+  const now = opts.now ?? Date.now();
+  const key = opts.clientKey ?? null;
+  const waitDay = secondsToWindowEnd(DAY_MS, now);
+  const since = now - limits.maxSessionSeconds * 1000;
+  if (key !== null) {
+    const mine = await countActiveSessions(store, { since, clientKey: key });
+    if (mine !== null && mine >= limits.concurrentSessionsPerIp) {
+      return {
+        code: "too_many_sessions",
+        message:
+          `You already have ${mine} live sessions (limit ${limits.concurrentSessionsPerIp}); stop one first`,
+        retryAfter: 30,
+      };
+    }
+  }
+  const all = await countActiveSessions(store, { since });
+  if (all !== null && all >= limits.concurrentSessions) {
+    return {
+      code: "too_many_sessions",
+      message:
+        `This app has ${all} live sessions, its limit; try again in a minute`,
+      retryAfter: 60,
+    };
+  }
+  if (key !== null) {
+    const used = await store.readCounter(`usage-seconds:${key}`, DAY_MS, now);
+    if (used >= limits.dailyMinutesPerIp * 60) {
+      return {
+        code: "daily_budget_exhausted",
+        message:
+          `You have used today's ${limits.dailyMinutesPerIp} minutes of transcription; it resets at 00:00 UTC`,
+        retryAfter: waitDay,
+      };
+    }
+  }
+  const usedAll = await store.readCounter("usage-seconds:*", DAY_MS, now);
+  if (usedAll >= limits.dailyMinutes * 60) {
+    return {
+      code: "daily_budget_exhausted",
+      message:
+        `This app has used today's ${limits.dailyMinutes} minutes of transcription; it resets at 00:00 UTC`,
+      retryAfter: waitDay,
+    };
+  }
+  return null;
+}
+
+function tooMany(c: Context, refusal: Refusal): Response {
+  c.header("Retry-After", String(refusal.retryAfter));
+  return c.json<ErrorBody>({
+    error: { code: refusal.code, message: refusal.message },
+  }, 429);
 }
 
 /**
  * Refuses a session mint that would exceed a limit; otherwise sets the client key variable and
- * lets the route run. Order: per-client mints, global mints, concurrency, daily minutes.
+ * lets the route run. Order: per-client mints, global mints, then {@linkcode spendRefusal}.
  *
  * @example
  * ```ts
@@ -136,9 +198,7 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
     const key = await clientKey(options.config.signingSecret, ip);
     c.set(CLIENT_KEY_VAR as never, key as never);
     const store = options.store;
-    const waitMinute = secondsToWindowEnd(MINUTE_MS, now);
-    const waitDay = secondsToWindowEnd(DAY_MS, now);
-
+    const wait = secondsToWindowEnd(MINUTE_MS, now);
     const mine = await store.incrementCounter(
       `mints:${key}`,
       MINUTE_MS,
@@ -146,66 +206,23 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
       now,
     );
     if (mine > limits.mintsPerMinutePerIp) {
-      return tooMany(
-        c,
-        "rate_limited",
-        `Too many sessions started from your address; try again in ${waitMinute} s`,
-        waitMinute,
-      );
+      return tooMany(c, {
+        code: "rate_limited",
+        message:
+          `Too many sessions started from your address; try again in ${wait} s`,
+        retryAfter: wait,
+      });
     }
     const all = await store.incrementCounter("mints:*", MINUTE_MS, 1, now);
     if (all > limits.mintsPerMinute) {
-      return tooMany(
-        c,
-        "rate_limited",
-        `This app is busy; try again in ${waitMinute} s`,
-        waitMinute,
-      );
+      return tooMany(c, {
+        code: "rate_limited",
+        message: `This app is busy; try again in ${wait} s`,
+        retryAfter: wait,
+      });
     }
-    const since = now - limits.maxSessionSeconds * 1000;
-    const activeMine = await countActiveSessions(store, {
-      since,
-      clientKey: key,
-    });
-    if (activeMine !== null && activeMine >= limits.concurrentSessionsPerIp) {
-      return tooMany(
-        c,
-        "too_many_sessions",
-        `You already have ${activeMine} live sessions (limit ${limits.concurrentSessionsPerIp}); stop one first`,
-        30,
-      );
-    }
-    const activeAll = await countActiveSessions(store, { since });
-    if (activeAll !== null && activeAll >= limits.concurrentSessions) {
-      return tooMany(
-        c,
-        "too_many_sessions",
-        `This app has ${activeAll} live sessions, its limit; try again in a minute`,
-        60,
-      );
-    }
-    const usedMine = await store.readCounter(
-      `usage-seconds:${key}`,
-      DAY_MS,
-      now,
-    );
-    if (usedMine >= limits.dailyMinutesPerIp * 60) {
-      return tooMany(
-        c,
-        "daily_budget_exhausted",
-        `You have used today's ${limits.dailyMinutesPerIp} minutes of transcription; it resets at 00:00 UTC`,
-        waitDay,
-      );
-    }
-    const usedAll = await store.readCounter("usage-seconds:*", DAY_MS, now);
-    if (usedAll >= limits.dailyMinutes * 60) {
-      return tooMany(
-        c,
-        "daily_budget_exhausted",
-        `This app has used today's ${limits.dailyMinutes} minutes of transcription; it resets at 00:00 UTC`,
-        waitDay,
-      );
-    }
+    const refusal = await spendRefusal(store, limits, { clientKey: key, now });
+    if (refusal) return tooMany(c, refusal);
     await next();
   };
 }

@@ -9,6 +9,7 @@ import {
   countActiveSessions,
   mintLimits,
   recordUsage,
+  spendRefusal,
 } from "./limits.ts";
 import { clientKey } from "./client_ip.ts";
 
@@ -221,6 +222,33 @@ Deno.test("mintLimits refuses when today's minutes are used up, per client and g
       await store.readCounter("usage-seconds:*", 86_400_000, tomorrow),
       0,
     );
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("spendRefusal applies the global caps to sessions without a client (SIP)", async () => {
+  const config = await loadConfig({
+    OPENAI_API_KEY: "sk-test-limits",
+    MAX_CONCURRENT_SESSIONS: "1",
+    DAILY_MINUTES: "1",
+  });
+  const store = await openStore(config, { url: ":memory:", now: () => NOW });
+  try {
+    assert.equal(await spendRefusal(store, config.limits, { now: NOW }), null);
+    const s = await store.createSession({
+      source: "sip",
+      model: "m",
+      settings: {},
+    });
+    const busy = await spendRefusal(store, config.limits, { now: NOW });
+    assert.equal(busy?.code, "too_many_sessions");
+    await store.updateSession(s.id, { status: "ended", endedAt: NOW });
+    assert.equal(await spendRefusal(store, config.limits, { now: NOW }), null);
+    await recordUsage(store, { seconds: 61, now: NOW });
+    const spent = await spendRefusal(store, config.limits, { now: NOW });
+    assert.equal(spent?.code, "daily_budget_exhausted");
+    assert.ok(spent!.retryAfter > 0);
   } finally {
     await store.close();
   }

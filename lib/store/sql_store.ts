@@ -38,6 +38,11 @@ import {
   readCounter,
   type SqlRunners,
 } from "./sql_maintenance.ts";
+import {
+  mergeBrowserUtterances,
+  readForEvent,
+  type StoredUtterance,
+} from "./sql_utterances.ts";
 import type { NewSession, SessionRow, Store } from "./types.ts";
 
 /** One SQL statement with positional arguments. */
@@ -76,13 +81,6 @@ export interface SqlStoreOptions {
 
 const COMPLETED = "conversation.item.input_audio_transcription.completed";
 const COUNTER_PRUNE_EVERY_MS = 5 * 60_000;
-
-interface StoredUtterance {
-  state: Utterance;
-  version: number;
-  seenBy: Seen;
-  updatedAt: number;
-}
 
 /**
  * Builds a {@linkcode Store} on a SQL executor. Call `migrate()` before use (`openStore` does).
@@ -128,21 +126,6 @@ export function createSqlStore(
 
   const runners: SqlRunners = { exec, run };
 
-  async function readUtterance(sessionId: string, itemId: string) {
-    const r = await exec(
-      "SELECT state, version, seen_by, updated_at FROM utterances WHERE session_id = ? AND item_id = ?",
-      [sessionId, itemId],
-    );
-    const row = r.rows[0];
-    if (!row) return null;
-    return {
-      state: JSON.parse(String(row.state)) as Utterance,
-      version: Number(row.version),
-      seenBy: String(row.seen_by) as Seen,
-      updatedAt: Number(row.updated_at),
-    } satisfies StoredUtterance;
-  }
-
   async function sessionExists(id: string): Promise<boolean> {
     return (await exec("SELECT 1 AS ok FROM sessions WHERE id = ?", [id])).rows
       .length > 0;
@@ -187,7 +170,9 @@ export function createSqlStore(
     },
 
     async sessionClientKey(id) {
-      const r = await exec("SELECT client_key FROM sessions WHERE id = ?", [id]);
+      const r = await exec("SELECT client_key FROM sessions WHERE id = ?", [
+        id,
+      ]);
       const v = r.rows[0]?.client_key;
       return typeof v === "string" ? v : null;
     },
@@ -275,12 +260,13 @@ export function createSqlStore(
         : await syntheticEventId(event);
       const itemId = itemIdOf(event);
       for (let attempt = 0; attempt < 50; attempt++) {
-        const dup = await exec(
-          "SELECT 1 AS ok FROM events WHERE session_id = ? AND event_id = ?",
-          [sessionId, eventId],
-        );
-        if (dup.rows.length > 0) return null;
-        const cur = itemId ? await readUtterance(sessionId, itemId) : null;
+        // Events about no item need no read: INSERT OR IGNORE alone makes them idempotent.
+        let cur: StoredUtterance | null = null;
+        if (itemId) {
+          const read = await readForEvent(exec, sessionId, eventId, itemId);
+          if (read.duplicate) return null;
+          cur = read.utterance;
+        }
         const expected = cur?.version ?? 0;
         const next = itemId ? reduceUtterance(cur?.state, event) : undefined;
         const receivedAt = clock();
@@ -307,8 +293,8 @@ export function createSqlStore(
         if (results[0].rowsAffected === 1) {
           return { ...row, seq: Number(results[next ? 2 : 1].rows[0]?.seq) };
         }
-        // Lost the race (or the session is gone): re-read and try again.
-        if (!(await sessionExists(sessionId))) return null;
+        // A duplicate, a missing session, or (item events only) a lost race: re-read and retry.
+        if (!itemId || !(await sessionExists(sessionId))) return null;
       }
       throw new Error(
         `Could not record event "${eventId}": too many concurrent writers`,
@@ -352,50 +338,12 @@ export function createSqlStore(
       });
     },
 
-    async mergeBrowserUtterances(sessionId, utterances) {
-      let added = 0;
-      let confirmed = 0;
-      if (!(await sessionExists(sessionId))) return { added, confirmed };
-      for (const b of utterances) {
-        for (let attempt = 0; attempt < 50; attempt++) {
-          const cur = await readUtterance(sessionId, b.itemId);
-          const expected = cur?.version ?? 0;
-          let next: Utterance;
-          let seenBy: Seen;
-          if (cur?.state.status === "failed" || cur?.seenBy === "both") break;
-          if (cur?.state.status === "final") {
-            if (cur.seenBy !== "server") break;
-            next = cur.state;
-            seenBy = "both";
-          } else {
-            const base = cur?.state;
-            next = {
-              itemId: b.itemId,
-              previousItemId: base?.committed
-                ? base.previousItemId
-                : b.previousItemId,
-              status: "final",
-              text: b.text,
-              startMs: base?.startMs ?? b.startMs,
-              endMs: base?.endMs ?? b.endMs,
-              confidence: b.confidence,
-              error: null,
-              languages: base?.languages ?? null,
-              committed: base?.committed || b.previousItemId !== null,
-            };
-            seenBy = "browser";
-          }
-          const [result] = await run([
-            writeUtteranceStmt(sessionId, next, seenBy, expected, clock()),
-          ]);
-          if (result.rowsAffected === 1) {
-            if (seenBy === "both") confirmed++;
-            else added++;
-            break;
-          }
-        }
-      }
-      return { added, confirmed };
+    mergeBrowserUtterances(sessionId, utterances) {
+      return mergeBrowserUtterances(
+        { exec, run, clock },
+        sessionId,
+        utterances,
+      );
     },
 
     async prune({ maxAgeMs, maxCount, now = clock() }) {

@@ -1,0 +1,107 @@
+// @ts-check
+/**
+ * Pre-minting: the session (ephemeral key + ticket) is minted before Start is pressed and
+ * refreshed before it expires, so Start needs no round trip to our server before the SDP offer.
+ *
+ * @example
+ * ```js
+ * const keys = createPreminter({ options: () => buildSessionOptions(settings) });
+ * keys.prime(); // page load, focus, settings change
+ * startButton.onclick = async () => {
+ *   const stream = openMicrophone({ deviceId });       // in parallel
+ *   const session = await keys.take();
+ *   const conn = await connect({ session, stream, onEvent, onStatus });
+ * };
+ * ```
+ *
+ * @module
+ */
+import { postJson } from "./connection.js";
+
+/** @typedef {import("./connection.js").SessionInfo} SessionInfo */
+
+/**
+ * Mints a session (ephemeral key + ticket) on our server.
+ * @param {{ options?: Record<string, unknown>, signal?: AbortSignal, fetch?: typeof fetch }} [params]
+ * @returns {Promise<SessionInfo>}
+ */
+export function mintSession(params = {}) {
+  return postJson("/api/session", params.options ?? {}, params);
+}
+
+/**
+ * Keeps a freshly minted session ready so Start needs no round trip to our server. Call `prime()`
+ * when Start may be pressed soon (page load, focus, settings change); it refreshes the key before
+ * it expires while the page is visible and was primed within `maxIdleMs`.
+ *
+ * @param {{ options?: () => Record<string, unknown>, marginMs?: number, maxIdleMs?: number,
+ *   onError?: (err: unknown) => void, fetch?: typeof fetch }} [params]
+ * @returns {{ prime(): void, take(): Promise<SessionInfo>, invalidate(): void, stop(): void }}
+ */
+export function createPreminter(params = {}) {
+  const marginMs = params.marginMs ?? 15_000;
+  const maxIdleMs = params.maxIdleMs ?? 5 * 60_000;
+  /** @type {Promise<SessionInfo> | null} */
+  let current = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  let primedAt = 0;
+  let stopped = false;
+
+  const fresh = (/** @type {SessionInfo} */ s) =>
+    s.expiresAt * 1000 - Date.now() > marginMs;
+
+  function mint() {
+    clearTimeout(timer);
+    const p = mintSession({
+      options: params.options?.() ?? {},
+      fetch: params.fetch,
+    });
+    current = p;
+    p.then((s) => {
+      if (current !== p || stopped) return;
+      timer = setTimeout(() => {
+        const visible = typeof document === "undefined" ||
+          document.visibilityState === "visible";
+        if (current === p && visible && Date.now() - primedAt < maxIdleMs) {
+          mint();
+        } else if (current === p) current = null;
+      }, Math.max(1000, s.expiresAt * 1000 - Date.now() - marginMs));
+    }, (err) => {
+      if (current === p) current = null;
+      params.onError?.(err);
+    });
+    return p;
+  }
+
+  return {
+    prime() {
+      primedAt = Date.now();
+      if (!current && !stopped) mint();
+    },
+    async take() {
+      const p = current;
+      current = null;
+      clearTimeout(timer);
+      if (p) {
+        try {
+          const s = await p;
+          if (fresh(s)) return s;
+        } catch { /* mint again below */ }
+      }
+      return await mintSession({
+        options: params.options?.() ?? {},
+        fetch: params.fetch,
+      });
+    },
+    invalidate() {
+      current = null;
+      clearTimeout(timer);
+    },
+    stop() {
+      stopped = true;
+      current = null;
+      clearTimeout(timer);
+    },
+  };
+}
