@@ -63,7 +63,7 @@ export const clickToCaptions: Benchmark = {
   description:
     "Start click → data channel open / session.updated (baseline: bare SDP page)",
   async run(ctx) {
-    const runs = ctx.quick ? 3 : 8;
+    const runs = ctx.quick ? 3 : 6;
     const emu = await spawnEmulator({}, REST_LATENCY_MS);
     const app = await spawnApp(emu);
     const bare = await startBarePage();
@@ -177,7 +177,7 @@ export const speechToText: Benchmark = {
   description:
     "completed on the data channel → final line on screen (page-added latency)",
   async run(ctx) {
-    const loads = ctx.quick ? 1 : 3;
+    const loads = ctx.quick ? 1 : 2;
     const emu = await spawnEmulator({}, REST_LATENCY_MS);
     const app = await spawnApp(emu);
     const wav = await makeUtterancesWav(LOAD_TEXTS, {

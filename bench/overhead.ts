@@ -89,8 +89,8 @@ export const overhead: Benchmark = {
         await viaMemApp();
         await direct();
       }
-      const rounds = ctx.quick ? 3 : 6;
-      const perRound = ctx.quick ? 20 : 40;
+      const rounds = ctx.quick ? 3 : 4;
+      const perRound = ctx.quick ? 15 : 25;
       const lat: number[] = [];
       const memLat: number[] = [];
       const base: number[] = [];

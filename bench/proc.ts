@@ -74,6 +74,8 @@ export interface DenoProcess {
   pid: number;
   /** Everything the process wrote to stderr so far (capped at 64 KiB). */
   stderr: () => string;
+  /** True once the process has exited. */
+  exited: () => boolean;
   /** The first line the process printed on stdout (only with `readLine: true`). */
   firstLine: Promise<string>;
   /** Stops the process (SIGTERM, then SIGKILL after 2 s) and waits for it. */
@@ -112,8 +114,11 @@ export function spawnDeno(options: SpawnDenoOptions): DenoProcess {
     }
   })().catch(() => {});
   let closed: Promise<void> | null = null;
+  let exited = false;
+  child.status.then(() => exited = true, () => exited = true);
   return {
     pid: child.pid,
+    exited: () => exited,
     stderr: () => err,
     firstLine,
     close: () => {

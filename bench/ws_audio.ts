@@ -157,6 +157,8 @@ export interface StreamOptions {
   chunkMs: number;
   /** Spread session start times over one chunk interval (default true). */
   stagger?: boolean;
+  /** Spread session start times evenly over this many ms instead (e.g. several seconds). */
+  spreadMs?: number;
   /** Called with `performance.now()` when session `i` sends chunk `k` (for lag measurement). */
   onChunk?: (session: number, chunk: number, at: number) => void;
 }
@@ -174,7 +176,9 @@ export async function streamRealtime(
   const { chunkMs } = options;
   const t0 = performance.now();
   const offsets = sessions.map((_, i) =>
-    options.stagger === false ? 0 : (i / Math.max(1, sessions.length)) * chunkMs
+    options.stagger === false
+      ? 0
+      : (i / Math.max(1, sessions.length)) * (options.spreadMs ?? chunkMs)
   );
   const starts = offsets.map((o) => t0 + o);
   const next = sessions.map(() => 0);

@@ -74,6 +74,7 @@ export async function startEmulator(
     async close() {
       if (closed) return;
       closed = true;
+      state.shutdown.abort();
       await state.reset();
       await server.shutdown();
       await Promise.allSettled([...state.tasks]);

@@ -67,7 +67,10 @@ export function incomingSipCall(
   };
   state.track(deliverWebhook(b.webhookUrl, b.secret, event, {
     retryDelaysMs: state.options.webhookRetryDelaysMs,
+    // The call ending (reject, accept then hangup…) stops retries but lets an
+    // in-flight delivery finish; only the emulator's shutdown cancels it.
     signal: call.abort.signal,
+    requestSignal: state.shutdown.signal,
     onAttempt: (a) => call.sip!.webhookDeliveries.push(a),
   }));
   return { callId: call.id, eventId: event.id };

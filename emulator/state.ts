@@ -60,6 +60,8 @@ export class EmulatorState {
   readonly sockets = new Set<WebSocket>();
   /** Background tasks (webhook deliveries, playback) awaited on close. */
   readonly tasks = new Set<Promise<unknown>>();
+  /** Aborted by `close()`: cancels in-flight outgoing requests (webhooks). */
+  readonly shutdown = new AbortController();
 
   constructor(options: ResolvedOptions) {
     this.options = options;

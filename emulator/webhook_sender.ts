@@ -85,7 +85,14 @@ export interface DeliveryAttempt {
 export interface DeliveryOptions {
   /** Waits before retries 2, 3, …; its length bounds the retries. */
   retryDelaysMs: number[];
+  /**
+   * Stops further attempts (pending retries). A request already in flight is NOT
+   * cancelled by it: the receiver may end the call (e.g. `/reject`) while it handles
+   * the delivery, and that attempt's real status is still recorded.
+   */
   signal?: AbortSignal;
+  /** Cancels an in-flight request (emulator shutdown). */
+  requestSignal?: AbortSignal;
   onAttempt?: (a: DeliveryAttempt) => void;
 }
 
@@ -118,7 +125,7 @@ export async function deliverWebhook(
         headers: await webhookHeaders(secret, body, id),
         body,
         redirect: "manual",
-        signal: options.signal,
+        signal: options.requestSignal,
       });
       await res.body?.cancel();
       options.onAttempt?.({ attempt, status: res.status });

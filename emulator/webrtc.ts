@@ -383,6 +383,8 @@ export async function answerOffer(
     },
     iceAdditionalHostAddresses: options.iceAdditionalHostAddresses ??
       ["127.0.0.1"],
+    // werift defaults to a public STUN server; offline its DNS lookup only delays gathering.
+    iceServers: [],
   });
 
   const decoder = createOpusDecoder();

@@ -241,7 +241,11 @@ Deno.test("answerOffer rejects SDP that is not a WebRTC offer with audio and a d
 const PAGE = `<!doctype html><meta charset="utf-8"><title>webrtc test</title>
 <script>
 window.received = [];
-window.start = async () => {
+window.start = () => Promise.race([
+  run(),
+  new Promise((_, reject) => setTimeout(() => reject(new Error("set-up timed out")), 20000)),
+]);
+const run = async () => {
   const pc = new RTCPeerConnection();
   window.pc = pc;
   const dc = pc.createDataChannel("oai-events");

@@ -22,10 +22,14 @@
  * @returns {Promise<{ setSilence(ms: number): void, lastSpeechWall(): number|null,
  *   stop(): Promise<void> }>}
  */
-export async function startAudio({ stream, silenceMs = 700, onLevel, onSpeech }) {
+export async function startAudio(
+  { stream, silenceMs = 700, onLevel, onSpeech },
+) {
   const context = new AudioContext({ latencyHint: "interactive" });
   if (context.state === "suspended") await context.resume().catch(() => {});
-  await context.audioWorklet.addModule(new URL("./vad-worklet.js", import.meta.url));
+  await context.audioWorklet.addModule(
+    new URL("./vad-worklet.js", import.meta.url),
+  );
   const source = context.createMediaStreamSource(stream);
   const node = new AudioWorkletNode(context, "vad", {
     numberOfInputs: 1,
@@ -49,8 +53,7 @@ export async function startAudio({ stream, silenceMs = 700, onLevel, onSpeech })
         lastSpeechWall = originWall + Math.max(0, m.lastSpeechMs - originCtxMs);
       }
       onLevel?.(m.level);
-    }
-    else if (m?.type === "speech") {
+    } else if (m?.type === "speech") {
       const atMs = Math.max(0, m.atMs - originCtxMs);
       onSpeech?.({ speaking: m.speaking, atMs, wallMs: originWall + atMs });
     }

@@ -43,9 +43,14 @@ export function showBanners(container, cfg) {
   if (cfg.hasKey === false && !cfg.demo) {
     if (cfg.platform === "valtown") {
       const url = [cfg.keyHelp?.url, cfg.envVarsUrl]
-        .find((u) => typeof u === "string" && /^https:\/\/(www\.)?val\.town\//.test(u));
+        .find((u) =>
+          typeof u === "string" && /^https:\/\/(www\.)?val\.town\//.test(u)
+        );
       /** @type {(string|Node)[]} */
-      const where = ["open this val in Val Town → sidebar → ", strong("Environment variables")];
+      const where = [
+        "open this val in Val Town → sidebar → ",
+        strong("Environment variables"),
+      ];
       if (url) {
         where[0] = "open this val's ";
         const a = document.createElement("a");
@@ -79,9 +84,15 @@ export function showBanners(container, cfg) {
   if (cfg.access === "public") {
     if (l && typeof l === "object") {
       const caps = [];
-      if (l.mintsPerMinutePerIp) caps.push(`${l.mintsPerMinutePerIp} starts per minute`);
-      if (l.maxSessionSeconds) caps.push(`${Math.round(l.maxSessionSeconds / 60)} min per session`);
-      if (l.dailyMinutesPerIp) caps.push(`${l.dailyMinutesPerIp} min per day per visitor`);
+      if (l.mintsPerMinutePerIp) {
+        caps.push(`${l.mintsPerMinutePerIp} starts per minute`);
+      }
+      if (l.maxSessionSeconds) {
+        caps.push(`${Math.round(l.maxSessionSeconds / 60)} min per session`);
+      }
+      if (l.dailyMinutesPerIp) {
+        caps.push(`${l.dailyMinutesPerIp} min per day per visitor`);
+      }
       if (caps.length) {
         container.append(banner("note", [
           `This page is public. Usage is capped: ${caps.join(", ")}.`,

@@ -172,7 +172,14 @@ async function newPeer(stream) {
 }
 
 /**
- * Connects a session. Resolves once the data channel is open.
+ * Connects a session. Resolves once the data channel is open; rejects (after releasing the
+ * peer, the microphone it opened, and hanging up a created call) with a {@linkcode ConnectionError}.
+ *
+ * `onStatus` receives, in order: `microphone`, `negotiating`, `fallback` (relay path), then the
+ * peer's `connectionState` values (`connecting`, `connected`, `disconnected` — which may recover —,
+ * `failed`, `closed`), `connected` once the channel is open, `sideband_failed` (detail: the error)
+ * if the server could not attach, and `ended` when the channel closes. Nothing is reported after
+ * `stop()`.
  *
  * @param {{
  *   session: SessionInfo,
@@ -339,7 +346,6 @@ export async function connect(params) {
       }).catch(() => {});
     }
     release();
-    status("failed", err);
     throw err;
   }
 }

@@ -38,10 +38,11 @@ export const DEFAULTS = {
 };
 
 // ISO-639-1 codes; names come from Intl.DisplayNames in the person's own language.
-const LANGS = ("af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr " +
-  "gl gu ha he hi hr ht hu hy id is it ja jv ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn " +
-  "mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg " +
-  "th tk tl tr tt uk ur uz vi yi yo zh").split(" ");
+const LANGS =
+  ("af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr " +
+    "gl gu ha he hi hr ht hu hy id is it ja jv ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn " +
+    "mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg " +
+    "th tk tl tr tt uk ur uz vi yi yo zh").split(" ");
 
 /**
  * Reads saved settings (unknown keys and wrong types are dropped).
@@ -53,7 +54,9 @@ export function loadSettings() {
   const s = { ...DEFAULTS };
   try {
     const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "{}");
-    for (const key of /** @type {(keyof Settings)[]} */ (Object.keys(DEFAULTS))) {
+    for (
+      const key of /** @type {(keyof Settings)[]} */ (Object.keys(DEFAULTS))
+    ) {
       if (saved && typeof saved[key] === typeof DEFAULTS[key]) {
         /** @type {any} */ (s)[key] = saved[key];
       }
@@ -97,7 +100,9 @@ export function buildSessionOptions(s, model) {
   if (model) o.model = model.id;
   const sup = model?.supports;
   if (s.language) o.language = s.language;
-  if (sup?.languages && list(s.languages).length) o.languages = list(s.languages);
+  if (sup?.languages && list(s.languages).length) {
+    o.languages = list(s.languages);
+  }
   if (sup?.prompt && s.prompt.trim()) o.prompt = s.prompt.trim();
   if (sup?.keywords && list(s.keywords).length) o.keywords = list(s.keywords);
   if (sup?.delay && s.delay) o.delay = s.delay;
@@ -105,8 +110,9 @@ export function buildSessionOptions(s, model) {
   o.noiseReduction = s.noise;
   if (s.noise !== "off") o.noiseReductionStrength = s.noiseStrength;
   if (pageCommits(s, model)) o.turnDetection = { type: "none" };
-  else if (s.turn === "semantic_vad") o.turnDetection = { type: s.turn, eagerness: s.eagerness };
-  else {
+  else if (s.turn === "semantic_vad") {
+    o.turnDetection = { type: s.turn, eagerness: s.eagerness };
+  } else {
     o.turnDetection = {
       type: "server_vad",
       threshold: s.threshold,
@@ -126,9 +132,11 @@ export function buildSessionOptions(s, model) {
  */
 export function bindSettings({ form, models, defaultModel, onChange }) {
   const s = loadSettings();
-  const $ = (/** @type {string} */ name) =>
-    /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
-  const modelSelect = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("model")));
+  const $ = (
+    /** @type {string} */ name,
+  ) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
+  const modelSelect =
+    /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("model")));
   modelSelect.replaceChildren();
   for (const m of models) {
     const opt = new Option(
@@ -143,15 +151,20 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
     s.model = models.find((m) => m.id === defaultModel)?.id ??
       models.find((m) => m.status === "current")?.id ?? models[0]?.id ?? "";
   }
-  const langSelect = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("language")));
+  const langSelect =
+    /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("language")));
   /** @type {Intl.DisplayNames|null} */
   let names = null;
   try {
-    names = new Intl.DisplayNames([navigator.language, "en"], { type: "language" });
+    names = new Intl.DisplayNames([navigator.language, "en"], {
+      type: "language",
+    });
   } catch { /* old browser: codes only */ }
   const langs = LANGS.map((code) => ({ code, name: names?.of(code) ?? code }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  for (const l of langs) langSelect.append(new Option(`${l.name} (${l.code})`, l.code));
+  for (const l of langs) {
+    langSelect.append(new Option(`${l.name} (${l.code})`, l.code));
+  }
 
   for (const [key, value] of Object.entries(s)) {
     const el = $(key);
@@ -178,18 +191,26 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
       client: clientCommits,
     };
     for (const el of form.querySelectorAll("[data-when]")) {
-      /** @type {HTMLElement} */ (el).hidden = !show[/** @type {HTMLElement} */ (el).dataset.when ?? ""];
+      /** @type {HTMLElement} */ (el).hidden =
+        !show[/** @type {HTMLElement} */ (el).dataset.when ?? ""];
     }
-    const turn = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("turn")));
-    for (const opt of turn.options) opt.disabled = !sup?.turnDetection && opt.value !== "manual";
+    const turn =
+      /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("turn")));
+    for (const opt of turn.options) {
+      opt.disabled = !sup?.turnDetection && opt.value !== "manual";
+    }
     if (!sup?.turnDetection) turn.value = "manual";
     else turn.value = s.turn;
     const note = /** @type {HTMLElement} */ (form.querySelector("#model-note"));
     const notes = [];
     if (m?.status === "deprecated") {
-      notes.push(`Deprecated: OpenAI shuts this model down on ${m.shutdownDate}.`);
+      notes.push(
+        `Deprecated: OpenAI shuts this model down on ${m.shutdownDate}.`,
+      );
     }
-    if (!sup?.turnDetection) notes.push("This model has no server VAD: this page ends each turn.");
+    if (!sup?.turnDetection) {
+      notes.push("This model has no server VAD: this page ends each turn.");
+    }
     if (m?.streamsWhileSpeaking) notes.push("Text streams while you speak.");
     note.textContent = notes.join(" ");
     note.hidden = notes.length === 0;

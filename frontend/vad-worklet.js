@@ -44,7 +44,9 @@ class VadProcessor extends G.AudioWorkletProcessor {
     /** @type {MessagePort} */
     const port = this.port;
     port.onmessage = (/** @type {MessageEvent} */ ev) => {
-      if (typeof ev.data?.silenceMs === "number") this.silenceMs = ev.data.silenceMs;
+      if (typeof ev.data?.silenceMs === "number") {
+        this.silenceMs = ev.data.silenceMs;
+      }
     };
   }
 
@@ -74,7 +76,8 @@ class VadProcessor extends G.AudioWorkletProcessor {
    * @param {number} endMs end of the frame, context time
    */
   frame(db, endMs) {
-    const isSpeech = this.started && db > ABSOLUTE_FLOOR_DB && db > this.noiseDb + ABOVE_NOISE_DB;
+    const isSpeech = this.started && db > ABSOLUTE_FLOOR_DB &&
+      db > this.noiseDb + ABOVE_NOISE_DB;
     // Noise floor: starts at the first frame, follows dips at once, rises 5 dB/s.
     if (!this.started) {
       this.started = true;
@@ -97,13 +100,21 @@ class VadProcessor extends G.AudioWorkletProcessor {
       this.lastSpeechEndMs = endMs;
       if (!this.speaking && this.run >= START_FRAMES) {
         this.speaking = true;
-        this.port.postMessage({ type: "speech", speaking: true, atMs: this.firstSpeechMs });
+        this.port.postMessage({
+          type: "speech",
+          speaking: true,
+          atMs: this.firstSpeechMs,
+        });
       }
     } else {
       this.run = 0;
       if (this.speaking && endMs - this.lastSpeechEndMs >= this.silenceMs) {
         this.speaking = false;
-        this.port.postMessage({ type: "speech", speaking: false, atMs: this.lastSpeechEndMs });
+        this.port.postMessage({
+          type: "speech",
+          speaking: false,
+          atMs: this.lastSpeechEndMs,
+        });
       }
     }
   }

@@ -61,14 +61,22 @@ export class TranscriptView {
       li = document.createElement("li");
       li.dataset.itemId = u.itemId;
       const meta = el("div", "meta");
-      meta.append(el("time", "start"), el("span", "dur"), el("span", "lat"), el("span", "langs"));
+      meta.append(
+        el("time", "start"),
+        el("span", "dur"),
+        el("span", "lat"),
+        el("span", "langs"),
+      );
       li.append(meta, el("p", "text"));
       this.#nodes.set(u.itemId, li);
       this.list.append(li);
       this.empty.hidden = true;
     }
-    const q = (/** @type {string} */ s) => /** @type {HTMLElement} */ (li.querySelector(s));
-    li.className = ["utterance", u.status, confidenceClass(u.confidence)].filter(Boolean).join(" ");
+    const q = (
+      /** @type {string} */ s,
+    ) => /** @type {HTMLElement} */ (li.querySelector(s));
+    li.className = ["utterance", u.status, confidenceClass(u.confidence)]
+      .filter(Boolean).join(" ");
     const start = u.startMs ?? info.startMs ?? null;
     const end = u.endMs ?? info.endMs ?? null;
     q(".start").textContent = formatClock(start);
@@ -83,12 +91,16 @@ export class TranscriptView {
       ? `Transcription failed: ${u.error ?? "unknown error"}`
       : u.text || (u.status === "pending" ? "…" : "");
     q(".text").textContent = text;
-    li.title = u.confidence !== null ? `Confidence ${Math.round(u.confidence * 100)}%` : "";
+    li.title = u.confidence !== null
+      ? `Confidence ${Math.round(u.confidence * 100)}%`
+      : "";
     if (u.status === "final" && !this.#announced.has(u.itemId) && u.text) {
       this.#announced.add(u.itemId);
       const line = el("p", "", u.text);
       this.announcer.append(line);
-      while (this.announcer.childElementCount > 5) this.announcer.firstElementChild?.remove();
+      while (this.announcer.childElementCount > 5) {
+        this.announcer.firstElementChild?.remove();
+      }
     }
   }
 
@@ -99,8 +111,12 @@ export class TranscriptView {
    */
   order(ordered) {
     const want = ordered.map((u) => u.itemId);
-    const have = [...this.list.children].map((n) => /** @type {HTMLElement} */ (n).dataset.itemId);
-    if (want.length === have.length && want.every((id, i) => id === have[i])) return;
+    const have = [...this.list.children].map((n) =>
+      /** @type {HTMLElement} */ (n).dataset.itemId
+    );
+    if (want.length === have.length && want.every((id, i) => id === have[i])) {
+      return;
+    }
     for (const id of want) {
       const node = this.#nodes.get(id);
       if (node) this.list.append(node);
@@ -144,7 +160,9 @@ export class EventLog {
     if (json.length > 300) json = json.slice(0, 300) + "…";
     if (json !== "{}") li.append(el("code", "", json));
     this.list.append(li);
-    while (this.list.childElementCount > this.max) this.list.firstElementChild?.remove();
+    while (this.list.childElementCount > this.max) {
+      this.list.firstElementChild?.remove();
+    }
     this.counter.textContent = String(++this.count);
   }
 }

@@ -18,7 +18,11 @@ import {
   buildTranscriptionSession,
   type SessionSettings,
 } from "./session_config.ts";
-import { CALL_ID_PATTERN, type UpstreamClient } from "./upstream.ts";
+import {
+  CALL_ID_PATTERN,
+  redactSecrets,
+  type UpstreamClient,
+} from "./upstream.ts";
 
 /** Opens an outbound WebSocket with headers. */
 export type ConnectWebSocket = (
@@ -109,6 +113,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
     // Events are written one after another so the Store sees them in arrival order.
     let writes: Promise<unknown> = Promise.resolve();
     const timers: number[] = [];
+    let onAbort = () => {};
 
     const url = `${
       webSocketBase(config.openaiBaseUrl)
@@ -133,7 +138,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
       }, graceMs));
     }
 
-    const onAbort = () => {
+    onAbort = () => {
       endReason ??= "aborted";
       ws.close(1000, "aborted");
     };
@@ -212,7 +217,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
         log("warn", "Realtime error event", {
           callId,
           code: error?.code,
-          message: error?.message,
+          message: redactSecrets(String(error?.message ?? "")),
         });
       }
     };

@@ -222,3 +222,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test("runSideband() resolves with an error when the socket cannot even be created", async () => {
+  const config = await loadConfig({ OPENAI_API_KEY: "sk-x" }, {
+    platform: "local",
+  });
+  const store = await openStore(config, { url: ":memory:" });
+  try {
+    const settings = resolveSessionOptions({}, {
+      defaultModel: config.defaultModel,
+    });
+    const row = await store.createSession({
+      source: "webrtc",
+      model: settings.model,
+      settings: settings as unknown as Record<string, unknown>,
+    });
+    const result = await runSideband({
+      config,
+      store,
+      upstream: createUpstream({
+        baseUrl: config.openaiBaseUrl,
+        apiKey: "sk-x",
+      }),
+      settings,
+      sessionId: row.id,
+      callId: "rtc_abc",
+      connectWebSocket: () => {
+        throw new Error("no sockets here");
+      },
+    });
+    assert.match(
+      result.endReason,
+      /^error: cannot open the sideband: no sockets here/,
+    );
+    assert.equal((await store.getSession(row.id))?.status, "failed");
+  } finally {
+    await store.close();
+  }
+});

@@ -36,7 +36,15 @@ Deno.test({
       const final = page.locator("#transcript .utterance.final", {
         hasText: SENTENCE,
       });
-      await final.first().waitFor({ timeout: 30_000 });
+      try {
+        await final.first().waitFor({ timeout: 30_000 });
+      } catch (err) {
+        // Say what the page and the emulator saw, so a failure explains itself.
+        console.error("status:", await page.locator("#status").textContent());
+        console.error("message:", await page.locator("#message").textContent());
+        console.error("calls:", JSON.stringify(t.emulator.control.calls()));
+        throw err;
+      }
 
       // The server recorded the same sentence from its own sideband.
       const sessions = (await t.store.listSessions({ limit: 10 })).sessions;

@@ -241,8 +241,12 @@ Deno.test("fuzz: every route answers malformed input with a 4xx JSON error and c
         const isSigninForm = req.path === "/auth/signin" &&
           !(req.headers["Content-Type"] ?? "").startsWith("application/json");
         // Pages (share links) may answer people with an HTML error page; APIs answer JSON.
-        const isPageRead = req.method === "GET" && !req.path.startsWith("/api/");
-        if (res.status >= 400 && !isSigninForm && !isPageRead && req.method !== "HEAD") {
+        const isPageRead = req.method === "GET" &&
+          !req.path.startsWith("/api/");
+        if (
+          res.status >= 400 && !isSigninForm && !isPageRead &&
+          req.method !== "HEAD"
+        ) {
           assert.match(
             res.headers.get("content-type") ?? "",
             /application\/json/,

@@ -6,82 +6,137 @@ import assert from "node:assert/strict";
 import { makeSpeechWav } from "./speech.ts";
 import { BROWSER_TEST, openPage } from "./page_kit.ts";
 
-Deno.test("errors are explained with what to do next", BROWSER_TEST, async () => {
-  const wav = await makeSpeechWav("Testing the error messages.", { padStartSec: 1, padEndSec: 1 });
-  const t = await openPage({ wav: wav.path, env: { RATE_MINTS_PER_MINUTE_PER_IP: "1000" } });
-  try {
-    const { page, app } = t;
-    const message = page.locator("#message");
-    const failedStart = async () => {
-      await page.click("#start");
-      await message.waitFor({ state: "visible", timeout: 30_000 });
-      const text = await message.textContent() ?? "";
-      await page.waitForSelector("#status[data-state='idle']");
-      return text;
-    };
-
-    // Upstream 429 → the server's 429 with Retry-After → a countdown on Start.
-    app.emulator.control.failRest({ endpoint: "client_secrets", count: 3, status: 429 });
-    let text = await failedStart();
-    assert.match(text, /^Too many requests right now: .+ Try again in \d+ s\.$/);
-    assert.match(await page.locator("#start").textContent() ?? "", /^Start \(\d+ s\)$/);
-    assert.equal(await page.locator("#start").isDisabled(), true);
-    await page.waitForSelector("#start:not([disabled])", { timeout: 30_000 });
-    app.emulator.control.faults.clear();
-
-    // Upstream 500 → 502 from our server.
-    app.emulator.control.failRest({ endpoint: "client_secrets", count: 3, status: 500 });
-    text = await failedStart();
-    assert.match(text, /OpenAI or the server reported a problem: .+ Wait a moment/);
-    app.emulator.control.faults.clear();
-
-    // Network failure on the way to our server.
-    await page.route("**/api/session", (r) => r.abort("internetdisconnected"));
-    text = await failedStart();
-    assert.match(text, /^Cannot reach the server\. Check your internet connection/);
-    await page.unroute("**/api/session");
-
-    // A microphone that is not there (a stale device id).
-    await page.evaluate(() => {
-      const mic = document.querySelector("#mic") as HTMLSelectElement;
-      mic.append(new Option("Unplugged USB microphone", "no-such-device"));
-      mic.value = "no-such-device";
+Deno.test(
+  "errors are explained with what to do next",
+  BROWSER_TEST,
+  async () => {
+    const wav = await makeSpeechWav("Testing the error messages.", {
+      padStartSec: 1,
+      padEndSec: 1,
     });
-    text = await failedStart();
-    assert.match(text, /^No microphone was found\. Plug one in, or pick another one/);
-    await page.selectOption("#mic", "");
-
-    // Permission denied (headless Chromium cannot click "Block", so getUserMedia says it).
-    await page.evaluate(() => {
-      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-      navigator.mediaDevices.getUserMedia = () =>
-        Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
-      (globalThis as unknown as { __restoreMic: () => void }).__restoreMic = () => {
-        navigator.mediaDevices.getUserMedia = original;
+    const t = await openPage({
+      wav: wav.path,
+      env: { RATE_MINTS_PER_MINUTE_PER_IP: "1000" },
+    });
+    try {
+      const { page, app } = t;
+      const message = page.locator("#message");
+      const failedStart = async () => {
+        await page.click("#start");
+        await message.waitFor({ state: "visible", timeout: 30_000 });
+        const text = await message.textContent() ?? "";
+        await page.waitForSelector("#status[data-state='idle']");
+        return text;
       };
-    });
-    text = await failedStart();
-    assert.match(text, /^Microphone access was denied\. Allow the microphone for this site/);
-    await page.evaluate(() =>
-      (globalThis as unknown as { __restoreMic: () => void }).__restoreMic()
-    );
 
-    // A working session that OpenAI ends (session hit its maximum duration).
-    await page.click("#start");
-    await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
-    assert.equal(await message.isVisible(), false, "a successful start clears the old message");
-    const res = await fetch(`${app.emulator.baseUrl}/_emulator/faults`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ expireSessions: true }),
-    });
-    assert.equal(res.status, 200, await res.text());
-    await page.waitForSelector("#status[data-state='idle']", { timeout: 30_000 });
-    assert.equal(await page.locator("#status").textContent(), "Ended");
-    assert.match(await message.textContent() ?? "", /ended the session|maximum length/);
-    assert.equal(await page.locator("#start").isDisabled(), false);
-    assert.deepEqual(t.pageErrors, []);
-  } finally {
-    await t.close();
-  }
-});
+      // Upstream 429 → the server's 429 with Retry-After → a countdown on Start.
+      app.emulator.control.failRest({
+        endpoint: "client_secrets",
+        count: 3,
+        status: 429,
+      });
+      let text = await failedStart();
+      assert.match(
+        text,
+        /^Too many requests right now: .+ Try again in \d+ s\.$/,
+      );
+      assert.match(
+        await page.locator("#start").textContent() ?? "",
+        /^Start \(\d+ s\)$/,
+      );
+      assert.equal(await page.locator("#start").isDisabled(), true);
+      await page.waitForSelector("#start:not([disabled])", { timeout: 30_000 });
+      app.emulator.control.faults.clear();
+
+      // Upstream 500 → 502 from our server.
+      app.emulator.control.failRest({
+        endpoint: "client_secrets",
+        count: 3,
+        status: 500,
+      });
+      text = await failedStart();
+      assert.match(
+        text,
+        /OpenAI or the server reported a problem: .+ Wait a moment/,
+      );
+      app.emulator.control.faults.clear();
+
+      // Network failure on the way to our server.
+      await page.route(
+        "**/api/session",
+        (r) => r.abort("internetdisconnected"),
+      );
+      text = await failedStart();
+      assert.match(
+        text,
+        /^Cannot reach the server\. Check your internet connection/,
+      );
+      await page.unroute("**/api/session");
+
+      // A microphone that is not there (a stale device id).
+      await page.evaluate(() => {
+        const mic = document.querySelector("#mic") as HTMLSelectElement;
+        mic.append(new Option("Unplugged USB microphone", "no-such-device"));
+        mic.value = "no-such-device";
+      });
+      text = await failedStart();
+      assert.match(
+        text,
+        /^No microphone was found\. Plug one in, or pick another one/,
+      );
+      await page.selectOption("#mic", "");
+
+      // Permission denied (headless Chromium cannot click "Block", so getUserMedia says it).
+      await page.evaluate(() => {
+        const original = navigator.mediaDevices.getUserMedia.bind(
+          navigator.mediaDevices,
+        );
+        navigator.mediaDevices.getUserMedia = () =>
+          Promise.reject(
+            new DOMException("Permission denied", "NotAllowedError"),
+          );
+        (globalThis as unknown as { __restoreMic: () => void }).__restoreMic =
+          () => {
+            navigator.mediaDevices.getUserMedia = original;
+          };
+      });
+      text = await failedStart();
+      assert.match(
+        text,
+        /^Microphone access was denied\. Allow the microphone for this site/,
+      );
+      await page.evaluate(() =>
+        (globalThis as unknown as { __restoreMic: () => void }).__restoreMic()
+      );
+
+      // A working session that OpenAI ends (session hit its maximum duration).
+      await page.click("#start");
+      await page.waitForSelector("#status[data-state='live']", {
+        timeout: 30_000,
+      });
+      assert.equal(
+        await message.isVisible(),
+        false,
+        "a successful start clears the old message",
+      );
+      const res = await fetch(`${app.emulator.baseUrl}/_emulator/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ expireSessions: true }),
+      });
+      assert.equal(res.status, 200, await res.text());
+      await page.waitForSelector("#status[data-state='idle']", {
+        timeout: 30_000,
+      });
+      assert.equal(await page.locator("#status").textContent(), "Ended");
+      assert.match(
+        await message.textContent() ?? "",
+        /ended the session|maximum length/,
+      );
+      assert.equal(await page.locator("#start").isDisabled(), false);
+      assert.deepEqual(t.pageErrors, []);
+    } finally {
+      await t.close();
+    }
+  },
+);

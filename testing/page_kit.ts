@@ -29,15 +29,22 @@ export interface OpenedPage {
 }
 
 /** Starts the app, launches Chromium and opens the page (waits until settings are bound). */
-export async function openPage(options: OpenPageOptions = {}): Promise<OpenedPage> {
+export async function openPage(
+  options: OpenPageOptions = {},
+): Promise<OpenedPage> {
   const app = await startTestApp(options);
   let browser: LaunchedBrowser | null = null;
   try {
-    browser = await launchBrowser({ fakeAudioWav: options.wav, logConsole: options.logConsole });
+    browser = await launchBrowser({
+      fakeAudioWav: options.wav,
+      logConsole: options.logConsole,
+    });
     const { page } = browser;
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
-    await page.setViewportSize(options.viewport ?? { width: 1280, height: 900 });
+    await page.setViewportSize(
+      options.viewport ?? { width: 1280, height: 900 },
+    );
     await page.goto(app.baseUrl);
     await page.waitForSelector("body[data-ready]");
     const b = browser;
@@ -68,4 +75,7 @@ export function finalTexts(page: Page): Promise<string[]> {
  * (DTLS) until garbage collection, which Deno's resource sanitizer reports as leaks even though
  * `close()` has stopped every server, socket and process.
  */
-export const BROWSER_TEST = { sanitizeResources: false, sanitizeOps: false } as const;
+export const BROWSER_TEST = {
+  sanitizeResources: false,
+  sanitizeOps: false,
+} as const;

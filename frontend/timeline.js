@@ -1,0 +1,131 @@
+// @ts-check
+/**
+ * Everything the page has heard, on one timeline: the live session's {@linkcode Transcript},
+ * earlier sessions' final lines (shifted to follow each other), and page-side facts per line that
+ * the events do not carry (latency from speech end to final text, page-VAD times).
+ *
+ * @module
+ */
+import { Transcript } from "../shared/transcript.js";
+
+/** @typedef {import("../shared/transcript.js").Utterance} Utterance */
+
+/**
+ * Page-side facts about one line.
+ *
+ * @typedef {{ speechEndWall?: number, latencyMs?: number|null, startMs?: number|null,
+ *   endMs?: number|null }} LineFacts
+ */
+
+/** The page's transcript across sessions. */
+export class Timeline {
+  transcript = new Transcript();
+  /** Earlier sessions' final lines, already shifted. @type {Utterance[]} */
+  archived = [];
+  /** Added to the live session's times so they follow the archive. */
+  offsetMs = 0;
+  /** @type {Map<string, LineFacts>} */
+  facts = new Map();
+
+  /**
+   * Shifts an utterance of the live session onto the timeline.
+   *
+   * @param {Utterance} u
+   * @returns {Utterance}
+   */
+  shifted(u) {
+    if (!this.offsetMs) return u;
+    return {
+      ...u,
+      startMs: u.startMs === null ? null : u.startMs + this.offsetMs,
+      endMs: u.endMs === null ? null : u.endMs + this.offsetMs,
+    };
+  }
+
+  /**
+   * Every line, in order, on one timeline; page-VAD times fill in where the events had none.
+   *
+   * @returns {Utterance[]}
+   */
+  all() {
+    return [
+      ...this.archived,
+      ...this.transcript.list().map((u) => this.#placed(u)),
+    ];
+  }
+
+  /**
+   * @param {Utterance} u
+   * @returns {Utterance}
+   */
+  #placed(u) {
+    const f = this.facts.get(u.itemId);
+    const s = this.shifted(u);
+    const shift = (/** @type {number|null|undefined} */ v) =>
+      typeof v === "number" ? v + this.offsetMs : null;
+    return {
+      ...s,
+      startMs: s.startMs ?? shift(f?.startMs),
+      endMs: s.endMs ?? shift(f?.endMs),
+    };
+  }
+
+  /**
+   * Records when speech ended for an item (and page-VAD times, when the page committed it).
+   *
+   * @param {string} itemId
+   * @param {number} wall `performance.now()` of the end of speech
+   * @param {{ startMs: number|null, endMs: number|null }|null} [segment]
+   */
+  speechEnded(itemId, wall, segment) {
+    const f = this.facts.get(itemId) ?? {};
+    if (f.speechEndWall !== undefined) return;
+    f.speechEndWall = wall;
+    if (segment) {
+      Object.assign(f, { startMs: segment.startMs, endMs: segment.endMs });
+    }
+    this.facts.set(itemId, f);
+  }
+
+  /** @param {string} itemId */
+  hasSpeechEnd(itemId) {
+    return this.facts.get(itemId)?.speechEndWall !== undefined;
+  }
+
+  /**
+   * The facts to render with a line; the first time a line is final, its latency is taken.
+   *
+   * @param {Utterance} u a live-session utterance (unshifted)
+   * @returns {LineFacts}
+   */
+  factsFor(u) {
+    const f = this.facts.get(u.itemId) ?? {};
+    if (u.status === "final" && f.latencyMs === undefined) {
+      f.latencyMs = f.speechEndWall !== undefined
+        ? performance.now() - f.speechEndWall
+        : null;
+      this.facts.set(u.itemId, f);
+    }
+    const shift = (/** @type {number|null|undefined} */ v) =>
+      typeof v === "number" ? v + this.offsetMs : null;
+    return { ...f, startMs: shift(f.startMs), endMs: shift(f.endMs) };
+  }
+
+  /** Moves the live session's final lines to the archive (before a new session starts). */
+  archive() {
+    const lines = this.transcript.list().filter((u) => u.status === "final")
+      .map((u) => this.#placed(u));
+    this.archived = [...this.archived, ...lines];
+    const ends = this.archived.map((u) => u.endMs ?? u.startMs ?? 0);
+    this.offsetMs = ends.length ? Math.max(...ends) + 1000 : 0;
+    this.transcript = new Transcript();
+  }
+
+  /** Forgets everything. */
+  clear() {
+    this.transcript.clear();
+    this.archived = [];
+    this.offsetMs = 0;
+    this.facts.clear();
+  }
+}

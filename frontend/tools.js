@@ -1,0 +1,113 @@
+// @ts-check
+/**
+ * Small page tools: clipboard, downloads (TXT/SRT/VTT/JSON), the microphone list, keyboard
+ * shortcuts.
+ *
+ * @module
+ */
+import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
+
+/** @typedef {import("../shared/transcript.js").Utterance} Utterance */
+
+const MIC_KEY = "hello-transcription.mic";
+
+/**
+ * Copies text to the clipboard (falls back to a hidden textarea where the API is refused).
+ *
+ * @param {string} text
+ */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+}
+
+/**
+ * Downloads the transcript in one format, named `transcript-YYYYMMDDTHHMM.<kind>`.
+ *
+ * @param {string} kind `txt`, `srt`, `vtt` or `json`
+ * @param {Utterance[]} list lines in order
+ * @param {Record<string, unknown>} meta for JSON (session id, model, …)
+ */
+export function downloadTranscript(kind, list, meta) {
+  const ext = ["srt", "vtt", "json"].includes(kind) ? kind : "txt";
+  const [text, type] = ext === "srt"
+    ? [toSrt(list), "application/x-subrip"]
+    : ext === "vtt"
+    ? [toVtt(list), "text/vtt"]
+    : ext === "json"
+    ? [toJson(list, meta), "application/json"]
+    : [toTxt(list), "text/plain"];
+  const url = URL.createObjectURL(
+    new Blob([text], { type: `${type};charset=utf-8` }),
+  );
+  const a = document.createElement("a");
+  a.href = url;
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, "");
+  a.download = `transcript-${stamp}.${ext}`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/**
+ * Fills the microphone picker (labels appear once permission was given) and remembers the choice.
+ *
+ * @param {HTMLSelectElement} select
+ */
+export async function refreshMics(select) {
+  try {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    let chosen = select.value;
+    try {
+      chosen ||= localStorage.getItem(MIC_KEY) ?? "";
+    } catch { /* storage unavailable */ }
+    select.replaceChildren(new Option("Default microphone", ""));
+    let n = 0;
+    for (const d of devices) {
+      if (d.kind !== "audioinput" || !d.deviceId || d.deviceId === "default") {
+        continue;
+      }
+      select.append(new Option(d.label || `Microphone ${++n}`, d.deviceId));
+    }
+    select.value = [...select.options].some((o) => o.value === chosen)
+      ? chosen
+      : "";
+  } catch { /* no mediaDevices (insecure context): the default stays */ }
+}
+
+/** @param {HTMLSelectElement} select */
+export function rememberMic(select) {
+  select.addEventListener("change", () => {
+    try {
+      localStorage.setItem(MIC_KEY, select.value);
+    } catch { /* storage unavailable */ }
+  });
+}
+
+/**
+ * Binds single-key shortcuts (ignored while typing in a field or with modifier keys).
+ *
+ * @param {Record<string, (target: HTMLElement) => unknown>} actions by lower-case `KeyboardEvent.key`
+ */
+export function bindShortcuts(actions) {
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const t = /** @type {HTMLElement} */ (ev.target);
+    if (t.closest("input, textarea, select, [contenteditable]")) return;
+    const key = ev.key.toLowerCase();
+    const run = actions[key];
+    // Enter on a button, link or summary keeps its own meaning.
+    if (!run || (key === "enter" && t.closest("button, summary, a"))) return;
+    ev.preventDefault();
+    void run(t);
+  });
+}
