@@ -39,6 +39,7 @@ export const PROBE_SCRIPT = `(() => {
   const create = RTCPeerConnection.prototype.createDataChannel;
   RTCPeerConnection.prototype.createDataChannel = function (...args) {
     const ch = create.apply(this, args);
+    (globalThis.__benchChannels ??= []).push(ch);
     const index = b.completedPerChannel.length;
     b.completedPerChannel.push(0);
     let updated = false;

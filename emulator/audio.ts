@@ -197,9 +197,7 @@ export function resample(
     for (let t = 0; t < taps; t++) {
       const k = base + t - center;
       if (k < 0 || k >= n) continue;
-      const w = table
-        ? table[phaseOffset + t]
-        : kernel(frac - (t - center), cutoff, halfWidth);
+      const w = table ? table[phaseOffset + t] : kernel(frac - (t - center), cutoff, halfWidth);
       acc += samples[k] * w;
     }
     out[i] = acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc);

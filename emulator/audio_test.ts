@@ -137,8 +137,7 @@ Deno.test("readWav rejects non-WAV data and non-PCM16 encodings", () => {
     /only 16-bit PCM/,
   );
   assert.throws(
-    () =>
-      readWav(handWav({ channels: 1, rate: 8000, format: 3, frames: [[1]] })),
+    () => readWav(handWav({ channels: 1, rate: 8000, format: 3, frames: [[1]] })),
     /only 16-bit PCM/,
   );
 });

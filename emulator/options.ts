@@ -21,10 +21,21 @@ export interface EmulatorOptions {
   completedDelayMs?: number;
   /** Delay between `session.update` and `session.updated` (real: ~260 ms). */
   sessionUpdatedDelayMs?: number;
-  /** Keep-alive ping interval of server WebSockets, seconds (real: ~20). */
+  /**
+   * Keep-alive of server WebSockets, seconds (real: a ping every ~20 s). A PING is
+   * sent after this long without a frame from the client, and the socket is closed
+   * (1001 "No response from ping frame.") if no PONG follows within the same time.
+   * 0 disables pings. Implemented with Deno's `idleTimeout` (= 2 × this value).
+   */
   pingIntervalSeconds?: number;
   /** Default `silence_duration_ms` of server VAD (live server: 200; docs: 500). */
   defaultSilenceDurationMs?: number;
+  /**
+   * Model filled in when `audio.input.transcription` is given without `model`
+   * (unverified; default `whisper-1`). Without `transcription` (or with `null`) the
+   * session has `transcription: null` and nothing is transcribed, as live.
+   */
+  defaultTranscriptionModel?: string;
   /** Whether a `?call_id=` sideband receives `session.created` on attach (default false). */
   sidebandSessionCreated?: boolean;
   /** Whether `gpt-live-transcribe` emits speech_started/stopped and VAD-commits (default false). */
@@ -43,6 +54,10 @@ export interface EmulatorOptions {
   iceAdditionalHostAddresses?: string[];
   /** Webhook retry delays in ms after a non-2xx or failed delivery. */
   webhookRetryDelaysMs?: number[];
+  /** A SIP call nobody accepts, rejects or hangs up ends after this many seconds (default 60). */
+  sipRingTimeoutSeconds?: number;
+  /** How many ended calls `GET /_emulator/calls` keeps (oldest dropped first; default 100). */
+  keepEndedCalls?: number;
   /** Log requests to stderr. */
   verbose?: boolean;
 }
@@ -65,6 +80,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     sessionUpdatedDelayMs: o.sessionUpdatedDelayMs ?? 260,
     pingIntervalSeconds: o.pingIntervalSeconds ?? 20,
     defaultSilenceDurationMs: o.defaultSilenceDurationMs ?? 200,
+    defaultTranscriptionModel: o.defaultTranscriptionModel ?? "whisper-1",
     sidebandSessionCreated: o.sidebandSessionCreated ?? false,
     liveTranscribeSpeechEvents: o.liveTranscribeSpeechEvents ?? false,
     sidebandAcceptsEphemeral: o.sidebandAcceptsEphemeral ?? false,
@@ -74,6 +90,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     streamingWordIntervalMs: o.streamingWordIntervalMs ?? 350,
     iceAdditionalHostAddresses: o.iceAdditionalHostAddresses ?? ["127.0.0.1"],
     webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [1000, 5000, 30000],
+    sipRingTimeoutSeconds: o.sipRingTimeoutSeconds ?? 60,
+    keepEndedCalls: o.keepEndedCalls ?? 100,
     verbose: o.verbose ?? false,
   };
 }

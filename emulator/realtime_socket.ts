@@ -48,7 +48,9 @@ function upgrade(
 ): { socket: WebSocket; response: Response } {
   const r = Deno.upgradeWebSocket(req, {
     protocol: hs.protocols.includes("realtime") ? "realtime" : undefined,
-    idleTimeout: Math.max(1, Math.round(state.options.pingIntervalSeconds)),
+    // Deno pings after idleTimeout/2 s without a client frame and closes (1001)
+    // when no pong arrives within another idleTimeout/2 (see docs/emulator.md).
+    idleTimeout: Math.max(0, state.options.pingIntervalSeconds) * 2,
   });
   state.sockets.add(r.socket);
   r.socket.addEventListener("close", () => state.sockets.delete(r.socket));

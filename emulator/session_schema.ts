@@ -137,6 +137,8 @@ export type SessionSource = "client_secret" | "call" | "update" | "sip_accept";
 export interface SchemaContext {
   /** Default server VAD `silence_duration_ms`. */
   defaultSilenceDurationMs: number;
+  /** Model used when `transcription` is given without one (default `whisper-1`). */
+  defaultTranscriptionModel?: string;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -175,10 +177,10 @@ function fillTurnDetection(
   return base;
 }
 
-function fillTranscription(t: Json): Json {
+function fillTranscription(t: Json, ctx: SchemaContext): Json {
   if (t === null) return null;
   const out: Json = {
-    model: t.model ?? "whisper-1",
+    model: t.model ?? ctx.defaultTranscriptionModel ?? "whisper-1",
     language: t.language ?? null,
     prompt: t.prompt ?? null,
   };
@@ -201,7 +203,7 @@ function fillInput(
     out.format = type === "audio/pcm" ? { type, rate: 24000 } : { type };
   }
   if (inp.transcription !== undefined) {
-    out.transcription = fillTranscription(inp.transcription);
+    out.transcription = fillTranscription(inp.transcription, ctx);
   }
   if (inp.turn_detection !== undefined) {
     out.turn_detection = fillTurnDetection(inp.turn_detection, realtime, ctx);

@@ -51,6 +51,10 @@ export function incomingSipCall(
     webhookDeliveries: [],
   };
   state.calls.set(call.id, call);
+  // Nobody answers: the call stops ringing (timeout length unverified; an option).
+  call.ringTimer = setTimeout(() => {
+    if (call.state === "ringing") void state.endCall(call, "ring timeout");
+  }, state.options.sipRingTimeoutSeconds * 1000);
   const event = {
     object: "event",
     id: ids.webhookEventId(),
@@ -82,6 +86,7 @@ export function acceptSipCall(
   call: CallRecord,
   config: EffectiveSession,
 ): void {
+  clearTimeout(call.ringTimer);
   const session = new Session(state.host, config, ids.sessionId(), [call.id]);
   call.session = session;
   call.state = "active";

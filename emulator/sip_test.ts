@@ -238,3 +238,99 @@ Deno.test("close() does not wait for pending webhook retries", async () => {
     await hook.close();
   }
 });
+
+Deno.test("a call rejected while its webhook is in flight records the delivery's real status", async () => {
+  const emu = await startTestEmulator({ webhookRetryDelaysMs: [50] });
+  const rejected: number[] = [];
+  // The receiver rejects the call from inside the webhook handler, then answers 200.
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+  }, async (req) => {
+    const event = JSON.parse(await req.text());
+    const r = await post(
+      emu,
+      `/v1/realtime/calls/${event.data.call_id}/reject`,
+      { status_code: 486 },
+    );
+    rejected.push(r.status);
+    return new Response(null, { status: 200 });
+  });
+  try {
+    const ring = await post(emu, "/_emulator/sip/incoming", {
+      webhookUrl: `http://127.0.0.1:${server.addr.port}/hook`,
+      secret: SECRET,
+    });
+    const callId = ring.json!.callId;
+    // deno-lint-ignore no-explicit-any
+    let call: any;
+    const deadline = Date.now() + 5000;
+    do {
+      await new Promise((r) => setTimeout(r, 20));
+      call = emu.control.calls().find((c) => c.id === callId);
+      assert.ok(Date.now() < deadline, JSON.stringify(call?.sip));
+    } while (call.sip.webhookDeliveries.length < 1);
+    assert.deepEqual(rejected, [200]);
+    assert.equal(call.state, "ended");
+    assert.equal(call.endedReason, "rejected 486");
+    assert.deepEqual(call.sip.webhookDeliveries, [{ attempt: 1, status: 200 }]);
+    // No retry follows a 2xx (and none would follow a rejected call).
+    await new Promise((r) => setTimeout(r, 150));
+    // deno-lint-ignore no-explicit-any
+    const after: any = emu.control.calls().find((c) => c.id === callId);
+    assert.equal(after.sip.webhookDeliveries.length, 1);
+  } finally {
+    await emu.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("a SIP call nobody answers stops ringing after sipRingTimeoutSeconds", async () => {
+  const emu = await startTestEmulator({
+    webhookRetryDelaysMs: [],
+    sipRingTimeoutSeconds: 0.2,
+  });
+  const hook = receiver(0);
+  try {
+    const ring = await post(emu, "/_emulator/sip/incoming", {
+      webhookUrl: hook.url,
+      secret: SECRET,
+    });
+    const callId = ring.json!.callId;
+    await hook.waitCount(1);
+    const deadline = Date.now() + 5000;
+    while (
+      emu.control.calls().find((c) => c.id === callId)!.state === "ringing"
+    ) {
+      assert.ok(Date.now() < deadline, "the call stopped ringing");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const call = emu.control.calls().find((c) => c.id === callId)!;
+    assert.equal(call.state, "ended");
+    assert.equal(call.endedReason, "ring timeout");
+    const late = await post(emu, `/v1/realtime/calls/${callId}/accept`, {
+      type: "realtime",
+    });
+    assert.equal(late.status, 404);
+    // An accepted call is not ended by the ring timer.
+    const b = await post(emu, "/_emulator/sip/incoming", {
+      webhookUrl: hook.url,
+      secret: SECRET,
+    });
+    assert.equal(
+      (await post(emu, `/v1/realtime/calls/${b.json!.callId}/accept`, {
+        type: "realtime",
+      })).status,
+      200,
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(
+      emu.control.calls().find((c) => c.id === b.json!.callId)!.state,
+      "active",
+    );
+  } finally {
+    await hook.close();
+    await emu.close();
+  }
+});

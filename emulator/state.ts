@@ -46,6 +46,8 @@ export interface CallRecord {
   sip: SipInfo | null;
   /** Cancels SIP playback and similar background work. */
   abort: AbortController;
+  /** SIP: ends the call if it is still ringing after `sipRingTimeoutSeconds`. */
+  ringTimer?: number;
 }
 
 /** Everything the handlers share. */
@@ -62,11 +64,14 @@ export class EmulatorState {
   readonly tasks = new Set<Promise<unknown>>();
   /** Aborted by `close()`: cancels in-flight outgoing requests (webhooks). */
   readonly shutdown = new AbortController();
+  /** Ids of ended calls, oldest first (bounded by `keepEndedCalls`). */
+  #ended: string[] = [];
 
   constructor(options: ResolvedOptions) {
     this.options = options;
     this.schema = {
       defaultSilenceDurationMs: options.defaultSilenceDurationMs,
+      defaultTranscriptionModel: options.defaultTranscriptionModel,
     };
   }
 
@@ -91,7 +96,9 @@ export class EmulatorState {
     if (call.state === "ended") return;
     call.state = "ended";
     call.endedReason = reason;
+    clearTimeout(call.ringTimer);
     call.abort.abort();
+    this.#forgetOldEnded(call.id);
     if (reason === "reset") call.session?.end(reason, 1001, "emulator reset");
     else call.session?.end(reason);
     const peer = call.peer;
@@ -100,6 +107,15 @@ export class EmulatorState {
     // Let a final `error` (e.g. session_expired) leave on the data channel first.
     if (reason === "expired") await new Promise((r) => setTimeout(r, 100));
     await peer.close().catch(() => {});
+  }
+
+  /** Keeps the ended-call listing bounded (long load runs). */
+  #forgetOldEnded(id: string): void {
+    this.#ended.push(id);
+    while (this.#ended.length > Math.max(0, this.options.keepEndedCalls)) {
+      const old = this.#ended.shift()!;
+      if (this.calls.get(old)?.state === "ended") this.calls.delete(old);
+    }
   }
 
   /** Ends every call and forgets all state except options. */
@@ -114,6 +130,7 @@ export class EmulatorState {
     }
     this.sockets.clear();
     this.calls.clear();
+    this.#ended = [];
     this.secrets.clear();
     this.transcripts.clear();
     this.faults.clear();

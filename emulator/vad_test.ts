@@ -66,9 +66,7 @@ function turns(events: Timed[]): { start: number; end: number }[] {
 function near(actual: number, expected: number, what: string) {
   assert.ok(
     Math.abs(actual - expected) <= TOLERANCE_MS,
-    `${what}: got ${actual} ms, expected ${
-      expected.toFixed(1)
-    } ms ±${TOLERANCE_MS}`,
+    `${what}: got ${actual} ms, expected ${expected.toFixed(1)} ms ±${TOLERANCE_MS}`,
   );
 }
 

@@ -299,9 +299,7 @@ function validateOffer(sdp: unknown): string {
   const audio = lines.find((l) => l.startsWith("m=audio "));
   if (!audio) throw new InvalidSdpError("Offer has no audio m-line");
   if (
-    !lines.some((l) =>
-      l.startsWith("m=application ") && l.includes("webrtc-datachannel")
-    )
+    !lines.some((l) => l.startsWith("m=application ") && l.includes("webrtc-datachannel"))
   ) {
     throw new InvalidSdpError(
       "Offer has no m=application line with webrtc-datachannel",
@@ -317,6 +315,44 @@ function validateOffer(sdp: unknown): string {
     throw new InvalidSdpError("Offer has no ICE credentials");
   }
   return sdp.endsWith("\n") ? sdp : `${sdp}\r\n`;
+}
+
+/** DTLS handshake message types of the server's flight 4 (ServerHello … ServerHelloDone). */
+const SERVER_FLIGHT_4 = new Set([2, 11, 12, 13, 14]);
+
+/** The parts of werift's internal DTLS socket the guard below touches. */
+interface DtlsSocketInternals {
+  dtls: { flight: number };
+  onHandleHandshakes: (assembled: { msg_type: number }[]) => Promise<void>;
+}
+
+/**
+ * Works around a werift 0.24.4 DTLS client race. Chromium retransmits its flight 4 if our flight 5
+ * has not arrived within about 50 ms, which happens on a busy machine. werift then handles the
+ * copy asynchronously, and if that finishes after the handshake completed it sends flight 5 again
+ * with NEW keys: the connection reports "connecting" forever and the data channel never opens
+ * (seen about 1 run in 5 with 2 cores under load). Once flight 5 is sent, every flight-4 message
+ * can only be a retransmission, so drop them; werift's own timer retransmits flight 5 if needed.
+ */
+function guardDtlsRetransmissions(pc: RTCPeerConnection): void {
+  for (const transport of pc.dtlsTransports) {
+    const { unSubscribe } = transport.onStateChange.subscribe((state) => {
+      if (state !== "connecting") return;
+      unSubscribe();
+      // The socket is created synchronously right after this event fires.
+      queueMicrotask(() => {
+        const socket = transport.dtls as unknown as DtlsSocketInternals | undefined;
+        if (transport.role !== "client" || !socket?.onHandleHandshakes) return;
+        const handle = socket.onHandleHandshakes;
+        socket.onHandleHandshakes = (assembled) => {
+          const fresh = socket.dtls.flight >= 5
+            ? assembled.filter((h) => !SERVER_FLIGHT_4.has(h.msg_type))
+            : assembled;
+          return fresh.length > 0 ? handle(fresh) : Promise.resolve();
+        };
+      });
+    });
+  }
 }
 
 function waitForGathering(pc: RTCPeerConnection): Promise<void> {
@@ -489,18 +525,15 @@ export async function answerOffer(
       await pc.setRemoteDescription({ type: "offer", sdp });
     } catch (error) {
       throw new InvalidSdpError(
-        `Offer was rejected: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        `Offer was rejected: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
       );
     }
     const audio = pc.getTransceivers().find((t) => t.kind === "audio");
-    const opus = audio?.codecs.find((c) =>
-      c.mimeType.toLowerCase() === "audio/opus"
-    );
+    const opus = audio?.codecs.find((c) => c.mimeType.toLowerCase() === "audio/opus");
     if (!opus) throw new InvalidSdpError("Offer does not offer the Opus codec");
     opusPayloadType = opus.payloadType;
+    guardDtlsRetransmissions(pc);
     // Receive only: a transcription session sends no audio back.
     for (const t of pc.getTransceivers()) {
       if (t.kind === "audio") t.setDirection("recvonly");

@@ -10,11 +10,7 @@ import {
 } from "./webrtc.ts";
 import { type VadEvent, VoiceActivityDetector } from "./vad.ts";
 import { launchBrowser } from "../testing/browser.ts";
-import {
-  makeSilenceWav,
-  makeSpeechWav,
-  type SpeechWav,
-} from "../testing/speech.ts";
+import { makeSilenceWav, makeSpeechWav, type SpeechWav } from "../testing/speech.ts";
 
 // ---------------------------------------------------------------------------------------------
 // RtpAudioSequencer: ordering, loss, DTX and wrap-around, with a fake decoder (one byte = a 20 ms
@@ -219,8 +215,7 @@ Deno.test("answerOffer rejects SDP that is not a WebRTC offer with audio and a d
   for (const [sdp, message] of cases) {
     await assert.rejects(
       answerOffer(sdp, NOOP_HANDLERS),
-      (error: Error) =>
-        error instanceof InvalidSdpError && message.test(error.message),
+      (error: Error) => error instanceof InvalidSdpError && message.test(error.message),
       JSON.stringify(sdp.slice(0, 40)),
     );
   }
@@ -370,9 +365,7 @@ async function call(wav: SpeechWav): Promise<CallResult> {
     );
     const stats = peer!.stats();
     // The browser hangs up; the server peer must notice.
-    await browser.page.evaluate(() =>
-      (globalThis as unknown as { stop(): void }).stop()
-    );
+    await browser.page.evaluate(() => (globalThis as unknown as { stop(): void }).stop());
     await until(() => closeReason !== undefined, 15_000, "the peer to close");
     return {
       events,
@@ -406,8 +399,7 @@ function assertSignalling(result: CallResult) {
 }
 
 Deno.test({
-  name:
-    "WebRTC: Chromium's mic audio reaches the VAD with the WAV's speech region (±100 ms)",
+  name: "WebRTC: Chromium's mic audio reaches the VAD with the WAV's speech region (±100 ms)",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -37,12 +37,8 @@ export async function fetchJson(url, options = {}) {
   try {
     res = await fetch(url, {
       method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-      headers: options.body === undefined
-        ? {}
-        : { "content-type": "application/json" },
-      body: options.body === undefined
-        ? undefined
-        : JSON.stringify(options.body),
+      headers: options.body === undefined ? {} : { "content-type": "application/json" },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
       credentials: "same-origin",
     });
@@ -65,9 +61,7 @@ export async function fetchJson(url, options = {}) {
     const e = data && typeof data === "object" ? data.error : null;
     const retry = Number(res.headers.get("retry-after"));
     throw new ApiError(
-      typeof e?.message === "string" && e.message
-        ? e.message
-        : `HTTP ${res.status}`,
+      typeof e?.message === "string" && e.message ? e.message : `HTTP ${res.status}`,
       {
         status: res.status,
         code: typeof e?.code === "string" ? e.code : "",
@@ -89,37 +83,30 @@ export function describeError(err) {
   const name = typeof e.name === "string" ? e.name : "";
   const message = typeof e.message === "string" ? e.message : String(err);
   const status = typeof e.status === "number" ? e.status : null;
-  const retryAfter = typeof e.retryAfter === "number" && e.retryAfter > 0
-    ? e.retryAfter
-    : null;
+  const retryAfter = typeof e.retryAfter === "number" && e.retryAfter > 0 ? e.retryAfter : null;
   if (name === "NotAllowedError" || name === "SecurityError") {
     return {
-      text:
-        "Microphone access was denied. Allow the microphone for this site (the icon at the " +
+      text: "Microphone access was denied. Allow the microphone for this site (the icon at the " +
         "left of the address bar, or your system's privacy settings), then press Start again.",
       retryAfter: null,
     };
   }
   if (name === "NotFoundError" || name === "OverconstrainedError") {
     return {
-      text:
-        "No microphone was found. Plug one in, or pick another one in the Microphone list, " +
+      text: "No microphone was found. Plug one in, or pick another one in the Microphone list, " +
         "then press Start again.",
       retryAfter: null,
     };
   }
   if (name === "NotReadableError") {
     return {
-      text:
-        "The microphone could not be opened; another app may be using it. Close that app " +
+      text: "The microphone could not be opened; another app may be using it. Close that app " +
         "or pick another microphone, then press Start again.",
       retryAfter: null,
     };
   }
   if (status === 429) {
-    const wait = retryAfter
-      ? ` Try again in ${retryAfter} s.`
-      : " Try again in a minute.";
+    const wait = retryAfter ? ` Try again in ${retryAfter} s.` : " Try again in a minute.";
     return {
       text: `Too many requests right now: ${message}.${wait}`,
       retryAfter,
@@ -130,8 +117,7 @@ export function describeError(err) {
     (name === "TypeError" && /fetch|network/i.test(message))
   ) {
     return {
-      text:
-        "Cannot reach the server. Check your internet connection, then press Start again.",
+      text: "Cannot reach the server. Check your internet connection, then press Start again.",
       retryAfter: null,
     };
   }
@@ -140,39 +126,34 @@ export function describeError(err) {
     /access|sign.?in|cookie/i.test(`${e.code} ${message}`)
   ) {
     return {
-      text:
-        `Not signed in: ${message}. Reload the page and enter the access code.`,
+      text: `Not signed in: ${message}. Reload the page and enter the access code.`,
       retryAfter: null,
     };
   }
   if (status === 401 || status === 403) {
     return {
-      text:
-        `The request was refused: ${message}. Press Start again; if it keeps failing, the ` +
+      text: `The request was refused: ${message}. Press Start again; if it keeps failing, the ` +
         "server's OPENAI_API_KEY may be invalid.",
       retryAfter: null,
     };
   }
   if (status === 400 || status === 422) {
     return {
-      text:
-        `The server did not accept these settings: ${message}. Change the setting in the ` +
+      text: `The server did not accept these settings: ${message}. Change the setting in the ` +
         "Settings panel and press Start again.",
       retryAfter: null,
     };
   }
   if (status !== null && status >= 500) {
     return {
-      text:
-        `OpenAI or the server reported a problem: ${message}. Wait a moment and press Start ` +
+      text: `OpenAI or the server reported a problem: ${message}. Wait a moment and press Start ` +
         "again; if it keeps failing, the server's OPENAI_API_KEY may be invalid or out of quota.",
       retryAfter,
     };
   }
   if (/ice|webrtc|peer|connection/i.test(message)) {
     return {
-      text:
-        `The audio connection failed (${message}). Your network may block WebRTC (UDP); ` +
+      text: `The audio connection failed (${message}). Your network may block WebRTC (UDP); ` +
         "try another network, then press Start again.",
       retryAfter: null,
     };
@@ -193,21 +174,20 @@ export function describeError(err) {
 export function describeEndReason(reason, limits = {}) {
   const r = String(reason ?? "");
   if (r === "max_duration") {
-    const mins = limits.maxSessionSeconds
-      ? Math.round(limits.maxSessionSeconds / 60)
-      : null;
-    return `The session reached its maximum length${
-      mins ? ` (${mins} min)` : ""
-    }, set by the ` +
-      "server's MAX_SESSION_SECONDS. Press Start to continue in a new session.";
+    const secs = limits.maxSessionSeconds ?? null;
+    const span = secs === null
+      ? ""
+      : secs < 120
+      ? ` (${secs} s)`
+      : ` (${Math.round(secs / 60)} min)`;
+    return `The session reached its maximum length${span}, set by the server's ` +
+      "MAX_SESSION_SECONDS. Press Start to continue in a new session.";
   }
   if (r === "session_expired") {
     return "OpenAI ended the session at its 60-minute limit. Press Start to continue.";
   }
   if (r.startsWith("error")) {
-    return `The session ended because of an error (${
-      r.replace(/^error:?\s*/, "")
-    }). ` +
+    return `The session ended because of an error (${r.replace(/^error:?\s*/, "")}). ` +
       "Press Start to try again.";
   }
   if (r === "hangup" || r === "") {

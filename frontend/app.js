@@ -8,25 +8,14 @@
  */
 import { connect, openMicrophone } from "./connection.js";
 import { createPreminter } from "./preminter.js";
-import {
-  describeEndReason,
-  describeError,
-  fetchJson,
-  postUtterances,
-} from "./api.js";
+import { describeEndReason, describeError, fetchJson, postUtterances } from "./api.js";
 import { bindSettings, buildSessionOptions, pageCommits } from "./settings.js";
 import { startAudio } from "./audio.js";
-import { EventLog, TranscriptView } from "./view.js";
+import { EventLog, StatusView, TranscriptView } from "./view.js";
 import { showBanners } from "./banners.js";
 import { Timeline } from "./timeline.js";
 import { toTxt } from "../shared/formats.js";
-import {
-  bindShortcuts,
-  copyText,
-  downloadTranscript,
-  refreshMics,
-  rememberMic,
-} from "./tools.js";
+import { bindShortcuts, copyText, downloadTranscript, refreshMics, rememberMic } from "./tools.js";
 
 const $ = (
   /** @type {string} */ id,
@@ -37,15 +26,11 @@ const commitBtn = /** @type {HTMLButtonElement} */ ($("commit"));
 const shareBtn = /** @type {HTMLButtonElement} */ ($("share"));
 const captionsBtn = /** @type {HTMLButtonElement} */ ($("captions"));
 const micSelect = /** @type {HTMLSelectElement} */ ($("mic"));
-const speaking = $("speaking");
-const statusEl = $("status");
-const messageEl = $("message");
-const LABELS = /** @type {Record<string, string>} */ ({
-  idle: "Ready",
-  starting: "Connecting…",
-  live: "Live",
-  stopping: "Finishing…",
-  microphone: "Opening microphone…",
+const show = new StatusView({
+  status: $("status"),
+  message: $("message"),
+  level: $("level"),
+  speaking: $("speaking"),
 });
 
 const view = new TranscriptView({
@@ -70,32 +55,13 @@ const preminter = createPreminter({
 
 /**
  * @typedef {{ startMs: number|null, endMs: number|null, wallEnd: number }} Segment
- * @typedef {{ session: any, conn: any, audio: any, mic: Promise<MediaStream>|null,
+ * @typedef {{ session: any, conn: any, audio: any, mic: Promise<MediaStream>,
  *   clientCommits: boolean, stopping: boolean, speechStart: number|null,
  *   lastSpeechEnd: number|null, segments: Segment[], repair: number, posted: number,
  *   endReason: string|null, abort: AbortController }} Live
  */
 /** The running session, or null. @type {Live|null} */
 let live = null;
-
-/** @param {string} state @param {string} [text] */
-function setStatus(state, text) {
-  statusEl.dataset.state = state;
-  statusEl.textContent = text ?? LABELS[state] ?? state;
-}
-
-/** @param {string|null} text */
-function showMessage(text) {
-  messageEl.textContent = text ?? "";
-  messageEl.hidden = !text;
-}
-
-/** Shows a short confirmation in the status pill. @param {string} text */
-function toast(text) {
-  const state = statusEl.dataset.state ?? "idle";
-  setStatus(state, text);
-  setTimeout(() => statusEl.textContent === text && setStatus(state), 2000);
-}
 
 /** @param {Record<string, any>} event */
 function onEvent(event) {
@@ -124,7 +90,7 @@ function onEvent(event) {
       live.endReason = "session_expired";
       setTimeout(() => void serverEnded(), 300);
     } else if (err.code !== "input_audio_buffer_commit_empty") {
-      showMessage(
+      show.message(
         `OpenAI reported an error: ${err.message || err.code || "unknown"}.`,
       );
     }
@@ -145,9 +111,7 @@ function commitTurn() {
 
 /** @param {{ speaking: boolean, atMs: number, wallMs: number }} edge */
 function onSpeech(edge) {
-  speaking.dataset.on = String(edge.speaking);
-  /** @type {HTMLElement} */ (speaking.querySelector(".label")).textContent =
-    edge.speaking ? "Speaking" : "Silent";
+  show.speaking(edge.speaking);
   if (!live) return;
   if (edge.speaking) {
     live.speechStart = edge.atMs;
@@ -164,26 +128,16 @@ function onSpeech(edge) {
   commitTurn();
 }
 
-/** @param {number} level */
-function onLevel(level) {
-  const pct = Math.round(level * 100);
-  /** @type {HTMLElement} */ ($("level").firstElementChild).style.setProperty(
-    "width",
-    `${pct}%`,
-  );
-  $("level").setAttribute("aria-valuenow", String(pct));
-}
-
 /** @param {string} status */
 function onStatus(status) {
   if (!live || live.stopping) return;
   log.add({ type: `page.status.${status}` }, "note");
-  if (!live.conn) setStatus("starting", LABELS[status]);
+  if (!live.conn) show.set("starting", StatusView.LABELS[status]);
   else if (/^(closed|failed|ended)$/.test(status)) void serverEnded();
-  else if (status === "connected") setStatus("live");
+  else if (status === "connected") show.set("live");
   else if (status === "disconnected") {
     // WebRTC may recover from "disconnected"; if it does not soon, the call is over.
-    setStatus("starting", "Reconnecting…");
+    show.set("starting", "Reconnecting…");
     const current = live;
     setTimeout(() => {
       if (
@@ -193,7 +147,7 @@ function onStatus(status) {
       }
     }, 4000);
   } else if (status === "sideband_failed") {
-    showMessage(
+    show.message(
       "The server could not attach to this call: captions show here but are not saved.",
     );
   }
@@ -213,8 +167,8 @@ async function repair() {
 
 async function start() {
   if (live || startBtn.disabled) return;
-  showMessage(null);
-  setStatus("starting");
+  show.message(null);
+  show.set("starting");
   startBtn.disabled = true;
   ui?.setDisabled(true);
   if (timeline.transcript.size) {
@@ -242,7 +196,7 @@ async function start() {
     abort: new AbortController(),
   };
   live = current;
-  current.mic?.catch(() => {/* reported below */});
+  current.mic.catch(() => {/* reported below */});
   try {
     current.session = await preminter.take();
     if (typeof current.session.clientCommits === "boolean") {
@@ -260,13 +214,13 @@ async function start() {
     shareBtn.dataset.sessionId = current.session.sessionId;
     stopBtn.disabled = false;
     commitBtn.hidden = !current.clientCommits;
-    setStatus("live");
+    show.set("live");
     current.repair = setInterval(() => void repair(), 15_000);
     void refreshMics(micSelect);
     current.audio = await startAudio({
       stream: current.conn.stream,
       silenceMs: ui?.settings.pageSilenceMs ?? 700,
-      onLevel,
+      onLevel: (level) => show.level(level),
       onSpeech,
     }).catch((err) => {
       log.add({ type: "page.vad_unavailable", message: String(err) }, "note");
@@ -275,7 +229,7 @@ async function start() {
   } catch (err) {
     if (live !== current) return;
     const d = describeError(err);
-    showMessage(d.text);
+    show.message(d.text);
     await teardown();
     if (d.retryAfter) holdStart(d.retryAfter);
   }
@@ -302,7 +256,7 @@ async function stop() {
   if (!live || live.stopping) return;
   const current = live;
   current.stopping = true;
-  setStatus("stopping");
+  show.set("stopping");
   stopBtn.disabled = true;
   if (current.clientCommits && current.speechStart !== null) {
     current.segments.push({
@@ -314,14 +268,12 @@ async function stop() {
   }
   const deadline = performance.now() + 2500;
   const pending = () =>
-    timeline.transcript.list().some((u) =>
-      u.status === "pending" || u.status === "partial"
-    );
+    timeline.transcript.list().some((u) => u.status === "pending" || u.status === "partial");
   while (performance.now() < deadline && pending()) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await teardown();
-  setStatus("idle", "Stopped");
+  show.set("idle", "Stopped");
 }
 
 /** The connection ended without Stop: ask the server why, and say so. */
@@ -336,8 +288,8 @@ async function serverEnded() {
     reason = data?.session?.endReason ?? data?.endReason ?? reason;
   } catch { /* keep what the events said */ }
   await teardown();
-  setStatus("idle", "Ended");
-  showMessage(describeEndReason(reason, cfg.limits ?? {}));
+  show.set("idle", "Ended");
+  show.message(describeEndReason(reason, cfg.limits ?? {}));
 }
 
 async function teardown() {
@@ -350,20 +302,20 @@ async function teardown() {
   await current.audio?.stop().catch(() => {});
   await current.conn?.stop().catch(() => {});
   // The page opened the microphone, so the page closes it.
-  current.mic?.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
+  current.mic.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
   onSpeech({ speaking: false, atMs: 0, wallMs: 0 });
-  onLevel(0);
+  show.level(0);
   stopBtn.disabled = true;
   commitBtn.hidden = true;
   startBtn.disabled = false;
   ui?.setDisabled(false);
-  if (statusEl.dataset.state !== "idle") setStatus("idle");
+  if (show.state !== "idle") show.set("idle");
 }
 
 async function copyTranscript() {
   const text = toTxt(timeline.all());
   await copyText(text);
-  toast(text ? "Copied" : "Nothing to copy yet");
+  show.toast(text ? "Copied" : "Nothing to copy yet");
 }
 
 /** @param {string} kind */
@@ -381,9 +333,9 @@ async function share() {
   const url = `${location.origin}/s/${encodeURIComponent(id)}`;
   try {
     await navigator.clipboard.writeText(url);
-    toast("Share link copied");
+    show.toast("Share link copied");
   } catch {
-    showMessage(`Share link: ${url}`);
+    show.message(`Share link: ${url}`);
   }
 }
 
@@ -439,11 +391,7 @@ async function init() {
   showBanners($("banners"), cfg);
   ui = bindSettings({
     form: /** @type {HTMLFormElement} */ ($("settings")),
-    models: Array.isArray(models?.models)
-      ? models.models
-      : Array.isArray(models)
-      ? models
-      : [],
+    models: Array.isArray(models?.models) ? models.models : Array.isArray(models) ? models : [],
     defaultModel: cfg.defaultModel ?? models?.defaultModel,
     onChange: (s) => {
       live?.audio?.setSilence(s.pageSilenceMs);

@@ -43,9 +43,7 @@ export function showBanners(container, cfg) {
   if (cfg.hasKey === false && !cfg.demo) {
     if (cfg.platform === "valtown") {
       const url = [cfg.keyHelp?.url, cfg.envVarsUrl]
-        .find((u) =>
-          typeof u === "string" && /^https:\/\/(www\.)?val\.town\//.test(u)
-        );
+        .find((u) => typeof u === "string" && /^https:\/\/(www\.)?val\.town\//.test(u));
       /** @type {(string|Node)[]} */
       const where = [
         "open this val in Val Town → sidebar → ",

@@ -77,9 +77,7 @@ export async function responseError(res, what) {
   let code = "";
   try {
     const body = JSON.parse(text);
-    message = typeof body?.error?.message === "string"
-      ? body.error.message
-      : "";
+    message = typeof body?.error?.message === "string" ? body.error.message : "";
     code = typeof body?.error?.code === "string" ? body.error.code : "";
   } catch {
     message = text.trim().slice(0, 300);
@@ -103,9 +101,8 @@ export async function responseError(res, what) {
 export function callIdFromLocation(location) {
   if (!location) return null;
   try {
-    const id =
-      new URL(location, "http://x").pathname.split("/").filter(Boolean).pop() ??
-        "";
+    const id = new URL(location, "http://x").pathname.split("/").filter(Boolean).pop() ??
+      "";
     return CALL_ID.test(id) ? id : null;
   } catch {
     return null;
@@ -199,8 +196,7 @@ export async function connect(params) {
   const status = params.onStatus ?? (() => {});
   const ownStream = !params.stream;
   status("microphone");
-  const stream =
-    await (params.stream ?? openMicrophone({ deviceId: params.deviceId }));
+  const stream = await (params.stream ?? openMicrophone({ deviceId: params.deviceId }));
   /** @type {RTCPeerConnection | null} */
   let pc = null;
   let stopped = false;
@@ -224,9 +220,7 @@ export async function connect(params) {
     let path = "direct";
     let answer = "";
     let relayed = false;
-    const preferRelay = safeSession(() =>
-      sessionStorage.getItem(RELAY_MEMO) === "1"
-    );
+    const preferRelay = safeSession(() => sessionStorage.getItem(RELAY_MEMO) === "1");
     if (!preferRelay) {
       let res = null;
       try {

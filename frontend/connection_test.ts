@@ -10,8 +10,7 @@ const T = { sanitizeResources: false, sanitizeOps: false };
 
 Deno.test({
   ...T,
-  name:
-    "connect() falls back to the server relay when Location is hidden, and stop() hangs up",
+  name: "connect() falls back to the server relay when Location is hidden, and stop() hangs up",
   fn: async () => {
     const t = await startTestApp();
     let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
@@ -47,9 +46,7 @@ Deno.test({
       assert.ok(result.statuses.includes("connected"));
       const row = await t.store.getSession(result.sessionId);
       assert.equal(row?.callId, result.callId);
-      await waitFor(async () =>
-        (await t.store.getSession(result.sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await t.store.getSession(result.sessionId))?.status === "live");
       // The directly created call (id unreadable) was dropped; the relayed one is live.
       const calls = t.emulator.control.calls() as unknown as Array<
         { id: string; state: string }
@@ -58,9 +55,7 @@ Deno.test({
 
       // deno-lint-ignore no-explicit-any
       await page.evaluate(() => (globalThis as any).conn.stop());
-      await waitFor(async () =>
-        (await t.store.getSession(result.sessionId))?.status === "ended"
-      );
+      await waitFor(async () => (await t.store.getSession(result.sessionId))?.status === "ended");
       assert.equal(
         (await t.store.getSession(result.sessionId))?.endReason,
         "hangup",
@@ -74,8 +69,7 @@ Deno.test({
 
 Deno.test({
   ...T,
-  name:
-    "connect() reports OpenAI's error message and status when the call is refused",
+  name: "connect() reports OpenAI's error message and status when the call is refused",
   fn: async () => {
     const t = await startTestApp();
     let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;

@@ -48,8 +48,7 @@ export function createPreminter(params = {}) {
   let primedAt = 0;
   let stopped = false;
 
-  const fresh = (/** @type {SessionInfo} */ s) =>
-    s.expiresAt * 1000 - Date.now() > marginMs;
+  const fresh = (/** @type {SessionInfo} */ s) => s.expiresAt * 1000 - Date.now() > marginMs;
 
   function mint() {
     clearTimeout(timer);

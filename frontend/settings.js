@@ -38,11 +38,10 @@ export const DEFAULTS = {
 };
 
 // ISO-639-1 codes; names come from Intl.DisplayNames in the person's own language.
-const LANGS =
-  ("af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr " +
-    "gl gu ha he hi hr ht hu hy id is it ja jv ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn " +
-    "mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg " +
-    "th tk tl tr tt uk ur uz vi yi yo zh").split(" ");
+const LANGS = ("af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr " +
+  "gl gu ha he hi hr ht hu hy id is it ja jv ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn " +
+  "mr ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg " +
+  "th tk tl tr tt uk ur uz vi yi yo zh").split(" ");
 
 /**
  * Reads saved settings (unknown keys and wrong types are dropped).
@@ -135,8 +134,7 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
   const $ = (
     /** @type {string} */ name,
   ) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
-  const modelSelect =
-    /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("model")));
+  const modelSelect = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("model")));
   modelSelect.replaceChildren();
   for (const m of models) {
     const opt = new Option(
@@ -151,8 +149,7 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
     s.model = models.find((m) => m.id === defaultModel)?.id ??
       models.find((m) => m.status === "current")?.id ?? models[0]?.id ?? "";
   }
-  const langSelect =
-    /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("language")));
+  const langSelect = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("language")));
   /** @type {Intl.DisplayNames|null} */
   let names = null;
   try {
@@ -194,8 +191,7 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
       /** @type {HTMLElement} */ (el).hidden =
         !show[/** @type {HTMLElement} */ (el).dataset.when ?? ""];
     }
-    const turn =
-      /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("turn")));
+    const turn = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("turn")));
     for (const opt of turn.options) {
       opt.disabled = !sup?.turnDetection && opt.value !== "manual";
     }

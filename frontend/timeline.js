@@ -101,9 +101,7 @@ export class Timeline {
   factsFor(u) {
     const f = this.facts.get(u.itemId) ?? {};
     if (u.status === "final" && f.latencyMs === undefined) {
-      f.latencyMs = f.speechEndWall !== undefined
-        ? performance.now() - f.speechEndWall
-        : null;
+      f.latencyMs = f.speechEndWall !== undefined ? performance.now() - f.speechEndWall : null;
       this.facts.set(u.itemId, f);
     }
     const shift = (/** @type {number|null|undefined} */ v) =>

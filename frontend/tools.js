@@ -78,9 +78,7 @@ export async function refreshMics(select) {
       }
       select.append(new Option(d.label || `Microphone ${++n}`, d.deviceId));
     }
-    select.value = [...select.options].some((o) => o.value === chosen)
-      ? chosen
-      : "";
+    select.value = [...select.options].some((o) => o.value === chosen) ? chosen : "";
   } catch { /* no mediaDevices (insecure context): the default stays */ }
 }
 

@@ -91,9 +91,7 @@ export class TranscriptView {
       ? `Transcription failed: ${u.error ?? "unknown error"}`
       : u.text || (u.status === "pending" ? "…" : "");
     q(".text").textContent = text;
-    li.title = u.confidence !== null
-      ? `Confidence ${Math.round(u.confidence * 100)}%`
-      : "";
+    li.title = u.confidence !== null ? `Confidence ${Math.round(u.confidence * 100)}%` : "";
     if (u.status === "final" && !this.#announced.has(u.itemId) && u.text) {
       this.#announced.add(u.itemId);
       const line = el("p", "", u.text);
@@ -111,9 +109,7 @@ export class TranscriptView {
    */
   order(ordered) {
     const want = ordered.map((u) => u.itemId);
-    const have = [...this.list.children].map((n) =>
-      /** @type {HTMLElement} */ (n).dataset.itemId
-    );
+    const have = [...this.list.children].map((n) => /** @type {HTMLElement} */ (n).dataset.itemId);
     if (want.length === have.length && want.every((id, i) => id === have[i])) {
       return;
     }
@@ -164,5 +160,70 @@ export class EventLog {
       this.list.firstElementChild?.remove();
     }
     this.counter.textContent = String(++this.count);
+  }
+}
+
+/** The status pill, the message box, the level meter and the speaking indicator. */
+export class StatusView {
+  /** @type {Record<string, string>} */
+  static LABELS = {
+    idle: "Ready",
+    starting: "Connecting…",
+    live: "Live",
+    stopping: "Finishing…",
+    microphone: "Opening microphone…",
+  };
+
+  /**
+   * @param {{ status: HTMLElement, message: HTMLElement, level: HTMLElement,
+   *   speaking: HTMLElement }} elements
+   */
+  constructor(elements) {
+    this.el = elements;
+  }
+
+  /** Current state (`idle`, `starting`, `live`, `stopping`). */
+  get state() {
+    return this.el.status.dataset.state ?? "idle";
+  }
+
+  /**
+   * @param {string} state
+   * @param {string} [text] defaults to the state's label
+   */
+  set(state, text) {
+    this.el.status.dataset.state = state;
+    this.el.status.textContent = text ?? StatusView.LABELS[state] ?? state;
+  }
+
+  /** Shows a short confirmation in the status pill. @param {string} text */
+  toast(text) {
+    const state = this.state;
+    this.set(state, text);
+    setTimeout(() => this.el.status.textContent === text && this.set(state), 2000);
+  }
+
+  /** Shows (or hides, with null) the message box. @param {string|null} text */
+  message(text) {
+    this.el.message.textContent = text ?? "";
+    this.el.message.hidden = !text;
+  }
+
+  /** @param {number} level 0..1 */
+  level(level) {
+    const pct = Math.round(level * 100);
+    /** @type {HTMLElement} */ (this.el.level.firstElementChild).style.setProperty(
+      "width",
+      `${pct}%`,
+    );
+    this.el.level.setAttribute("aria-valuenow", String(pct));
+  }
+
+  /** @param {boolean} on */
+  speaking(on) {
+    this.el.speaking.dataset.on = String(on);
+    /** @type {HTMLElement} */ (this.el.speaking.querySelector(".label")).textContent = on
+      ? "Speaking"
+      : "Silent";
   }
 }

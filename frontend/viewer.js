@@ -7,11 +7,7 @@
  *
  * @module
  */
-import {
-  itemIdOf,
-  orderUtterances,
-  reduceUtterance,
-} from "../shared/transcript.js";
+import { itemIdOf, orderUtterances, reduceUtterance } from "../shared/transcript.js";
 import { TranscriptView } from "./view.js";
 
 /** @typedef {import("../shared/transcript.js").Utterance} Utterance */
@@ -94,9 +90,7 @@ async function main() {
     const format = /** @type {HTMLElement} */ (a).dataset.format;
     a.setAttribute(
       "href",
-      `/api/sessions/${
-        encodeURIComponent(id)
-      }/transcript?format=${format}&download=1`,
+      `/api/sessions/${encodeURIComponent(id)}/transcript?format=${format}&download=1`,
     );
   }
   const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`, {
@@ -143,9 +137,7 @@ async function main() {
     "live",
   );
   const source = new EventSource(
-    `/api/sessions/${encodeURIComponent(id)}/events?after=${
-      Number(detail.lastSeq) || 0
-    }`,
+    `/api/sessions/${encodeURIComponent(id)}/events?after=${Number(detail.lastSeq) || 0}`,
   );
   source.onmessage = (m) => {
     setStatus("Live", "live");

@@ -62,8 +62,7 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${t.baseUrl}/s/${id}`);
-      const finals = () =>
-        page.locator("#transcript .utterance.final .text").allTextContents();
+      const finals = () => page.locator("#transcript .utterance.final .text").allTextContents();
       await waitFor(async () => (await finals()).length === 1, {
         message: "stored line",
       });

@@ -14,6 +14,7 @@
 import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
 import type { Logger } from "../app.ts";
+import { chargeSessionUsage } from "./security/limits.ts";
 import {
   buildTranscriptionSession,
   type SessionSettings,
@@ -243,9 +244,9 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
       await writes;
       if (!aborted) {
         try {
+          const current = await store.getSession(sessionId);
           // A replacement socket that never opened must not overwrite how the call really ended.
-          const current = opened ? null : await store.getSession(sessionId);
-          if (current?.status === "ended") {
+          if (!opened && current?.status === "ended") {
             log("info", "Sideband not opened; the session had already ended", {
               sessionId,
               callId,
@@ -256,6 +257,10 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
               endedAt: Date.now(),
               endReason: reason,
             });
+            // Charge the daily minutes budget once, by whoever ends the session.
+            if (current?.startedAt && current.status !== "ended" && current.status !== "failed") {
+              await chargeSessionUsage(store, { sessionId, startedAt: current.startedAt });
+            }
           }
         } catch (err) {
           log("error", "Cannot mark the session ended", {

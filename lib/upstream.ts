@@ -172,12 +172,18 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
     }
     const headers = new Headers(init.headers);
     headers.set("Authorization", `Bearer ${options.apiKey}`);
+    // A timer we clear ourselves (not AbortSignal.timeout) so no timer outlives the request.
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException("Upstream timed out", "TimeoutError")),
+      timeoutMs,
+    );
     try {
       return await doFetch(`${options.baseUrl}${path}`, {
         ...init,
         headers,
         redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: controller.signal,
       });
     } catch (err) {
       const timedOut = err instanceof DOMException &&
@@ -191,6 +197,8 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
             redactSecrets(String((err as Error)?.message ?? err))
           }`,
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -20,6 +20,7 @@ import {
   SessionOptionsError,
 } from "../lib/session_config.ts";
 import { createTicket } from "../lib/ticket.ts";
+import { clientKeyOf } from "../lib/security/limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 
 /** What `POST /api/session` returns. */
@@ -94,6 +95,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
       throw err;
     }
     const row = await store.createSession({
+      clientKey: clientKeyOf(c) ?? undefined,
       source: "webrtc",
       model: settings.model,
       settings: settings as unknown as Record<string, unknown>,

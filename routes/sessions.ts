@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Hono } from "npm:hono@4.13.19";
+import { type Context, Hono } from "npm:hono@4.13.19";
 import { streamSSE } from "npm:hono@4.13.19/streaming";
 import type { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
@@ -24,6 +24,7 @@ import {
 } from "../lib/store/schemas.ts";
 import type { SessionRow, UtteranceRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
+import { clientIp, clientKey } from "../lib/security/client_ip.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
 import type { Utterance } from "../shared/transcript.js";
@@ -165,13 +166,19 @@ export function sessionsRoutes(
     return (await store.getSession(id)) ?? notFound();
   }
 
-  // List sessions, newest first, paged by an opaque cursor.
+  /** The requester's client pseudonym (the same one the session was minted under). */
+  function requesterKey(c: Context): Promise<string> {
+    return clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
+  }
+
+  // List sessions, newest first, paged; on a public val (no ACCESS_CODE) only the caller's own.
   app.get("/", async (c) => {
     const q = ListSessionsQuery.safeParse(c.req.query());
     if (!q.success) return invalid(q.error, "query");
     const page = await store.listSessions({
       limit: q.data.limit,
       cursor: q.data.cursor ?? null,
+      clientKey: config.accessCode === null ? await requesterKey(c) : undefined,
     });
     return c.json({
       sessions: page.sessions.map(publicSession),
@@ -286,6 +293,22 @@ export function sessionsRoutes(
     });
   });
 
+  /**
+   * A share link is read-only: deleting needs the access cookie (checked by the gate when
+   * ACCESS_CODE is set), the session's ticket (`Authorization: Bearer <ticket>`), or the client
+   * pseudonym the session was minted under.
+   */
+  async function mayDelete(c: Context, id: string): Promise<boolean> {
+    if (config.accessCode !== null) return true;
+    const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (bearer) {
+      const claims = await verifyTicket(bearer, { secret: config.signingSecret });
+      if (claims?.sessionId === id) return true;
+    }
+    const owner = await store.sessionClientKey?.(id);
+    return typeof owner === "string" && owner === await requesterKey(c);
+  }
+
   // Gap repair: the page posts the final utterances it saw (ticket-bound to this session).
   app.post("/:id/utterances", async (c) => {
     const id = c.req.param("id");
@@ -317,10 +340,17 @@ export function sessionsRoutes(
     return c.json(result);
   });
 
-  // Delete a session and its data; a live call is hung up first.
+  // Delete a session and its data (owner only); a live call is hung up first.
   app.delete("/:id", async (c) => {
     const session = await load(c.req.param("id"));
     if (session instanceof Response) return session;
+    if (!(await mayDelete(c, session.id))) {
+      return apiError(
+        403,
+        "not_owner",
+        "Only the client that started this session (or a signed-in user) may delete it",
+      );
+    }
     let hungUp = false;
     if (!isFinished(session) && session.callId && deps.upstream) {
       try {

@@ -4,6 +4,7 @@ import { createTicket } from "../lib/ticket.ts";
 import {
   assertError,
   getJson,
+  LOCAL_CLIENT_KEY,
   SECRET,
   seed,
   withApp,
@@ -18,16 +19,29 @@ Deno.test("GET /api/sessions pages newest first and rejects bad queries with 400
           source: "webrtc",
           model: "m",
           settings: {},
-          clientKey: "secret-client-key",
+          clientKey: LOCAL_CLIENT_KEY,
         })).id,
       );
       await new Promise((r) => setTimeout(r, 3));
     }
+    // Another client's session is neither listed to us nor deletable by us.
+    const theirs = await writer.createSession({
+      source: "webrtc",
+      model: "m",
+      settings: {},
+      clientKey: "someone-else-0000000000",
+    });
     const p1 = await getJson(t.baseUrl, "/api/sessions?limit=2");
-    assert.doesNotMatch(p1.text, /secret-client-key|clientKey/);
+    assert.ok(!p1.text.includes(LOCAL_CLIENT_KEY) && !p1.text.includes("clientKey"));
     const one = await getJson(t.baseUrl, `/api/sessions/${ids[0]}`);
     assert.equal(one.status, 200);
-    assert.doesNotMatch(one.text, /secret-client-key|clientKey/);
+    assert.ok(!one.text.includes(LOCAL_CLIENT_KEY) && !one.text.includes("clientKey"));
+    assertError(
+      await getJson(t.baseUrl, `/api/sessions/${theirs.id}`, { method: "DELETE" }),
+      403,
+      "not_owner",
+    );
+    assert.ok(await writer.getSession(theirs.id), "a refused delete changes nothing");
     assert.equal(p1.status, 200);
     assert.deepEqual(p1.json.sessions.map((s: { id: string }) => s.id), [
       ids[2],
@@ -41,6 +55,7 @@ Deno.test("GET /api/sessions pages newest first and rejects bad queries with 400
       ids[0],
     ]);
     assert.equal(p2.json.nextCursor, null);
+    assert.ok(!p2.text.includes(theirs.id), "another client's session is not listed");
     for (
       const q of [
         "limit=0",

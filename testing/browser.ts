@@ -20,12 +20,7 @@
  * @module
  */
 
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Page,
-} from "npm:playwright-core@1.65.1";
+import { type Browser, type BrowserContext, chromium, type Page } from "npm:playwright-core@1.65.1";
 
 /** Options for {@linkcode launchBrowser}. */
 export interface LaunchBrowserOptions {

@@ -95,10 +95,9 @@ Deno.test(
           Promise.reject(
             new DOMException("Permission denied", "NotAllowedError"),
           );
-        (globalThis as unknown as { __restoreMic: () => void }).__restoreMic =
-          () => {
-            navigator.mediaDevices.getUserMedia = original;
-          };
+        (globalThis as unknown as { __restoreMic: () => void }).__restoreMic = () => {
+          navigator.mediaDevices.getUserMedia = original;
+        };
       });
       text = await failedStart();
       assert.match(
@@ -134,6 +133,32 @@ Deno.test(
         /ended the session|maximum length/,
       );
       assert.equal(await page.locator("#start").isDisabled(), false);
+      assert.deepEqual(t.pageErrors, []);
+    } finally {
+      await t.close();
+    }
+  },
+);
+
+Deno.test(
+  "the page says why the server ended the session (max duration)",
+  BROWSER_TEST,
+  async () => {
+    const wav = await makeSpeechWav("A short sentence.", { padStartSec: 1, padEndSec: 1 });
+    const t = await openPage({ wav: wav.path, env: { MAX_SESSION_SECONDS: "10" } });
+    try {
+      const { page, app } = t;
+      await page.click("#start");
+      await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
+      await page.waitForSelector("#status[data-state='idle']", { timeout: 40_000 });
+      assert.equal(await page.locator("#status").textContent(), "Ended");
+      assert.equal(
+        await page.locator("#message").textContent(),
+        "The session reached its maximum length (10 s), set by the server's MAX_SESSION_SECONDS. " +
+          "Press Start to continue in a new session.",
+      );
+      const { sessions } = await app.store.listSessions({ limit: 1 });
+      assert.equal(sessions[0].endReason, "max_duration");
       assert.deepEqual(t.pageErrors, []);
     } finally {
       await t.close();

@@ -43,8 +43,7 @@ Deno.test(
       ], {
         origin: app.baseUrl,
       });
-      const clipboard = () =>
-        page.evaluate(() => navigator.clipboard.readText());
+      const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
       const repairs: Array<
         {
           url: string;
@@ -70,8 +69,7 @@ Deno.test(
         timeout: 30_000,
       });
       await page.waitForFunction(
-        () =>
-          document.querySelectorAll("#transcript .utterance.final").length >= 2,
+        () => document.querySelectorAll("#transcript .utterance.final").length >= 2,
         undefined,
         { timeout: 30_000 },
       );
@@ -119,6 +117,12 @@ Deno.test(
       assert.ok(last.url.endsWith(`/api/sessions/${sessionId}/utterances`));
       assert.equal(typeof last.body.ticket, "string");
       assert.deepEqual(last.body.utterances.map((u) => u.text), texts);
+      // The server confirmed them against what its sideband recorded.
+      const merged = await app.store.listUtterances(sessionId);
+      assert.deepEqual(merged.filter((u) => u.status === "final").map((u) => u.seenBy), [
+        "both",
+        "both",
+      ]);
 
       // Copy (C) puts the plain text on the clipboard.
       await page.locator("body").press("c");
@@ -174,8 +178,7 @@ Deno.test(
       );
 
       // Themes follow prefers-color-scheme.
-      const bg = () =>
-        page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       await page.emulateMedia({ colorScheme: "dark" });
       assert.equal(await bg(), "rgb(15, 17, 21)");
       await page.emulateMedia({ colorScheme: "light" });

@@ -6,12 +6,27 @@
  *
  * @module
  */
-import type { RunningEmulator } from "../emulator/mod.ts";
+import type { Page } from "npm:playwright-core@1.65.1";
+import { type AppDeps, createApp, type Logger } from "../app.ts";
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/mod.ts";
 import { appendAudio, type Ev, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
-import { waitFor } from "./server.ts";
+import { loadConfig } from "../lib/config.ts";
+import { createFileReader } from "../lib/files.ts";
+import { withRetries } from "../lib/retry.ts";
+import { denoConnectWebSocket, SidebandRegistry } from "../lib/sideband.ts";
+import { type ReconnectInfo, reconnectingConnect } from "../lib/sideband_supervisor.ts";
+import { openStore } from "../lib/store/mod.ts";
+import type { Store } from "../lib/store/types.ts";
+import { createUpstream } from "../lib/upstream.ts";
+import { continuationRoutes } from "../routes/continuation.ts";
+import { launchBrowser, type LaunchedBrowser } from "./browser.ts";
+import { type LogLine, waitFor } from "./server.ts";
+import { makeSilenceWav } from "./speech.ts";
 
 /** The final-transcript event type. */
 export const COMPLETED = "conversation.item.input_audio_transcription.completed";
+/** The failed-transcription event type. */
+export const FAILED = "conversation.item.input_audio_transcription.failed";
 
 /** One call as `GET /_emulator/calls` lists it. */
 export interface EmulatorCall {
@@ -40,8 +55,6 @@ export function waitForActiveCall(
 
 /** Options for {@linkcode speakInto}. */
 export interface SpeakOptions {
-  /** Wait for this event type before closing (default the `completed`/`failed` of the item). */
-  waitForText?: boolean;
   /** Tone length, ms (default 500). */
   speechMs?: number;
 }
@@ -66,14 +79,10 @@ export async function speakInto(
     appendAudio(speaker, tone(options.speechMs ?? 500));
     appendAudio(speaker, silence(700));
     const committed = await speaker.waitFor("input_audio_buffer.committed");
-    await Promise.race([
-      speaker.waitFor(COMPLETED, (e) => e.item_id === committed.item_id, 10_000),
-      speaker.waitFor(
-        "conversation.item.input_audio_transcription.failed",
-        (e) => e.item_id === committed.item_id,
-        10_000,
-      ),
-    ]);
+    await waitFor(() =>
+      speaker.events.some((e) =>
+        (e.type === COMPLETED || e.type === FAILED) && e.item_id === committed.item_id
+      ), { timeoutMs: 10_000, message: "transcription ended" });
     return speaker.events;
   } finally {
     await speaker.close();
@@ -84,8 +93,8 @@ export async function speakInto(
 export interface Speaker {
   /** The emulator's id of this connection (a sideband sink). */
   sinkId: string;
-  /** Speaks one utterance and resolves once its transcription ended. */
-  say(text: string): Promise<void>;
+  /** Speaks one utterance per text (back to back) and resolves once their transcriptions ended. */
+  say(text: string | string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,25 +113,23 @@ export async function openSpeaker(
   return {
     sinkId,
     async say(text) {
-      emulator.control.queueTranscripts([text], callId);
+      const texts = Array.isArray(text) ? text : [text];
+      emulator.control.queueTranscripts(texts, callId);
       const n = socket.events.length;
-      appendAudio(socket, tone(500));
-      appendAudio(socket, silence(700));
-      const committed = await socket.waitFor(
-        "input_audio_buffer.committed",
-        (e) => socket.events.indexOf(e) >= n,
-      );
-      await socket.waitFor(
-        COMPLETED,
-        (e) => e.item_id === committed.item_id,
-        10_000,
-      ).catch(() =>
-        socket.waitFor(
-          "conversation.item.input_audio_transcription.failed",
-          (e) => e.item_id === committed.item_id,
-          1,
-        )
-      );
+      for (let i = 0; i < texts.length; i++) {
+        appendAudio(socket, tone(500));
+        appendAudio(socket, silence(700));
+      }
+      const fresh = () => socket.events.slice(n);
+      const items = await waitFor(() => {
+        const ids = fresh().filter((e) => e.type === "input_audio_buffer.committed")
+          .map((e) => e.item_id as string);
+        return ids.length >= texts.length ? ids : null;
+      }, { message: "turns committed" });
+      await waitFor(() =>
+        items.every((id) =>
+          fresh().some((e) => (e.type === COMPLETED || e.type === FAILED) && e.item_id === id)
+        ), { timeoutMs: 10_000, message: "transcriptions ended" });
     },
     close: () => socket.close(),
   };
@@ -161,4 +168,164 @@ export async function setFaults(
   const json = await res.json();
   if (!res.ok) throw new Error(`faults: ${res.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/** Options for {@linkcode startResilientApp}. */
+export interface ResilientAppOptions {
+  emulator?: EmulatorOptions;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Overrides `config.platformRequestLimitSeconds` (may be below the env minimum of 5 s). */
+  platformRequestLimitSeconds?: number | null;
+  /** Store URL (default `:memory:`). */
+  databaseUrl?: string;
+}
+
+/** A running app wired with the resilience parts; `close()` stops everything. */
+export interface ResilientApp {
+  baseUrl: string;
+  emulator: RunningEmulator;
+  store: Store;
+  sidebands: SidebandRegistry;
+  logs: LogLine[];
+  reconnects: ReconnectInfo[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the app on loopback the way production wires resilience: upstream calls retried where
+ * safe (`withRetries`), sidebands that reconnect (`reconnectingConnect`), and the continuation
+ * route mounted (harmless if `app.ts` mounts it too: the first match answers).
+ */
+export async function startResilientApp(
+  options: ResilientAppOptions = {},
+): Promise<ResilientApp> {
+  const emulator = await startEmulator({
+    firstDeltaDelayMs: 10,
+    completedDelayMs: 30,
+    sessionUpdatedDelayMs: 0,
+    ...options.emulator,
+  });
+  const config = await loadConfig({
+    OPENAI_API_KEY: emulator.apiKey,
+    OPENAI_BASE_URL: emulator.baseUrl,
+    SIGNING_SECRET: "test-signing-secret-0123456789",
+    INTERNAL_SECRET: "test-internal-secret-0123456789",
+    ...options.env,
+  }, { platform: "local" });
+  if (options.platformRequestLimitSeconds !== undefined) {
+    config.platformRequestLimitSeconds = options.platformRequestLimitSeconds;
+  }
+  const store = await openStore(config, { url: options.databaseUrl ?? ":memory:" });
+  const logs: LogLine[] = [];
+  const log: Logger = (level, message, fields) => void logs.push({ level, message, fields });
+  const reconnects: ReconnectInfo[] = [];
+  const sidebands = new SidebandRegistry();
+  const upstream = withRetries(
+    createUpstream({ baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey }),
+    { log },
+  );
+  const deps: AppDeps = {
+    config,
+    store,
+    readFile: createFileReader({ platform: "local" }),
+    log,
+    sidebands,
+    upstream,
+    connectWebSocket: reconnectingConnect({
+      connect: denoConnectWebSocket,
+      baseDelayMs: 50,
+      maxDelayMs: 500,
+      log,
+      onReconnect: (info) => reconnects.push(info),
+    }),
+  };
+  const app = createApp(deps);
+  app.route("/api/session", continuationRoutes(deps));
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+  let closed = false;
+  return {
+    baseUrl: `http://127.0.0.1:${server.addr.port}`,
+    emulator,
+    store,
+    sidebands,
+    logs,
+    reconnects,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sidebands.shutdown();
+      await server.shutdown();
+      await emulator.close();
+      await store.close();
+    },
+  };
+}
+
+/** A page of a {@linkcode ResilientApp} in headless Chromium. */
+export interface ResilientPage {
+  app: ResilientApp;
+  browser: LaunchedBrowser;
+  page: Page;
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a {@linkcode ResilientApp}, launches Chromium (silent microphone unless `wav`), records
+ * every `RTCPeerConnection` the page makes in `window.__pcs`, and opens the page.
+ */
+export async function openResilientPage(
+  options: ResilientAppOptions & { wav?: string; logConsole?: boolean } = {},
+): Promise<ResilientPage> {
+  const app = await startResilientApp(options);
+  let browser: LaunchedBrowser | null = null;
+  try {
+    const wav = options.wav ?? (await makeSilenceWav(60)).path;
+    browser = await launchBrowser({ fakeAudioWav: wav, logConsole: options.logConsole });
+    const { page } = browser;
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.addInitScript(() => {
+      const Original = globalThis.RTCPeerConnection;
+      const pcs: RTCPeerConnection[] = [];
+      (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+      globalThis.RTCPeerConnection = class extends Original {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          pcs.push(this);
+        }
+      };
+    });
+    await page.goto(app.baseUrl);
+    await page.waitForSelector("body[data-ready]");
+    const b = browser;
+    return {
+      app,
+      browser: b,
+      page,
+      pageErrors,
+      async close() {
+        await b.close();
+        await app.close();
+      },
+    };
+  } catch (err) {
+    await browser?.close();
+    await app.close();
+    throw err;
+  }
+}
+
+/** Makes the page's newest peer connection report `state` (as a network failure would). */
+export async function fakeConnectionState(
+  page: Page,
+  state: RTCPeerConnectionState,
+): Promise<void> {
+  await page.evaluate((s) => {
+    const pcs = (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = pcs.at(-1)!;
+    Object.defineProperty(pc, "connectionState", { get: () => s, configurable: true });
+    pc.dispatchEvent(new Event("connectionstatechange"));
+  }, state);
 }

@@ -9,10 +9,17 @@ import { startTestApp, type TestApp } from "./server.ts";
 import { loadConfig } from "../lib/config.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
+import { clientKey } from "../lib/security/client_ip.ts";
 
 const T = "conversation.item.input_audio_transcription.";
 /** The signing secret `startTestApp` configures. */
 export const SECRET = "test-signing-secret-0123456789";
+
+/**
+ * The client pseudonym of requests from this machine (127.0.0.1) under {@linkcode SECRET}: sessions
+ * seeded with it count as "mine" to a public val's list and delete routes.
+ */
+export const LOCAL_CLIENT_KEY = await clientKey(SECRET, "127.0.0.1");
 
 /** One utterance's server events, with ids derived from `item`. */
 export function events(
@@ -60,6 +67,7 @@ export async function seed(
     source: "webrtc",
     model: "gpt-transcribe",
     settings: {},
+    clientKey: LOCAL_CLIENT_KEY,
   });
   await writer.updateSession(s.id, { status: "live", startedAt: Date.now() });
   const all = [

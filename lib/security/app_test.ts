@@ -10,7 +10,7 @@ import { createTicket } from "../ticket.ts";
 import { INTERNAL_SECRET_HEADER } from "../sideband.ts";
 
 /** Flip when routes/session.ts stores the client key and lib/sideband.ts charges usage. */
-const PER_CLIENT_WIRED = false;
+const PER_CLIENT_WIRED = true;
 
 const JSON_POST = {
   method: "POST",

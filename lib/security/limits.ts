@@ -29,7 +29,7 @@ export function clientKeyOf(c: Context): string | null {
 
 /** Options for {@linkcode mintLimits}. */
 export interface MintLimitsOptions {
-  config: Pick<Config, "limits" | "platform" | "signingSecret">;
+  config: Pick<Config, "limits" | "platform" | "signingSecret" | "ephemeralKeyTtlSeconds">;
   store: Store;
   /** Exact paths whose POST creates an upstream session, e.g. `["/api/session"]`. */
   paths: string[];
@@ -44,7 +44,7 @@ export interface MintLimitsOptions {
  */
 export async function countActiveSessions(
   store: Store,
-  opts: { since: number; clientKey?: string },
+  opts: { since: number; clientKey?: string; pendingSince?: number },
 ): Promise<number | null> {
   if (typeof store.countActiveSessions === "function") {
     return await store.countActiveSessions(opts);
@@ -60,7 +60,9 @@ export async function countActiveSessions(
       });
     for (const s of res.sessions) {
       if (s.createdAt < opts.since) return count;
-      if (s.status === "pending" || s.status === "live") count++;
+      const unusedKey = s.status === "pending" && s.callId === null &&
+        s.createdAt < (opts.pendingSince ?? opts.since);
+      if ((s.status === "pending" || s.status === "live") && !unusedKey) count++;
     }
     if (!res.nextCursor) break;
     cursor = res.nextCursor;
@@ -121,14 +123,16 @@ export interface Refusal {
 export async function spendRefusal(
   store: Store,
   limits: Config["limits"],
-  opts: { clientKey?: string | null; now?: number } = {},
+  opts: { clientKey?: string | null; now?: number; pendingTtlSeconds?: number } = {},
 ): Promise<Refusal | null> {
   const now = opts.now ?? Date.now();
+  // A minted key that never started a call holds a slot only while it could still start one.
+  const pendingSince = now - (opts.pendingTtlSeconds ?? 120) * 1000;
   const key = opts.clientKey ?? null;
   const waitDay = secondsToWindowEnd(DAY_MS, now);
   const since = now - limits.maxSessionSeconds * 1000;
   if (key !== null) {
-    const mine = await countActiveSessions(store, { since, clientKey: key });
+    const mine = await countActiveSessions(store, { since, clientKey: key, pendingSince });
     if (mine !== null && mine >= limits.concurrentSessionsPerIp) {
       return {
         code: "too_many_sessions",
@@ -138,7 +142,7 @@ export async function spendRefusal(
       };
     }
   }
-  const all = await countActiveSessions(store, { since });
+  const all = await countActiveSessions(store, { since, pendingSince });
   if (all !== null && all >= limits.concurrentSessions) {
     return {
       code: "too_many_sessions",
@@ -221,7 +225,11 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
         retryAfter: wait,
       });
     }
-    const refusal = await spendRefusal(store, limits, { clientKey: key, now });
+    const refusal = await spendRefusal(store, limits, {
+      clientKey: key,
+      now,
+      pendingTtlSeconds: options.config.ephemeralKeyTtlSeconds,
+    });
     if (refusal) return tooMany(c, refusal);
     await next();
   };

@@ -9,7 +9,7 @@ import { launchBrowser } from "../../testing/browser.ts";
 import { makeSpeechWav } from "../../testing/speech.ts";
 
 /** Flip when lib/sideband.ts calls `chargeSessionUsage` as a session ends. */
-const USAGE_WIRED = false;
+const USAGE_WIRED = true;
 
 Deno.test({
   name:

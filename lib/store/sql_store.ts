@@ -177,17 +177,14 @@ export function createSqlStore(
       return typeof v === "string" ? v : null;
     },
 
-    async countActiveSessions({ since, clientKey }) {
+    async countActiveSessions({ since, clientKey, pendingSince = since }) {
+      const active = `(status = 'live' OR (status = 'pending'
+        AND (call_id IS NOT NULL OR created_at >= ?))) AND created_at >= ?`;
       const r = clientKey === undefined
-        ? await exec(
-          `SELECT COUNT(*) AS n FROM sessions
-           WHERE status IN ('pending', 'live') AND created_at >= ?`,
-          [since],
-        )
+        ? await exec(`SELECT COUNT(*) AS n FROM sessions WHERE ${active}`, [pendingSince, since])
         : await exec(
-          `SELECT COUNT(*) AS n FROM sessions
-           WHERE status IN ('pending', 'live') AND created_at >= ? AND client_key = ?`,
-          [since, clientKey],
+          `SELECT COUNT(*) AS n FROM sessions WHERE ${active} AND client_key = ?`,
+          [pendingSince, since, clientKey],
         );
       return Number(r.rows[0]?.n ?? 0);
     },
@@ -229,18 +226,23 @@ export function createSqlStore(
       ]);
     },
 
-    async listSessions({ limit, cursor }) {
+    async listSessions({ limit, cursor, clientKey }) {
       const after = decodeCursor(cursor);
-      const r = after
-        ? await exec(
-          `SELECT * FROM sessions WHERE created_at < ? OR (created_at = ? AND id < ?)
-           ORDER BY created_at DESC, id DESC LIMIT ?`,
-          [after.createdAt, after.createdAt, after.id, limit + 1],
-        )
-        : await exec(
-          "SELECT * FROM sessions ORDER BY created_at DESC, id DESC LIMIT ?",
-          [limit + 1],
-        );
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (after) {
+        where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+        args.push(after.createdAt, after.createdAt, after.id);
+      }
+      if (clientKey !== undefined) {
+        where.push("client_key = ?");
+        args.push(clientKey);
+      }
+      const r = await exec(
+        `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+        [...args, limit + 1],
+      );
       const sessions = r.rows.slice(0, limit).map(toSession);
       const last = sessions.at(-1);
       const nextCursor = r.rows.length > limit && last

@@ -96,9 +96,12 @@ export interface Store {
       >
     >,
   ): Promise<void>;
-  /** Newest first; `cursor` is opaque (from the previous page's `nextCursor`). */
+  /**
+   * Newest first; `cursor` is opaque (from the previous page's `nextCursor`). With `clientKey`, only
+   * the sessions created by that client.
+   */
   listSessions(
-    opts: { limit: number; cursor?: string | null },
+    opts: { limit: number; cursor?: string | null; clientKey?: string },
   ): Promise<{ sessions: SessionRow[]; nextCursor: string | null }>;
   /** Deletes the session, its utterances and events; false when it did not exist. */
   deleteSession(id: string): Promise<boolean>;
@@ -152,11 +155,13 @@ export interface Store {
   readCounter(key: string, windowMs: number, now?: number): Promise<number>;
   /**
    * Sessions with status `pending` or `live` created at or after `since` (unix ms), optionally only
-   * those with this `clientKey`. Used by the concurrency limits (`lib/security/limits.ts`); when an
-   * adapter lacks it, only the global limit applies.
+   * those with this `clientKey`. A `pending` session that never got a call id counts only when it was
+   * created at or after `pendingSince` (a pre-minted key nobody used stops holding a slot when it
+   * expires). Used by the concurrency limits (`lib/security/limits.ts`); when an adapter lacks it,
+   * only the global limit applies.
    */
   countActiveSessions?(
-    opts: { since: number; clientKey?: string },
+    opts: { since: number; clientKey?: string; pendingSince?: number },
   ): Promise<number>;
   /** The `clientKey` a session was created with, or null (for charging its usage). */
   sessionClientKey?(id: string): Promise<string | null>;

@@ -1,0 +1,237 @@
+// @ts-check
+/**
+ * Keeps the captions flowing when the call underneath them has to change (issue #8):
+ *
+ * - {@linkcode retryingFetch}: creating the call at OpenAI is retried on 429 and 503 (the request
+ *   was not processed) with full-jitter backoff, honouring `Retry-After` up to a cap. Nothing else
+ *   is retried: a network error or another status may mean the call exists.
+ * - {@linkcode watchCall}: ICE `failed`, or `disconnected` for longer than a grace period, reports
+ *   the call lost; a few seconds before the session's `expires_at` (60-minute limit) it asks for a
+ *   rotation.
+ * - {@linkcode continueSession} + {@linkcode handover}: a new call for the SAME stored session
+ *   (`POST /api/session/:id/continue`), connected before the old one is let go; the old call is
+ *   muted and committed so its last words still arrive, then closed. The result says how long no
+ *   call was listening (the handover gap).
+ *
+ * @module
+ */
+import { ConnectionError, responseError } from "./connection.js";
+
+/**
+ * Full-jitter backoff: a random delay in `[0, min(maxMs, baseMs · 2^attempt))`.
+ * @param {number} attempt Retries so far (0 for the first).
+ * @param {{ baseMs?: number, maxMs?: number, random?: () => number }} [options]
+ * @returns {number}
+ */
+export function backoffDelay(attempt, options = {}) {
+  const cap = Math.min(options.maxMs ?? 3000, (options.baseMs ?? 300) * 2 ** Math.max(0, attempt));
+  return Math.floor((options.random ?? Math.random)() * cap);
+}
+
+/**
+ * `Retry-After` (seconds or an HTTP date) as milliseconds, or null.
+ * @param {string | null} value
+ * @returns {number | null}
+ */
+export function retryAfterMs(value) {
+  if (!value) return null;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.round(Number(value) * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+/**
+ * Whether a request creates a call at OpenAI with an SDP offer (safe to repeat on 429/503).
+ * @param {RequestInfo | URL} input
+ * @param {RequestInit} [init]
+ */
+function createsCall(input, init) {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  return (init?.method ?? "GET").toUpperCase() === "POST" &&
+    /\/v1\/realtime\/calls\/?$/.test(new URL(url, location.href).pathname) &&
+    typeof init?.body === "string";
+}
+
+/**
+ * A `fetch` that retries call creation on 429 and 503 (see the module doc); other requests pass
+ * through unchanged. The last response is returned as is, so the caller's error stays clear.
+ *
+ * @param {typeof fetch} [baseFetch]
+ * @param {{ attempts?: number, baseMs?: number, maxMs?: number, maxRetryAfterMs?: number,
+ *   random?: () => number, onRetry?: (info: { attempt: number, status: number, delayMs: number }) => void }} [options]
+ * @returns {typeof fetch}
+ */
+export function retryingFetch(baseFetch = globalThis.fetch.bind(globalThis), options = {}) {
+  const attempts = options.attempts ?? 3;
+  return async (input, init) => {
+    if (!createsCall(input, init)) return await baseFetch(input, init);
+    for (let attempt = 0;; attempt++) {
+      const res = await baseFetch(input, init);
+      if (res.status !== 429 && res.status !== 503) return res;
+      if (attempt + 1 >= attempts) return res;
+      const asked = retryAfterMs(res.headers.get("retry-after"));
+      if (asked !== null && asked > (options.maxRetryAfterMs ?? 5000)) return res;
+      const delayMs = Math.max(asked ?? 0, backoffDelay(attempt, options));
+      await res.body?.cancel();
+      options.onRetry?.({ attempt: attempt + 1, status: res.status, delayMs });
+      await new Promise((r) => setTimeout(r, delayMs));
+      init?.signal?.throwIfAborted();
+    }
+  };
+}
+
+/**
+ * Asks our server for a key to put the same stored session on a new call.
+ * @param {{ sessionId: string, ticket: string }} session
+ * @param {{ fetch?: typeof fetch, signal?: AbortSignal }} [options]
+ * @returns {Promise<import("./connection.js").SessionInfo>}
+ */
+export async function continueSession(session, options = {}) {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  let res;
+  try {
+    res = await doFetch(`/api/session/${encodeURIComponent(session.sessionId)}/continue`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ticket: session.ticket }),
+      credentials: "same-origin",
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ConnectionError("Cannot reach the server to reconnect", { code: "network" });
+  }
+  if (!res.ok) throw await responseError(res, "Reconnecting");
+  return await res.json();
+}
+
+/**
+ * @typedef {object} CallWatch
+ * @property {(event: Record<string, any>) => void} noteEvent Feed every server event (reads
+ *   `session.expires_at`).
+ * @property {() => void} stop
+ */
+
+/**
+ * Watches one connection. `onLost` fires once for ICE `failed` or a `disconnected` that outlasts
+ * `iceGraceMs`; `onExpiring` fires once, `rotateMarginMs` before the session's `expires_at`
+ * (default: a fifth of the session's length, at most 60 s).
+ *
+ * @param {{ pc: RTCPeerConnection }} conn
+ * @param {{ onLost: (reason: "ice_failed" | "ice_disconnected") => void, onExpiring: () => void,
+ *   iceGraceMs?: number, rotateMarginMs?: number }} options
+ * @returns {CallWatch}
+ */
+export function watchCall(conn, options) {
+  const grace = options.iceGraceMs ?? 4000;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let iceTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let rotateTimer;
+  let expiresAt = 0;
+  let done = false;
+  const startedAt = Date.now();
+  const lost = (/** @type {"ice_failed" | "ice_disconnected"} */ reason) => {
+    if (done) return;
+    done = true;
+    clearTimeout(rotateTimer);
+    options.onLost(reason);
+  };
+  const onState = () => {
+    const state = conn.pc.connectionState;
+    if (state === "failed") lost("ice_failed");
+    else if (state === "disconnected") {
+      clearTimeout(iceTimer);
+      iceTimer = setTimeout(() => {
+        if (conn.pc.connectionState !== "connected") lost("ice_disconnected");
+      }, grace);
+    } else if (state === "connected") clearTimeout(iceTimer);
+  };
+  conn.pc.addEventListener("connectionstatechange", onState);
+  return {
+    noteEvent(event) {
+      const at = Number(event?.session?.expires_at);
+      if (done || !Number.isFinite(at) || at <= 0 || at === expiresAt) return;
+      expiresAt = at;
+      const length = Math.max(1000, at * 1000 - startedAt);
+      const margin = options.rotateMarginMs ?? Math.min(60_000, length / 5);
+      clearTimeout(rotateTimer);
+      rotateTimer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        options.onExpiring();
+      }, Math.max(0, at * 1000 - Date.now() - margin));
+    },
+    stop() {
+      done = true;
+      clearTimeout(iceTimer);
+      clearTimeout(rotateTimer);
+      conn.pc.removeEventListener("connectionstatechange", onState);
+    },
+  };
+}
+
+/**
+ * @typedef {object} HandoverResult
+ * @property {any} conn The new connection.
+ * @property {import("./connection.js").SessionInfo} session Its session (same `sessionId`).
+ * @property {number} gapMs How long no call was listening (0 when the calls overlapped).
+ * @property {"rotate" | "ice_failed" | "ice_disconnected"} reason
+ */
+
+/**
+ * Moves to a new call of the same session. For a rotation the old call keeps listening until the
+ * new one is connected, then it is muted, its turn committed, its pending text awaited (up to
+ * `drainMs`) and it is closed. For a lost call the old one is closed at once.
+ *
+ * @param {{
+ *   previous: { pc: RTCPeerConnection, send: (e: Record<string, unknown>) => boolean, stop: () => Promise<void> },
+ *   session: { sessionId: string, ticket: string },
+ *   reason: "rotate" | "ice_failed" | "ice_disconnected",
+ *   lostAt?: number,
+ *   connect: (session: import("./connection.js").SessionInfo) => Promise<any>,
+ *   pending?: () => boolean,
+ *   drainMs?: number,
+ *   fetch?: typeof fetch,
+ * }} params
+ * @returns {Promise<HandoverResult>}
+ */
+export async function handover(params) {
+  const lostAt = params.lostAt ?? performance.now();
+  // A lost call is hung up first (its ticket still matches), so it does not linger upstream.
+  if (params.reason !== "rotate") await params.previous.stop().catch(() => {});
+  const session = await continueSession(params.session, { fetch: params.fetch });
+  const conn = await params.connect(session);
+  const connectedAt = performance.now();
+  if (params.reason === "rotate") {
+    // The old call stops hearing the microphone; what it already heard is committed and awaited.
+    for (const sender of params.previous.pc.getSenders()) {
+      if (sender.track?.kind === "audio") await sender.replaceTrack(null).catch(() => {});
+    }
+    params.previous.send({ type: "input_audio_buffer.commit" });
+    const deadline = performance.now() + (params.drainMs ?? 3000);
+    await new Promise((r) => setTimeout(r, 200));
+    while (performance.now() < deadline && params.pending?.()) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await params.previous.stop().catch(() => {});
+  }
+  return {
+    conn,
+    session,
+    reason: params.reason,
+    gapMs: params.reason === "rotate" ? 0 : Math.max(0, connectedAt - lostAt),
+  };
+}
+
+/**
+ * The sentence the page shows after a handover.
+ * @param {{ reason: string, gapMs: number }} result
+ * @returns {string}
+ */
+export function describeHandover(result) {
+  const gap = `${(result.gapMs / 1000).toFixed(1)} s`;
+  return result.reason === "rotate"
+    ? `Switched to a new call before the session time limit; captions continue (gap ${gap}).`
+    : `The connection dropped and was restored; speech in the last ${gap} may be missing.`;
+}

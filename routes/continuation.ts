@@ -1,0 +1,121 @@
+/**
+ * `POST /api/session/:id/continue`: a new ephemeral key for an existing stored session, so the
+ * page can replace its call (ICE failed, or the 60-minute session limit is near) and keep one
+ * transcript and one stored record. The ticket from `POST /api/session` authorises it; the
+ * session's settings are reused unchanged, and its original start time keeps bounding it
+ * (`MAX_SESSION_SECONDS` counts from the first call, so continuing never extends a session).
+ *
+ * The session is released from its previous call (`callId` cleared, status back to `pending`) so
+ * the usual `POST /api/calls/:callId/sideband` attaches the new call; the previous call's
+ * sideband keeps recording until that call ends, and its end no longer changes the session
+ * (`lib/sideband.ts` leaves a session alone once it belongs to another call).
+ *
+ * @module
+ */
+import { Hono } from "npm:hono@4.13.19";
+import { z } from "npm:zod@4.6.7";
+import type { AppDeps } from "../app.ts";
+import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import { buildTranscriptionSession, clientCommits, type SessionSettings } from "../lib/session_config.ts";
+import { isSessionId } from "../lib/store/ids.ts";
+import { verifyTicket } from "../lib/ticket.ts";
+import { UpstreamError } from "../lib/upstream.ts";
+import type { SessionResponse } from "./session.ts";
+
+const ContinueBody = z.object({ ticket: z.string().min(1).max(1024) });
+
+/** How long after its call ended a session may still be continued (ICE failures end calls). */
+export const CONTINUE_WINDOW_MS = 2 * 60_000;
+
+/** End reasons after which a session must not be continued. */
+const FINAL_REASONS = new Set(["max_duration", "server_shutdown"]);
+
+/** Routes for `/api/session/:id/continue` (mounted beside `routes/session.ts`). */
+export function continuationRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { config, store } = deps;
+
+  // Mint a key for the next call of a stored session (reconnect / rotation before the limit).
+  app.post("/:id/continue", async (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) {
+      return apiError(400, "invalid_session_id", "The session id is not valid");
+    }
+    const body = await readJsonBody(c.req.raw);
+    if (!body.ok) return body.response;
+    const parsed = ContinueBody.safeParse(body.value);
+    if (!parsed.success) {
+      return apiError(400, "invalid_request", 'Invalid value for "ticket"', {
+        field: "ticket",
+      });
+    }
+    const claims = await verifyTicket(parsed.data.ticket, {
+      secret: config.signingSecret,
+    });
+    if (!claims) {
+      return apiError(401, "invalid_ticket", "The ticket is invalid or expired: start again");
+    }
+    if (claims.sessionId !== id) {
+      return apiError(403, "ticket_mismatch", "The ticket belongs to another session");
+    }
+    const session = await store.getSession(id);
+    if (!session) return apiError(404, "session_not_found", "No such session");
+    if (session.source !== "webrtc") {
+      return apiError(409, "not_continuable", "Only browser sessions can be continued");
+    }
+    const now = Date.now();
+    const ended = session.status === "ended" || session.status === "failed";
+    if (
+      ended && (FINAL_REASONS.has(session.endReason ?? "") ||
+        session.endedAt === null || now - session.endedAt > CONTINUE_WINDOW_MS)
+    ) {
+      return apiError(409, "session_ended", "This session has ended: start a new one");
+    }
+    const started = session.startedAt ?? session.createdAt;
+    const leftMs = config.limits.maxSessionSeconds * 1000 - (now - started);
+    if (leftMs <= 5000) {
+      return apiError(409, "session_at_limit", "This session reached its maximum length: start a new one");
+    }
+    let secret;
+    try {
+      secret = await deps.upstream!.createClientSecret(
+        buildTranscriptionSession(session.settings as unknown as SessionSettings),
+        { ttlSeconds: config.ephemeralKeyTtlSeconds },
+      );
+    } catch (err) {
+      if (err instanceof UpstreamError) return upstreamErrorResponse(err);
+      throw err;
+    }
+    // Release the previous call; the next `/api/calls/:callId/sideband` claims the session.
+    await store.updateSession(id, {
+      callId: null,
+      status: "pending",
+      endedAt: null,
+      endReason: null,
+      startedAt: started,
+    });
+    deps.log?.("info", "Session continues on a new call", {
+      sessionId: id,
+      previousCallId: session.callId,
+    });
+    const settings = session.settings as unknown as SessionSettings;
+    return c.json<SessionResponse & { continued: true; remainingSeconds: number }>(
+      {
+        sessionId: id,
+        ticket: parsed.data.ticket,
+        ephemeralKey: secret.value,
+        expiresAt: secret.expiresAt,
+        realtimeUrl: `${config.openaiBaseUrl}/v1/realtime/calls`,
+        clientCommits: clientCommits(settings),
+        model: session.model,
+        settings: session.settings,
+        continued: true,
+        remainingSeconds: Math.floor(leftMs / 1000),
+      },
+      200,
+      { "Cache-Control": "no-store" },
+    );
+  });
+
+  return app;
+}
