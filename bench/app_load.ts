@@ -12,25 +12,11 @@
  */
 import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
-import {
-  type AppProcess,
-  pool,
-  sleep,
-  spawnApp,
-  spawnEmulator,
-} from "./harness.ts";
+import { type AppProcess, pool, sleep, spawnApp, spawnEmulator } from "./harness.ts";
 import { procSample } from "./proc.ts";
 import { startRelay } from "./relay.ts";
-import {
-  type AudioSession,
-  openAudioSession,
-  streamRealtime,
-} from "./ws_audio.ts";
-import {
-  loadSpeech,
-  type SpeechAudio,
-  waitForCompleted,
-} from "./speech_audio.ts";
+import { type AudioSession, openAudioSession, streamRealtime } from "./ws_audio.ts";
+import { loadSpeech, type SpeechAudio, waitForCompleted } from "./speech_audio.ts";
 
 /** What one load run measured in the app process. */
 export interface AppLoadResult {
@@ -116,17 +102,13 @@ export async function runAppLoad(
       }
       await Promise.race([
         configured,
-        sleep(10_000).then(() =>
-          Promise.reject(new Error("Sideband never attached"))
-        ),
+        sleep(10_000).then(() => Promise.reject(new Error("Sideband never attached"))),
       ]);
       storeIds.push(minted.sessionId);
       return audio;
     });
     log(
-      `${n} sessions attached; streaming ${
-        (speech.durationMs / 1000).toFixed(1)
-      } s of speech`,
+      `${n} sessions attached; streaming ${(speech.durationMs / 1000).toFixed(1)} s of speech`,
     );
     await sleep(300);
     await appStats(app); // drop latencies of the set-up events
@@ -198,8 +180,7 @@ const SPREAD_MS = 4000;
 /** Load benchmark: 200 concurrent sessions (50 with `--quick`) recorded by one app process. */
 export const appLoad: Benchmark = {
   name: "load",
-  description:
-    "one app process recording N live sessions of real speech (issue #8 item 5)",
+  description: "one app process recording N live sessions of real speech (issue #8 item 5)",
   async run(ctx) {
     const n = ctx.quick ? 50 : 200;
     const speech = await loadSpeech({ utterances: ctx.quick ? 2 : 3 });
@@ -210,9 +191,7 @@ export const appLoad: Benchmark = {
       spreadMs: SPREAD_MS,
       memoryStore,
     });
-    const perSessionKiB = r.rssBytes.map((b) =>
-      (b - r.idleRssBytes) / 1024 / n
-    );
+    const perSessionKiB = r.rssBytes.map((b) => (b - r.idleRssBytes) / 1024 / n);
     const rows: Row[] = [
       {
         name: `load.sessions_held_${n}`,
@@ -224,8 +203,7 @@ export const appLoad: Benchmark = {
         name: `load.events_per_s_${n}`,
         unit: "ev/s",
         samples: r.eventRates,
-        note:
-          "events recorded into the Store per second while streaming (1 s windows)",
+        note: "events recorded into the Store per second while streaming (1 s windows)",
       },
       {
         name: `load.event_to_store_${n}`,
@@ -243,8 +221,7 @@ export const appLoad: Benchmark = {
         samples: r.cpuRatios,
         baseline: [r.idleCpuRatio],
         goal: { text: "p90 < 1 (keeps up)", check: (s) => s.p90 < 1 },
-        note:
-          "app process CPU time / wall time while streaming (baseline: idle server)",
+        note: "app process CPU time / wall time while streaming (baseline: idle server)",
       },
       {
         name: `load.rss_per_session_${n}`,

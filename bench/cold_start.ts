@@ -30,8 +30,7 @@ async function startOnce(
   try {
     const t1 = await waitForStatus(`http://127.0.0.1:${port}${path}`, {
       init: init?.(),
-      abortReason: () =>
-        exited ? `process exited: ${proc.stderr().slice(-500)}` : null,
+      abortReason: () => exited ? `process exited: ${proc.stderr().slice(-500)}` : null,
     });
     return t1 - t0;
   } finally {
@@ -43,8 +42,7 @@ async function startOnce(
 /** Cold-start benchmark (see module doc). */
 export const coldStart: Benchmark = {
   name: "cold_start",
-  description:
-    "process spawn → first 200 of / and /api/session (baseline: hello-world Deno.serve)",
+  description: "process spawn → first 200 of / and /api/session (baseline: hello-world Deno.serve)",
   async run(ctx) {
     const runs = ctx.quick ? 3 : 7;
     const baseEnv = { DENO_TLS_CA_STORE: "mozilla,system", NO_COLOR: "1" };

@@ -18,11 +18,7 @@ import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
 import { type EmulatorProcess, pool, sleep, spawnEmulator } from "./harness.ts";
 import { procSample } from "./proc.ts";
-import {
-  type AudioSession,
-  openAudioSession,
-  streamRealtime,
-} from "./ws_audio.ts";
+import { type AudioSession, openAudioSession, streamRealtime } from "./ws_audio.ts";
 import {
   loadSpeech,
   lostUtterances,
@@ -92,15 +88,12 @@ export async function streamThroughEmulator(
 /** Emulator-capacity benchmark, WebSocket-audio half (see module doc). */
 export const emulatorCapacity: Benchmark = {
   name: "capacity_ws",
-  description:
-    "emulator: N WebSocket-audio sessions streaming speech in real time (baseline: 1)",
+  description: "emulator: N WebSocket-audio sessions streaming speech in real time (baseline: 1)",
   async run(ctx) {
     const n = ctx.quick ? 50 : 200;
     const speech = await loadSpeech({ utterances: ctx.quick ? 2 : 3 });
     ctx.log(
-      `speech: ${
-        (speech.durationMs / 1000).toFixed(1)
-      } s, ${speech.utterances} utterances`,
+      `speech: ${(speech.durationMs / 1000).toFixed(1)} s, ${speech.utterances} utterances`,
     );
     const emu = await spawnEmulator({});
     try {
@@ -130,18 +123,16 @@ export const emulatorCapacity: Benchmark = {
           samples: many.cpuRatios,
           baseline: one.cpuRatios,
           goal: { text: "p90 < 1 (keeps up)", check: (s) => s.p90 < 1 },
-          note:
-            `emulator CPU time / wall-clock audio time, per 1 s window, ${n} sessions × ${
-              (speech.durationMs / 1000).toFixed(1)
-            } s of speech (baseline: 1 session)`,
+          note: `emulator CPU time / wall-clock audio time, per 1 s window, ${n} sessions × ${
+            (speech.durationMs / 1000).toFixed(1)
+          } s of speech (baseline: 1 session)`,
         },
         {
           name: `capacity_ws.speech_stopped_lag_${n}`,
           unit: "ms",
           samples: lags,
           baseline: baseLags,
-          note:
-            "VAD event arrival − send time of the audio that reveals it (baseline: 1 session)",
+          note: "VAD event arrival − send time of the audio that reveals it (baseline: 1 session)",
         },
         {
           name: `capacity_ws.lost_utterances_${n}`,

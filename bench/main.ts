@@ -12,13 +12,7 @@
  *
  * @module
  */
-import {
-  type Benchmark,
-  formatMarkdown,
-  formatTable,
-  runBenchmarks,
-  verdict,
-} from "./runner.ts";
+import { type Benchmark, formatMarkdown, formatTable, runBenchmarks, verdict } from "./runner.ts";
 import { rowStats } from "./stats.ts";
 import { coldStart } from "./cold_start.ts";
 import { emulatorCapacity } from "./emulator_capacity.ts";

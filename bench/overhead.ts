@@ -10,10 +10,7 @@
 import type { Benchmark } from "./runner.ts";
 import { addedAtMost, type Row } from "./stats.ts";
 import { pool, spawnApp, spawnEmulator } from "./harness.ts";
-import {
-  buildTranscriptionSession,
-  resolveSessionOptions,
-} from "../lib/session_config.ts";
+import { buildTranscriptionSession, resolveSessionOptions } from "../lib/session_config.ts";
 
 /** Emulated upstream latency, ms. */
 export const UPSTREAM_LATENCY_MS = 40;
@@ -135,24 +132,21 @@ export const overhead: Benchmark = {
           samples: memLat,
           baseline: base,
           goal: addedAtMost(2, 1.05),
-          note:
-            "the same with DATABASE_URL=:memory: (isolates the cost of SQLite file writes)",
+          note: "the same with DATABASE_URL=:memory: (isolates the cost of SQLite file writes)",
         },
         {
           name: "overhead.throughput_c1",
           unit: "req/s",
           samples: rps1,
           baseline: rps1Base,
-          note:
-            `sequential requests, ${perRound} per round (baseline: direct client_secrets)`,
+          note: `sequential requests, ${perRound} per round (baseline: direct client_secrets)`,
         },
         {
           name: "overhead.throughput_c50",
           unit: "req/s",
           samples: rps50,
           baseline: rps50Base,
-          note:
-            `${total} requests with 50 in flight per round (baseline: direct client_secrets)`,
+          note: `${total} requests with 50 in flight per round (baseline: direct client_secrets)`,
         },
       ];
       return rows;

@@ -102,9 +102,7 @@ export function spawnDeno(options: SpawnDenoOptions): DenoProcess {
     stdout: options.readLine ? "piped" : "null",
     stderr: "piped",
   }).spawn();
-  const firstLine = options.readLine
-    ? readFirstLine(child.stdout)
-    : Promise.resolve("");
+  const firstLine = options.readLine ? readFirstLine(child.stdout) : Promise.resolve("");
   firstLine.catch(() => {});
   let err = "";
   const decoder = new TextDecoder();

@@ -42,9 +42,7 @@ export async function runBenchmarks(
   );
   if (selected.length === 0) {
     throw new Error(
-      `No benchmark matches ${only.join(", ")}; known: ${
-        benchmarks.map((b) => b.name).join(", ")
-      }`,
+      `No benchmark matches ${only.join(", ")}; known: ${benchmarks.map((b) => b.name).join(", ")}`,
     );
   }
   const rows: Row[] = [];
@@ -60,9 +58,7 @@ export async function runBenchmarks(
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(
-        `  ${bench.name} failed: ${
-          error instanceof Error ? error.stack : message
-        }`,
+        `  ${bench.name} failed: ${error instanceof Error ? error.stack : message}`,
       );
       rows.push({
         name: bench.name,
@@ -72,9 +68,7 @@ export async function runBenchmarks(
       });
     }
     log(
-      `  ${bench.name} took ${
-        ((performance.now() - started) / 1000).toFixed(1)
-      } s`,
+      `  ${bench.name} took ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
   }
   return rows;
@@ -118,14 +112,10 @@ export function formatTable(rows: readonly Row[]): string {
     if (row.skipped) notes.push(`${row.name}: skipped: ${row.skipped}`);
     else if (row.note) notes.push(`${row.name}: ${row.note}`);
   }
-  const widths = header.map((_, i) =>
-    Math.max(...lines.map((l) => l[i].length))
-  );
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   const numeric = new Set([2, 3, 4, 5, 6]);
   const render = (l: string[]) =>
-    l.map((cell, i) =>
-      numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
-    )
+    l.map((cell, i) => numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))
       .join("  ").trimEnd();
   const out = [render(lines[0]), widths.map((w) => "-".repeat(w)).join("  ")];
   for (const l of lines.slice(1)) out.push(render(l));

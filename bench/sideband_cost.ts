@@ -16,8 +16,7 @@ import { loadSpeech } from "./speech_audio.ts";
 /** Sideband-cost benchmark (see module doc). */
 export const sidebandCost: Benchmark = {
   name: "sideband",
-  description:
-    "app CPU and RSS per live sideband session at 1, 10, 100 (baseline: idle server)",
+  description: "app CPU and RSS per live sideband session at 1, 10, 100 (baseline: idle server)",
   async run(ctx) {
     const counts = ctx.quick ? [1, 10] : [1, 10, 100];
     const speech = await loadSpeech({ utterances: 2 });

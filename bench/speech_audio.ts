@@ -36,9 +36,7 @@ export async function loadSpeech(
     gapSec: 1.0,
   });
   const { samples, sampleRate } = readWav(await Deno.readFile(wav.path));
-  const pcm = sampleRate === 24000
-    ? samples
-    : resample(samples, sampleRate, 24000);
+  const pcm = sampleRate === 24000 ? samples : resample(samples, sampleRate, 24000);
   const chunkMs = options.chunkMs ?? 100;
   return {
     chunks: encodeChunks(pcm, chunkMs),

@@ -15,12 +15,7 @@ import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
 import { type EmulatorProcess, sleep, spawnEmulator } from "./harness.ts";
 import { procSample } from "./proc.ts";
-import {
-  mintKey,
-  PROBE_SCRIPT,
-  type ProbeData,
-  startBarePage,
-} from "./browser_kit.ts";
+import { mintKey, PROBE_SCRIPT, type ProbeData, startBarePage } from "./browser_kit.ts";
 import { launchBrowser } from "../testing/browser.ts";
 import { makeUtterancesWav } from "../testing/speech.ts";
 import { LOAD_TEXTS } from "./speech_audio.ts";
@@ -62,9 +57,7 @@ async function runCalls(
     });
     await page.click("#start");
     const probe = () =>
-      page.evaluate(() =>
-        (globalThis as unknown as { __bench: ProbeData }).__bench
-      );
+      page.evaluate(() => (globalThis as unknown as { __bench: ProbeData }).__bench);
     // Every call connects first (silent senders); then the microphone starts for all at once.
     await page.waitForFunction(
       (n) =>
@@ -107,9 +100,8 @@ async function runCalls(
       .reduce((sum, c) => sum + Math.max(0, wav.utterances - c), 0);
     await page.evaluate(() => {
       for (
-        const pc
-          of (globalThis as unknown as { peers?: RTCPeerConnection[] }).peers ??
-            []
+        const pc of (globalThis as unknown as { peers?: RTCPeerConnection[] }).peers ??
+          []
       ) pc.close();
     });
     return {
@@ -127,8 +119,7 @@ async function runCalls(
 /** WebRTC capacity benchmark (see module doc). */
 export const webrtcCapacity: Benchmark = {
   name: "capacity_webrtc",
-  description:
-    "emulator: N concurrent WebRTC calls from headless Chromium (baseline: 1 call)",
+  description: "emulator: N concurrent WebRTC calls from headless Chromium (baseline: 1 call)",
   async run(ctx) {
     const n = ctx.quick ? 5 : 20;
     const texts = LOAD_TEXTS.slice(0, 2);

@@ -74,8 +74,7 @@ export function openAudioSession(
       options.timeoutMs ?? 15_000,
     );
     ws.onerror = () => fail("Audio session WebSocket failed");
-    ws.onclose = (e) =>
-      fail(`Audio session closed while opening (${e.code} ${e.reason})`);
+    ws.onclose = (e) => fail(`Audio session closed while opening (${e.code} ${e.reason})`);
     ws.onmessage = (m) => {
       const at = performance.now();
       forward?.(String(m.data));

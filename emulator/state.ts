@@ -105,7 +105,7 @@ export class EmulatorState {
     call.peer = null;
     if (!peer) return;
     // Let a final `error` (e.g. session_expired) leave on the data channel first.
-    if (reason === "expired") await new Promise((r) => setTimeout(r, 100));
+    if (reason === "expired") await new Promise((r) => setTimeout(r, 1000));
     await peer.close().catch(() => {});
   }
 

@@ -258,6 +258,8 @@ export class RtpAudioSequencer {
   }
 
   #play(packet: RtpAudioPacket): void {
+    // Padding-only packets carry no audio; the next packet's timestamp accounts for their time.
+    if (packet.payload.length === 0) return;
     let pcm: Int16Array;
     try {
       pcm = this.#decode(packet.payload);
@@ -355,6 +357,15 @@ function guardDtlsRetransmissions(pc: RTCPeerConnection): void {
   }
 }
 
+function sendNow(channel: RTCDataChannel, text: string): void {
+  try {
+    channel.send(text);
+  } catch (error) {
+    // The channel closed between the state check and the send; onClose follows.
+    console.error("webrtc: send on oai-events failed:", error);
+  }
+}
+
 function waitForGathering(pc: RTCPeerConnection): Promise<void> {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
@@ -423,6 +434,18 @@ export async function answerOffer(
     iceServers: [],
   });
 
+  // A throwing handler must not break werift's event loop (or the process): report it and go on.
+  const safely = <A extends unknown[]>(name: string, fn: (...args: A) => void) => (...args: A) => {
+    try {
+      fn(...args);
+    } catch (error) {
+      console.error(`webrtc: ${name} handler threw:`, error);
+    }
+  };
+  const onAudio = safely("onAudio", handlers.onAudio.bind(handlers));
+  const onMessage = safely("onMessage", handlers.onMessage.bind(handlers));
+  const onOpen = safely("onOpen", handlers.onOpen.bind(handlers));
+  const onClose = safely("onClose", handlers.onClose.bind(handlers));
   const decoder = createOpusDecoder();
   let audioPackets = 0;
   let opusPayloadType = OPUS_PAYLOAD_TYPE;
@@ -433,7 +456,7 @@ export async function answerOffer(
   const sequencer = new RtpAudioSequencer(
     (payload) => decoder.decode(payload),
     (pcm) => {
-      if (!closed) handlers.onAudio(pcm);
+      if (!closed) onAudio(pcm);
     },
   );
 
@@ -446,7 +469,7 @@ export async function answerOffer(
     outbox.length = 0;
     closing = pc.close().catch(() => {});
     decoder.close();
-    handlers.onClose(reason);
+    onClose(reason);
   };
   const later = (ms: number, fn: () => void) => {
     const timer = setTimeout(() => {
@@ -476,14 +499,12 @@ export async function answerOffer(
     channel = dc;
     const opened = () => {
       if (closed) return;
-      for (const text of outbox.splice(0)) dc.send(text);
-      handlers.onOpen();
+      for (const text of outbox.splice(0)) sendNow(dc, text);
+      onOpen();
     };
     dc.onMessage.subscribe((data) => {
       if (closed) return;
-      handlers.onMessage(
-        typeof data === "string" ? data : new TextDecoder().decode(data),
-      );
+      onMessage(typeof data === "string" ? data : new TextDecoder().decode(data));
     });
     dc.stateChanged.subscribe((state) => {
       if (state === "open") opened();
@@ -559,7 +580,7 @@ export async function answerOffer(
     answerSdp,
     send(text: string) {
       if (closed) return;
-      if (channel?.readyState === "open") channel.send(text);
+      if (channel?.readyState === "open") sendNow(channel, text);
       else outbox.push(text);
     },
     async close() {

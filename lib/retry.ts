@@ -225,9 +225,7 @@ export function withRetries(
       run("createClientSecret", () => upstream.createClientSecret(session, opts)),
     createCall: (opts) => run("createCall", () => upstream.createCall(opts)),
     hangup: (callId) => run("hangup", () => upstream.hangup(callId)),
-    acceptCall: (callId, session) =>
-      run("acceptCall", () => upstream.acceptCall(callId, session)),
-    rejectCall: (callId, status) =>
-      run("rejectCall", () => upstream.rejectCall(callId, status)),
+    acceptCall: (callId, session) => run("acceptCall", () => upstream.acceptCall(callId, session)),
+    rejectCall: (callId, status) => run("rejectCall", () => upstream.rejectCall(callId, status)),
   };
 }

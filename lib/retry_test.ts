@@ -8,10 +8,7 @@ import {
   withRetries,
 } from "./retry.ts";
 import { createUpstream, UpstreamError } from "./upstream.ts";
-import {
-  buildTranscriptionSession,
-  resolveSessionOptions,
-} from "./session_config.ts";
+import { buildTranscriptionSession, resolveSessionOptions } from "./session_config.ts";
 
 const session = buildTranscriptionSession(
   resolveSessionOptions({}, { defaultModel: "gpt-transcribe" }),

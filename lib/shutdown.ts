@@ -117,9 +117,7 @@ export function installShutdownHandler(
 ): { shutdown: () => Promise<void>; remove: () => void } {
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
   const signals = options.signals ??
-    (Deno.build.os === "windows"
-      ? ["SIGINT" as const]
-      : ["SIGINT" as const, "SIGTERM" as const]);
+    (Deno.build.os === "windows" ? ["SIGINT" as const] : ["SIGINT" as const, "SIGTERM" as const]);
   let running: Promise<void> | null = null;
   const shutdown = () => {
     running ??= (async () => {

@@ -299,6 +299,7 @@ export interface RunningSideband {
 export class SidebandRegistry {
   #running = new Map<string, RunningSideband>();
   #background = new Set<Promise<unknown>>();
+  #closed = false;
 
   /** Starts `runSideband` for a call unless one is already running; returns the run. */
   start(options: Omit<SidebandOptions, "signal">): RunningSideband {
@@ -325,6 +326,8 @@ export class SidebandRegistry {
 
   #launch(options: Omit<SidebandOptions, "signal">): RunningSideband {
     const controller = new AbortController();
+    // After shutdown nothing new may start (a late webhook or self-invoke would keep it waiting).
+    if (this.#closed) controller.abort();
     const done = runSideband({ ...options, signal: controller.signal });
     const run: RunningSideband = {
       sessionId: options.sessionId,
@@ -360,6 +363,7 @@ export class SidebandRegistry {
 
   /** Aborts every running sideband (calls keep going) and waits for them and background work. */
   async shutdown(): Promise<void> {
+    this.#closed = true;
     for (const run of this.#running.values()) run.controller.abort();
     await Promise.allSettled([
       ...[...this.#running.values()].map((r) => r.done),

@@ -69,8 +69,7 @@ const FINAL_CODES = new Set([1000]);
 export function reconnectingConnect(
   options: ReconnectOptions,
 ): ConnectWebSocket {
-  return (url, headers) =>
-    new ReconnectingSocket(url, headers, options) as unknown as WebSocket;
+  return (url, headers) => new ReconnectingSocket(url, headers, options) as unknown as WebSocket;
 }
 
 /**

@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/mod.ts";
-import {
-  appendAudio,
-  EventSocket,
-  silence,
-  tone,
-  wsUrl,
-} from "../emulator/testkit.ts";
+import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "./config.ts";
 import { openStore } from "./store/mod.ts";
-import {
-  buildTranscriptionSession,
-  resolveSessionOptions,
-} from "./session_config.ts";
+import { buildTranscriptionSession, resolveSessionOptions } from "./session_config.ts";
 import { denoConnectWebSocket, runSideband } from "./sideband.ts";
 import { type ReconnectInfo, reconnectingConnect } from "./sideband_supervisor.ts";
 import { createUpstream } from "./upstream.ts";
@@ -124,9 +115,7 @@ Deno.test({
     const s = await setup();
     try {
       const done = s.run();
-      await waitFor(async () =>
-        (await s.store.getSession(s.sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await s.store.getSession(s.sessionId))?.status === "live");
       const texts: string[] = [];
       for (let i = 1; i <= 4; i++) {
         const text = `utterance number ${i}`;
@@ -160,24 +149,19 @@ Deno.test({
 
 Deno.test({
   ...T,
-  name:
-    "reconnectingConnect(): refused re-attaches are retried; session_expired is final",
+  name: "reconnectingConnect(): refused re-attaches are retried; session_expired is final",
   fn: async () => {
     const s = await setup();
     try {
       const done = s.run();
-      await waitFor(async () =>
-        (await s.store.getSession(s.sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await s.store.getSession(s.sessionId))?.status === "live");
       // Two refusals (404 call_id_not_found) then the third attempt attaches.
       s.emulator.control.faults.refuseSidebandAttaches = 2;
       await s.drop();
       await waitFor(() => s.reconnects.length === 1, { message: "reconnect" });
       assert.equal(s.reconnects[0].attempts, 3);
       await s.speak("after the refusals");
-      await waitFor(async () =>
-        (await s.finals()).includes("after the refusals")
-      );
+      await waitFor(async () => (await s.finals()).includes("after the refusals"));
 
       const res = await fetch(`${s.emulator.baseUrl}/_emulator/faults`, {
         method: "POST",
@@ -200,15 +184,12 @@ Deno.test({
 
 Deno.test({
   ...T,
-  name:
-    "reconnectingConnect(): gives up after `attempts` failed attaches and the run ends",
+  name: "reconnectingConnect(): gives up after `attempts` failed attaches and the run ends",
   fn: async () => {
     const s = await setup(3);
     try {
       const done = s.run();
-      await waitFor(async () =>
-        (await s.store.getSession(s.sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await s.store.getSession(s.sessionId))?.status === "live");
       s.emulator.control.faults.refuseSidebandAttaches = 100;
       await s.drop();
       const result = await done;

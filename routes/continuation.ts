@@ -16,7 +16,11 @@ import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
-import { buildTranscriptionSession, clientCommits, type SessionSettings } from "../lib/session_config.ts";
+import {
+  buildTranscriptionSession,
+  clientCommits,
+  type SessionSettings,
+} from "../lib/session_config.ts";
 import { isSessionId } from "../lib/store/ids.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { UpstreamError } from "../lib/upstream.ts";
@@ -74,7 +78,11 @@ export function continuationRoutes(deps: AppDeps): Hono {
     const started = session.startedAt ?? session.createdAt;
     const leftMs = config.limits.maxSessionSeconds * 1000 - (now - started);
     if (leftMs <= 5000) {
-      return apiError(409, "session_at_limit", "This session reached its maximum length: start a new one");
+      return apiError(
+        409,
+        "session_at_limit",
+        "This session reached its maximum length: start a new one",
+      );
     }
     let secret;
     try {

@@ -72,7 +72,9 @@ Deno.test({
       });
       assert.equal(hang.status, 200);
       await hang.body?.cancel();
-      await waitFor(() => app.sidebands.get(call1) === undefined, { message: "old sideband ended" });
+      await waitFor(() => app.sidebands.get(call1) === undefined, {
+        message: "old sideband ended",
+      });
       row = await app.store.getSession(sessionId);
       assert.equal(row?.status, "live", `ended by the old call: ${row?.endReason}`);
 

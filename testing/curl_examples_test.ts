@@ -5,13 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { OPERATIONS } from "../lib/openapi.ts";
-import {
-  createTestPeer,
-  postJson,
-  startTestApp,
-  type TestPeer,
-  waitFor,
-} from "./server.ts";
+import { createTestPeer, postJson, startTestApp, type TestPeer, waitFor } from "./server.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const T = "conversation.item.input_audio_transcription.";
@@ -57,9 +51,7 @@ async function runExamples(examples: string[], label: string) {
     });
     assert.equal(relay.status, 201, JSON.stringify(relay.json));
     const id: string = b.json.sessionId;
-    await waitFor(async () =>
-      (await t.store.getSession(id))?.status === "live"
-    );
+    await waitFor(async () => (await t.store.getSession(id))?.status === "live");
     for (
       const e of [
         {
@@ -101,9 +93,7 @@ async function runExamples(examples: string[], label: string) {
         signal: AbortSignal.timeout(30_000),
       }).output();
       const stdout = new TextDecoder().decode(out.stdout);
-      const where = `${label}: ${method} ${path}\n${example}\n${
-        stdout.slice(0, 400)
-      }`;
+      const where = `${label}: ${method} ${path}\n${example}\n${stdout.slice(0, 400)}`;
       assert.equal(
         out.code,
         0,
@@ -134,9 +124,7 @@ async function runExamples(examples: string[], label: string) {
       }
       if (path.endsWith("/hangup")) {
         // The sideband marks the session ended; later examples read it finished.
-        await waitFor(async () =>
-          (await t.store.getSession(id))?.status === "ended"
-        );
+        await waitFor(async () => (await t.store.getSession(id))?.status === "ended");
       }
     }
   } finally {
@@ -146,40 +134,37 @@ async function runExamples(examples: string[], label: string) {
   }
 }
 
-Deno.test("every curl example in docs/api.md runs against a live server and answers 2xx with the documented shape", async () => {
-  const doc = await Deno.readTextFile(new URL("docs/api.md", ROOT));
-  const examples = curlExamples(doc);
-  assert.ok(
-    examples.length >= OPERATIONS.length,
-    `only ${examples.length} examples`,
-  );
+/** Asserts that `examples` start with `curl -sS` and cover every operation of the OpenAPI document. */
+function assertCoversEveryOperation(examples: string[], label: string) {
+  assert.ok(examples.length >= OPERATIONS.length, `${label}: only ${examples.length} examples`);
   for (const ex of examples) {
     assert.match(ex, /^curl -sS /, "examples start with `curl -sS`");
   }
-  // Every documented operation has an example.
   const targets = examples.map(target);
   for (const op of OPERATIONS) {
     const pattern = new RegExp(
       `^${op.path.replace(/\{[^}]+\}/g, "[^/]+").replace(/\./g, "\\.")}$`,
     );
     assert.ok(
-      targets.some((x) =>
-        x.method === op.method.toUpperCase() && pattern.test(x.path)
-      ),
-      `no curl example for ${op.method.toUpperCase()} ${op.path}`,
+      targets.some((x) => x.method === op.method.toUpperCase() && pattern.test(x.path)),
+      `${label}: no curl example for ${op.method.toUpperCase()} ${op.path}`,
     );
   }
+}
+
+// werift (the test peer behind the relay example) keeps internal timers past close().
+const LOOSE = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test("every curl example in docs/api.md runs against a live server and answers 2xx with the documented shape", LOOSE, async () => {
+  const doc = await Deno.readTextFile(new URL("docs/api.md", ROOT));
+  const examples = curlExamples(doc);
+  assertCoversEveryOperation(examples, "docs/api.md");
   await runExamples(examples, "docs/api.md");
 });
 
-Deno.test("the curl examples in README.md's API section run too", async () => {
-  let readme = "";
-  try {
-    readme = await Deno.readTextFile(new URL("README.md", ROOT));
-  } catch {
-    // No README yet.
-  }
+Deno.test("README.md's API section has a curl example for every route, and each one runs", LOOSE, async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
   const examples = curlExamples(readmeApiSection(readme));
-  if (examples.length === 0) return;
+  assertCoversEveryOperation(examples, "README.md");
   await runExamples(examples, "README.md");
 });

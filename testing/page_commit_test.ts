@@ -32,7 +32,7 @@ Deno.test(
 
       // Watch the speaking indicator and partial lines as they change.
       await page.evaluate(() => {
-        const seen = { speaking: 0, partial: 0 };
+        const seen = { speaking: 0, partial: 0, level: 0 };
         (globalThis as unknown as { __seen: typeof seen }).__seen = seen;
         new MutationObserver(() => {
           if (document.querySelector("#speaking[data-on='true']")) {
@@ -60,8 +60,7 @@ Deno.test(
       });
       assert.equal(await page.locator("#commit").isVisible(), true);
       await page.waitForFunction(
-        () =>
-          document.querySelectorAll("#transcript .utterance.final").length >= 2,
+        () => document.querySelectorAll("#transcript .utterance.final").length >= 2,
         undefined,
         { timeout: 30_000 },
       );

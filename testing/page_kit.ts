@@ -23,7 +23,7 @@ export interface OpenedPage {
   app: TestApp;
   browser: LaunchedBrowser;
   page: Page;
-  /** Uncaught page errors seen so far. */
+  /** Uncaught page errors and Content-Security-Policy violations seen so far. */
   pageErrors: string[];
   close(): Promise<void>;
 }
@@ -42,6 +42,12 @@ export async function openPage(
     const { page } = browser;
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    // Content-Security-Policy violations are console errors, not page errors.
+    page.on("console", (m) => {
+      if (m.type() === "error" && /Refused to|Content Security Policy/i.test(m.text())) {
+        pageErrors.push(m.text());
+      }
+    });
     await page.setViewportSize(
       options.viewport ?? { width: 1280, height: 900 },
     );

@@ -47,10 +47,13 @@ export function waitForActiveCall(
   except: string[] = [],
   timeoutMs = 30_000,
 ): Promise<string> {
-  return waitFor(() =>
-    calls(emulator).filter((c) =>
-      c.kind === "webrtc" && c.state === "active" && !except.includes(c.id)
-    ).at(-1)?.id, { timeoutMs, message: "an active WebRTC call" });
+  return waitFor(
+    () =>
+      calls(emulator).filter((c) =>
+        c.kind === "webrtc" && c.state === "active" && !except.includes(c.id)
+      ).at(-1)?.id,
+    { timeoutMs, message: "an active WebRTC call" },
+  );
 }
 
 /** Options for {@linkcode speakInto}. */
@@ -79,10 +82,13 @@ export async function speakInto(
     appendAudio(speaker, tone(options.speechMs ?? 500));
     appendAudio(speaker, silence(700));
     const committed = await speaker.waitFor("input_audio_buffer.committed");
-    await waitFor(() =>
-      speaker.events.some((e) =>
-        (e.type === COMPLETED || e.type === FAILED) && e.item_id === committed.item_id
-      ), { timeoutMs: 10_000, message: "transcription ended" });
+    await waitFor(
+      () =>
+        speaker.events.some((e) =>
+          (e.type === COMPLETED || e.type === FAILED) && e.item_id === committed.item_id
+        ),
+      { timeoutMs: 10_000, message: "transcription ended" },
+    );
     return speaker.events;
   } finally {
     await speaker.close();
@@ -94,7 +100,7 @@ export interface Speaker {
   /** The emulator's id of this connection (a sideband sink). */
   sinkId: string;
   /** Speaks one utterance per text (back to back) and resolves once their transcriptions ended. */
-  say(text: string | string[]): Promise<void>;
+  say(text: string | string[], options?: { queue?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,9 +118,10 @@ export async function openSpeaker(
   const sinkId = await waitFor(() => ids().find((id) => !before.includes(id)));
   return {
     sinkId,
-    async say(text) {
+    async say(text, sayOptions = {}) {
       const texts = Array.isArray(text) ? text : [text];
-      emulator.control.queueTranscripts(texts, callId);
+      // A turn that is going to fail consumes no queued text: queue nothing for it.
+      if (sayOptions.queue !== false) emulator.control.queueTranscripts(texts, callId);
       const n = socket.events.length;
       for (let i = 0; i < texts.length; i++) {
         appendAudio(socket, tone(500));
@@ -126,10 +133,13 @@ export async function openSpeaker(
           .map((e) => e.item_id as string);
         return ids.length >= texts.length ? ids : null;
       }, { message: "turns committed" });
-      await waitFor(() =>
-        items.every((id) =>
-          fresh().some((e) => (e.type === COMPLETED || e.type === FAILED) && e.item_id === id)
-        ), { timeoutMs: 10_000, message: "transcriptions ended" });
+      await waitFor(
+        () =>
+          items.every((id) =>
+            fresh().some((e) => (e.type === COMPLETED || e.type === FAILED) && e.item_id === id)
+          ),
+        { timeoutMs: 10_000, message: "transcriptions ended" },
+      );
     },
     close: () => socket.close(),
   };

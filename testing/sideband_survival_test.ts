@@ -106,10 +106,13 @@ Deno.test({
         appendAudio(speaker, silence(600));
         await speaker.waitFor(COMPLETED, (e) => e.transcript === text);
         await speaker.close();
-        await waitFor(async () =>
-          (await store.listUtterances(sessionId)).some((u) =>
-            u.text === text && u.status === "final"
-          ), { message: `"${text}" recorded` });
+        await waitFor(
+          async () =>
+            (await store.listUtterances(sessionId)).some((u) =>
+              u.text === text && u.status === "final"
+            ),
+          { message: `"${text}" recorded` },
+        );
         if (i % 3 === 0) {
           // A network drop of every sideband of the call (code 1011).
           const res = await fetch(`${emulator.baseUrl}/_emulator/faults`, {

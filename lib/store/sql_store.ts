@@ -1,6 +1,6 @@
 /**
  * The SQL adapter of the {@linkcode Store} port, on any executor with libSQL's
- * `execute({ sql, args })` / `batch(stmts, mode)` shape: `npm:@libsql/client` locally and Val Town's
+ * `execute({ sql, args })` / `batch(stmts, mode)` shape: `@libsql/client` locally and Val Town's
  * std/sqlite there. Only plain SQLite SQL is used.
  *
  * Concurrency: several processes (Val Town) or two sidebands may record the same events at once.
