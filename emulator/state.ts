@@ -104,9 +104,25 @@ export class EmulatorState {
     const peer = call.peer;
     call.peer = null;
     if (!peer) return;
-    // Let a final `error` (e.g. session_expired) leave on the data channel first.
-    if (reason === "expired") await new Promise((r) => setTimeout(r, 1000));
-    await peer.close().catch(() => {});
+    if (reason !== "expired") return await peer.close().catch(() => {});
+    // Let the final `error` (session_expired) reach the browser before the peer
+    // goes: Chromium was seen receiving it ~1.2 s after it was sent over werift's
+    // SCTP (with a 100 ms grace it was lost). Tracked, and cut short by close().
+    const closing = (async () => {
+      await new Promise<void>((resolve) => {
+        const signal = this.shutdown.signal;
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, FINAL_EVENT_GRACE_MS);
+        signal.addEventListener("abort", done, { once: true });
+      });
+      await peer.close().catch(() => {});
+    })();
+    this.track(closing);
+    await closing;
   }
 
   /** Keeps the ended-call listing bounded (long load runs). */
@@ -136,6 +152,9 @@ export class EmulatorState {
     this.faults.clear();
   }
 }
+
+/** How long an expired WebRTC call's peer stays up (silent) so the final `error` arrives. */
+const FINAL_EVENT_GRACE_MS = 3000;
 
 let sinkCounter = 0;
 

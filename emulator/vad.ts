@@ -120,7 +120,10 @@ const HISTORY_FRAMES = Math.ceil((MAX_LEAD_MS + CONFIRM_WINDOW_MS) / FRAME_MS) +
  *   about 30-100 ms of audio after the onset.
  * - `speech_stopped.audioEndMs` is where speech really ended (the end of the last voiced frame),
  *   NOT that point plus the silence. It is emitted only after `silenceDurationMs` of silence has
- *   been pushed, so it lags the returned time by the silence duration.
+ *   been pushed, so it lags the returned time by the silence duration. Note: the `openai` 7.57.0
+ *   type comment on `InputAudioBufferSpeechStoppedEvent.audio_end_ms` says the value "includes the
+ *   `min_silence_duration_ms`"; a caller wanting that reading adds
+ *   {@linkcode effectiveSilenceMs} to `audioEndMs`.
  *
  * @example
  * ```ts

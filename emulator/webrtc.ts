@@ -386,8 +386,9 @@ function waitForGathering(pc: RTCPeerConnection): Promise<void> {
  * candidate) is ready; the connection then completes in the background, and `handlers.onOpen`
  * fires when the `oai-events` channel opens.
  *
- * Only Opus is accepted on the audio m-line (payload type 111 in Chromium's offers; `red/48000` and
- * other codecs are refused so payloads are always plain Opus). Audio reaches `onAudio` decoded to
+ * Only Opus is accepted on the audio m-line, under the offer's payload type (111 in Chromium's
+ * offers); `red/48000` and every other codec are left out of the answer, so payloads are always
+ * plain Opus, and packets with any other payload type are dropped. Audio reaches `onAudio` decoded to
  * 24 kHz mono, in order, with lost packets and DTX pauses filled with silence from the RTP
  * timestamps, so the audio timeline matches the sender's clock.
  *
@@ -480,6 +481,11 @@ export async function answerOffer(
     return timer;
   };
 
+  const connectTimer = later(
+    CONNECT_TIMEOUT_MS,
+    () => finish("connection timed out"),
+  );
+
   pc.onTrack.subscribe((track: MediaStreamTrack) => {
     if (track.kind !== "audio") return;
     track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
@@ -535,10 +541,6 @@ export async function answerOffer(
       disconnectTimer = undefined;
     }
   });
-  const connectTimer = later(
-    CONNECT_TIMEOUT_MS,
-    () => finish("connection timed out"),
-  );
 
   let answerSdp: string;
   try {

@@ -108,7 +108,8 @@ export async function continueSession(session, options = {}) {
 /**
  * @typedef {object} CallWatch
  * @property {(event: Record<string, any>) => void} noteEvent Feed every server event (reads
- *   `session.expires_at`).
+ *   `session.expires_at`, and speech start/stop).
+ * @property {() => boolean} inTurn True between `speech_started` and its `speech_stopped`.
  * @property {() => void} stop
  */
 
@@ -130,6 +131,7 @@ export function watchCall(conn, options) {
   let rotateTimer;
   let expiresAt = 0;
   let done = false;
+  let turn = false;
   const startedAt = Date.now();
   const lost = (/** @type {"ice_failed" | "ice_disconnected"} */ reason) => {
     if (done) return;
@@ -150,6 +152,11 @@ export function watchCall(conn, options) {
   conn.pc.addEventListener("connectionstatechange", onState);
   return {
     noteEvent(event) {
+      if (event?.type === "input_audio_buffer.speech_started") turn = true;
+      else if (
+        event?.type === "input_audio_buffer.speech_stopped" ||
+        event?.type === "input_audio_buffer.committed"
+      ) turn = false;
       const at = Number(event?.session?.expires_at);
       if (done || !Number.isFinite(at) || at <= 0 || at === expiresAt) return;
       expiresAt = at;
@@ -162,6 +169,7 @@ export function watchCall(conn, options) {
         options.onExpiring();
       }, Math.max(0, at * 1000 - Date.now() - margin));
     },
+    inTurn: () => turn,
     stop() {
       done = true;
       clearTimeout(iceTimer);
@@ -181,8 +189,8 @@ export function watchCall(conn, options) {
 
 /**
  * Moves to a new call of the same session. For a rotation the old call keeps listening until the
- * new one is connected, then it is muted, its turn committed, its pending text awaited (up to
- * `drainMs`) and it is closed. For a lost call the old one is closed at once.
+ * new one is connected, then it is muted, a turn in progress (`speaking`) is committed, its
+ * pending text is awaited (up to `drainMs`) and it is closed. For a lost call the old one is closed at once.
  *
  * @param {{
  *   previous: { pc: RTCPeerConnection, send: (e: Record<string, unknown>) => boolean, stop: () => Promise<void> },
@@ -191,6 +199,7 @@ export function watchCall(conn, options) {
  *   lostAt?: number,
  *   connect: (session: import("./connection.js").SessionInfo) => Promise<any>,
  *   pending?: () => boolean,
+ *   speaking?: () => boolean,
  *   drainMs?: number,
  *   fetch?: typeof fetch,
  * }} params
@@ -208,7 +217,8 @@ export async function handover(params) {
     for (const sender of params.previous.pc.getSenders()) {
       if (sender.track?.kind === "audio") await sender.replaceTrack(null).catch(() => {});
     }
-    params.previous.send({ type: "input_audio_buffer.commit" });
+    // Only a turn in progress is committed (a commit of silence would be transcribed too).
+    if (params.speaking?.()) params.previous.send({ type: "input_audio_buffer.commit" });
     const deadline = performance.now() + (params.drainMs ?? 3000);
     await new Promise((r) => setTimeout(r, 200));
     while (performance.now() < deadline && params.pending?.()) {
@@ -234,4 +244,73 @@ export function describeHandover(result) {
   return result.reason === "rotate"
     ? `Switched to a new call before the session time limit; captions continue (gap ${gap}).`
     : `The connection dropped and was restored; speech in the last ${gap} may be missing.`;
+}
+
+/**
+ * A running session as the page keeps it: the fields the keeper reads and replaces.
+ * @typedef {{ conn: any, session: any, mic: Promise<MediaStream>, clientCommits: boolean,
+ *   speechStart: number|null, stopping: boolean, endReason: string|null,
+ *   watch?: CallWatch|null, handingOver?: boolean }} KeptSession
+ */
+
+/**
+ * Wires {@linkcode watchCall} and {@linkcode handover} into the page: `watch(current)` after each
+ * connect, `current.watch?.noteEvent(event)` for every event; on a lost call or a near limit it
+ * moves `current` to a new call (replacing `conn` and `session`) and lets the page re-render.
+ *
+ * @param {{
+ *   live: () => KeptSession | null,
+ *   connect: (session: import("./connection.js").SessionInfo, current: KeptSession) => Promise<any>,
+ *   pending: () => boolean,
+ *   onStatus: (text: string) => void,
+ *   onHandedOver: (result: HandoverResult, current: KeptSession) => Promise<void> | void,
+ *   onFailed: (err: unknown) => void,
+ * }} page
+ */
+export function createCallKeeper(page) {
+  /**
+   * @param {KeptSession} current
+   * @param {"rotate" | "ice_failed" | "ice_disconnected"} reason
+   */
+  async function handOver(current, reason) {
+    if (page.live() !== current || current.stopping || current.handingOver) return;
+    if (current.endReason) return; // the session ended (e.g. session_expired): no new call
+    current.handingOver = true;
+    current.watch?.stop();
+    page.onStatus(reason === "rotate" ? "Switching to a new call…" : "Reconnecting…");
+    try {
+      const next = await handover({
+        previous: current.conn,
+        session: current.session,
+        reason,
+        connect: (session) => page.connect(session, current),
+        pending: page.pending,
+        speaking: () =>
+          Boolean(current.watch?.inTurn()) ||
+          (current.clientCommits && current.speechStart !== null),
+      });
+      if (page.live() !== current) {
+        await next.conn.stop().catch(() => {});
+        return;
+      }
+      await page.onHandedOver(next, current);
+      current.conn = next.conn;
+      current.session = next.session;
+      current.handingOver = false;
+      keeper.watch(current);
+    } catch (err) {
+      current.handingOver = false;
+      page.onFailed(err);
+    }
+  }
+  const keeper = {
+    /** Starts watching the current call. @param {KeptSession} current */
+    watch(current) {
+      current.watch = watchCall(current.conn, {
+        onLost: (reason) => void handOver(current, reason),
+        onExpiring: () => void handOver(current, "rotate"),
+      });
+    },
+  };
+  return keeper;
 }

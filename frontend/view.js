@@ -56,6 +56,18 @@ export class TranscriptView {
    * @param {LineInfo} [info]
    */
   render(u, info = {}) {
+    // Follow the newest line unless the reader scrolled up.
+    const l = this.list;
+    const stick = l.scrollHeight - l.scrollTop - l.clientHeight < 48;
+    this.#render(u, info);
+    if (stick) l.scrollTop = l.scrollHeight;
+  }
+
+  /**
+   * @param {Utterance} u
+   * @param {LineInfo} info
+   */
+  #render(u, info) {
     let li = this.#nodes.get(u.itemId);
     if (!li) {
       li = document.createElement("li");

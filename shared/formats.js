@@ -36,9 +36,7 @@ export function toCues(utterances) {
     if (!u || u.status !== "final") continue;
     const text = String(u.text ?? "").trim();
     if (!text) continue;
-    const start = finite(u.startMs)
-      ? Math.max(0, Math.round(u.startMs))
-      : lastEnd;
+    const start = finite(u.startMs) ? Math.max(0, Math.round(u.startMs)) : lastEnd;
     const words = text.split(/\s+/).length;
     let end = finite(u.endMs)
       ? Math.round(u.endMs)
@@ -107,9 +105,7 @@ export function toTxt(utterances, options = {}) {
  */
 export function toSrt(utterances) {
   return toCues(utterances).map((c) =>
-    `${c.index}\n${formatTimestamp(c.startMs, ",")} --> ${
-      formatTimestamp(c.endMs, ",")
-    }\n` +
+    `${c.index}\n${formatTimestamp(c.startMs, ",")} --> ${formatTimestamp(c.endMs, ",")}\n` +
     `${oneLine(c.text).replaceAll("-->", "->")}\n`
   ).join("\n");
 }

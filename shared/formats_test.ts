@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
 import SrtParser from "npm:srt-parser-2@1.2.3";
 import webvtt from "npm:webvtt-parser@2.2.0";
-import {
-  formatClock,
-  formatTimestamp,
-  toCues,
-  toJson,
-  toSrt,
-  toTxt,
-  toVtt,
-} from "./formats.js";
+import { formatClock, formatTimestamp, toCues, toJson, toSrt, toTxt, toVtt } from "./formats.js";
 import type { Utterance } from "./transcript.js";
 
 function utt(itemId: string, over: Partial<Utterance>): Utterance {
@@ -104,18 +96,14 @@ Deno.test("VTT parses with webvtt-parser; markup is escaped, not parsed", () => 
   assert.ok(tree.children.every((n: { type: string }) => n.type === "text"));
   assert.ok(!vtt.includes("<img"));
   assert.ok(
-    !vtt.split("\n").some((l) =>
-      l.includes("-->") && !/^\d\d:\d\d:\d\d\.\d{3} --> /.test(l)
-    ),
+    !vtt.split("\n").some((l) => l.includes("-->") && !/^\d\d:\d\d:\d\d\.\d{3} --> /.test(l)),
   );
   // Negative control: the same parser does see a tag when text is not escaped.
   const raw = new WebVTTParser().parse(
     "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\na <b>b</b>\n",
   );
   assert.ok(
-    raw.cues[0].tree.children.some((n: { type: string }) =>
-      n.type === "object"
-    ),
+    raw.cues[0].tree.children.some((n: { type: string }) => n.type === "object"),
   );
 });
 

@@ -106,6 +106,8 @@ Deno.test(
         "rgb(0, 0, 0)",
       ]);
       assert.equal(await page.locator("#settings-panel").isVisible(), false);
+      assert.equal(await page.locator("#mic").isVisible(), false);
+      assert.equal(await page.locator("#stop").isVisible(), true, "Stop stays reachable");
       await page.locator("body").press("Escape");
       assert.equal(await page.locator("body").getAttribute("class"), "");
 

@@ -39,9 +39,7 @@ Deno.test(
       const partial = page.locator("#transcript .utterance.partial .text")
         .first();
       await partial.waitFor({ timeout: 30_000 });
-      const partialStyle = await partial.evaluate((el) =>
-        getComputedStyle(el).fontStyle
-      );
+      const partialStyle = await partial.evaluate((el) => getComputedStyle(el).fontStyle);
       assert.equal(partialStyle, "italic");
       assert.equal(
         await page.locator("#announcer").textContent(),
@@ -55,9 +53,7 @@ Deno.test(
       assert.deepEqual(await finalTexts(page), [HOSTILE]);
       const final = page.locator("#transcript .utterance.final").first();
       assert.equal(
-        await final.locator(".text").evaluate((el) =>
-          getComputedStyle(el).fontStyle
-        ),
+        await final.locator(".text").evaluate((el) => getComputedStyle(el).fontStyle),
         "normal",
       );
       // Shown as text: no element was made from the transcript, and nothing ran.

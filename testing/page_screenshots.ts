@@ -47,8 +47,7 @@ export async function takeScreenshots(
       t.app.emulator.control.queueTranscripts(spoken);
       await t.page.click("#start");
       await t.page.waitForFunction(
-        () =>
-          document.querySelectorAll("#transcript .utterance.final").length >= 3,
+        () => document.querySelectorAll("#transcript .utterance.final").length >= 3,
         undefined,
         { timeout: 30_000 },
       );

@@ -73,11 +73,7 @@ Deno.test(
       const turnOptions = await page.locator("#turn option").evaluateAll((
         els,
       ) =>
-        els.map((e) =>
-          `${(e as HTMLOptionElement).value}:${
-            (e as HTMLOptionElement).disabled
-          }`
-        )
+        els.map((e) => `${(e as HTMLOptionElement).value}:${(e as HTMLOptionElement).disabled}`)
       );
       assert.deepEqual(turnOptions, [
         "server_vad:true",
