@@ -4,7 +4,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
 import type { Config } from "./lib/config.ts";
 import type { Store } from "./lib/store/types.ts";

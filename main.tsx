@@ -13,7 +13,6 @@ import { SidebandRegistry } from "./lib/sideband.ts";
 import { openStore } from "./lib/store/mod.ts";
 import type { Store } from "./lib/store/types.ts";
 import { valTownEnvVarsUrl } from "./routes/pages.ts";
-// deno-lint-ignore no-import-prefix
 import type { Hono } from "npm:hono@4.13.19";
 
 /** Logs one JSON line per event to the console (callers never pass secrets). */
@@ -69,8 +68,7 @@ export async function buildApp(
   return { app: createApp(deps), deps };
 }
 
-let ready: Promise<(req: Request) => Response | Promise<Response>> | null =
-  null;
+let ready: Promise<(req: Request) => Response | Promise<Response>> | null = null;
 
 function startupFailure(err: unknown): (req: Request) => Response {
   const message = err instanceof Error && err.name === "ConfigError"

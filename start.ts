@@ -35,8 +35,7 @@ const server = Deno.serve({
       url: `http://localhost:${port}/`,
       ...(emulator
         ? {
-          mode:
-            "offline demo: transcripts are placeholders, set OPENAI_API_KEY for real ones",
+          mode: "offline demo: transcripts are placeholders, set OPENAI_API_KEY for real ones",
           emulator: emulator.baseUrl,
         }
         : {}),

@@ -10,11 +10,7 @@ import { sessionEvent } from "./events.ts";
 import { handleClientText } from "./client_events.ts";
 import * as ids from "./ids.ts";
 import type { EffectiveSession } from "./session_schema.ts";
-import {
-  type CallRecord,
-  DataChannelSink,
-  type EmulatorState,
-} from "./state.ts";
+import { type CallRecord, DataChannelSink, type EmulatorState } from "./state.ts";
 import type { Peer } from "./webrtc.ts";
 
 /** Creates a call record (not yet registered). */

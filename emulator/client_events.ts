@@ -4,7 +4,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import type { RealtimeClientEvent } from "npm:openai@7.57.0/resources/realtime/realtime";
 import { ApiError } from "./errors.ts";
 import type { Session, SessionObject, Sink } from "./engine.ts";
@@ -68,9 +67,7 @@ export function handleClientText(text: string, ctx: ClientEventContext): void {
     session.error(from, "invalid_json", "Expected a JSON object as the event.");
     return;
   }
-  const clientEventId = typeof event.event_id === "string"
-    ? event.event_id
-    : null;
+  const clientEventId = typeof event.event_id === "string" ? event.event_id : null;
   const type = event.type;
   if (type === undefined) {
     session.error(
@@ -89,9 +86,7 @@ export function handleClientText(text: string, ctx: ClientEventContext): void {
     session.error(
       from,
       "invalid_value",
-      `Invalid value: '${String(type)}'. Supported values are: ${
-        listTypes(accepted)
-      }.`,
+      `Invalid value: '${String(type)}'. Supported values are: ${listTypes(accepted)}.`,
       "type",
       clientEventId,
     );
@@ -153,8 +148,7 @@ function sessionUpdate(
     });
     session.setConfig(eff);
     const snapshot = session.config;
-    const send = () =>
-      session.emit(sessionEvent("session.updated", snapshot as SessionObject));
+    const send = () => session.emit(sessionEvent("session.updated", snapshot as SessionObject));
     if (ctx.updatedDelayMs > 0) session.schedule(send, ctx.updatedDelayMs);
     else send();
   } catch (e) {

@@ -5,12 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  createRawCall,
-  makeOffer,
-  post,
-  startTestEmulator,
-} from "./testkit.ts";
+import { createRawCall, makeOffer, post, startTestEmulator } from "./testkit.ts";
 
 /** werift (the client offer peer) leaves timers and crypto handles behind. */
 const TW = { sanitizeResources: false, sanitizeOps: false };
@@ -117,9 +112,7 @@ Deno.test(
       assert.match(await res.text(), /^v=0/);
       const callId = res.headers.get("location")!.split("/").pop()!;
       // deno-lint-ignore no-explicit-any
-      const session: any = emu.control.calls().find((c) =>
-        c.id === callId
-      )!.session;
+      const session: any = emu.control.calls().find((c) => c.id === callId)!.session;
       assert.equal(
         session.audio.input.transcription.model,
         "gpt-4o-mini-transcribe",
@@ -201,8 +194,7 @@ Deno.test(
       const expiring = await post(emu, "/v1/realtime/client_secrets", {
         expires_after: { seconds: 10 },
       });
-      emu.control.state.secrets.get(expiring.json!.value)!.expiresAt =
-        Date.now() / 1000 - 1;
+      emu.control.state.secrets.get(expiring.json!.value)!.expiresAt = Date.now() / 1000 - 1;
       assert.equal(
         (await createRawCall(emu, offer.sdp, expiring.json!.value)).res.status,
         401,

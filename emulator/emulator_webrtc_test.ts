@@ -32,8 +32,7 @@ function sequence(types: string[]): string[] {
 }
 
 Deno.test({
-  name:
-    "WebRTC call from Chromium: data channel and sideband see the utterance",
+  name: "WebRTC call from Chromium: data channel and sideband see the utterance",
   // werift keeps node:crypto SRTP cipher handles and ICE timers after its peers close.
   sanitizeResources: false,
   sanitizeOps: false,
@@ -126,12 +125,8 @@ Deno.test({
     );
     assert.equal(completed.transcript, text);
     assert.deepEqual(sequence(sideband.types()), CANONICAL);
-    const started = sideband.events.find((e) =>
-      e.type === "input_audio_buffer.speech_started"
-    )!;
-    const stopped = sideband.events.find((e) =>
-      e.type === "input_audio_buffer.speech_stopped"
-    )!;
+    const started = sideband.events.find((e) => e.type === "input_audio_buffer.speech_started")!;
+    const stopped = sideband.events.find((e) => e.type === "input_audio_buffer.speech_stopped")!;
     // Audio positions come from the real decoded audio (generous bounds: capture start jitter).
     assert.ok(
       started.audio_start_ms < wav.speechStartMs + 1000,
@@ -144,9 +139,7 @@ Deno.test({
 
     await page.waitForFunction(() =>
       (globalThis as unknown as { events: { type: string }[] }).events
-        .some((e) =>
-          e.type === "conversation.item.input_audio_transcription.completed"
-        )
+        .some((e) => e.type === "conversation.item.input_audio_transcription.completed")
     );
     // deno-lint-ignore no-explicit-any
     const dcEvents: any[] = await page.evaluate(() =>

@@ -8,7 +8,6 @@
 import type {
   RealtimeServerEvent,
   SessionCreatedEvent,
-  // deno-lint-ignore no-import-prefix
 } from "npm:openai@7.57.0/resources/realtime/realtime";
 import { eventId, itemId } from "./ids.ts";
 import * as ev from "./events.ts";
@@ -271,9 +270,7 @@ export class Session {
     }
     if (this.#streaming() && this.#streamText === null) {
       this.#streamText = this.#host.transcripts.take(this.queueKeys);
-      this.#streamChunks = this.#streamText === null
-        ? []
-        : splitDeltas(this.#streamText);
+      this.#streamChunks = this.#streamText === null ? [] : splitDeltas(this.#streamText);
       this.#streamSent = 0;
     }
   }

@@ -84,9 +84,7 @@ export function invalidKeyError(key: string | null): ApiError {
       "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
     );
   }
-  const shown = key.length > 8
-    ? `${key.slice(0, 3)}${"*".repeat(8)}${key.slice(-4)}`
-    : "****";
+  const shown = key.length > 8 ? `${key.slice(0, 3)}${"*".repeat(8)}${key.slice(-4)}` : "****";
   return new ApiError(
     401,
     "invalid_api_key",

@@ -5,7 +5,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import type * as RT from "npm:openai@7.57.0/resources/realtime/realtime";
 
 /** An event without its `event_id`. */

@@ -47,9 +47,7 @@ export class Faults {
 
   /** Takes a failure for `endpoint` if one is queued. */
   takeRestFailure(endpoint: FaultEndpoint): RestFailure | null {
-    const f = this.rest.find((r) =>
-      r.count > 0 && (r.endpoint === endpoint || r.endpoint === "*")
-    );
+    const f = this.rest.find((r) => r.count > 0 && (r.endpoint === endpoint || r.endpoint === "*"));
     if (!f) return null;
     f.count--;
     this.rest = this.rest.filter((r) => r.count > 0);

@@ -129,9 +129,7 @@ class RawSocket {
       const left = deadline - performance.now();
       if (left <= 0) {
         throw new Error(
-          `Timed out waiting for ${what}; frames: ${
-            this.frames.map((f) => f.opcode).join(",")
-          }`,
+          `Timed out waiting for ${what}; frames: ${this.frames.map((f) => f.opcode).join(",")}`,
         );
       }
       let timer = 0;

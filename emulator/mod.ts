@@ -64,9 +64,7 @@ export async function startEmulator(
     onListen: (addr) => resolve(addr as Deno.NetAddr),
   }, handler);
   const addr = await listening;
-  const host = addr.hostname.includes(":")
-    ? `[${addr.hostname}]`
-    : addr.hostname;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let closed = false;
   return {
     baseUrl: `http://${host}:${addr.port}`,
@@ -80,8 +78,7 @@ export async function startEmulator(
       await Promise.allSettled([...state.tasks]);
     },
     control: {
-      queueTranscripts: (texts, callId) =>
-        state.transcripts.push(texts, callId),
+      queueTranscripts: (texts, callId) => state.transcripts.push(texts, callId),
       calls: () => [...state.calls.values()].map(describeCall),
       failRest: (f) => state.faults.rest.push({ ...f, count: f.count ?? 1 }),
       faults: state.faults,

@@ -4,9 +4,7 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import type { RealtimeSessionCreateResponse } from "npm:openai@7.57.0/resources/realtime/client-secrets";
-// deno-lint-ignore no-import-prefix
 import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
 
 /** Transcription models accepted by `audio.input.transcription.model` (openai@7.57.0). */
@@ -50,6 +48,15 @@ export const REALTIME_MODELS = [
 export const STREAMING_MODELS: readonly string[] = [
   "gpt-realtime-whisper",
   "gpt-live-transcribe",
+];
+
+/**
+ * Models that never return logprobs even when `include` asks (whisper-1 per the
+ * Realtime docs; diarize as in the audio API — unverified over Realtime).
+ */
+export const NO_LOGPROBS_MODELS: readonly string[] = [
+  "whisper-1",
+  "gpt-4o-transcribe-diarize",
 ];
 
 /** The include value that asks for logprobs. */

@@ -9,13 +9,10 @@ import { Session } from "./engine.ts";
 import { handleClientText } from "./client_events.ts";
 import { ApiError, errorResponse, jsonResponse } from "./errors.ts";
 import { bearer, checkKey, type KeyCheck } from "./auth.ts";
+import * as events from "./events.ts";
 import * as ids from "./ids.ts";
 import { applyFaults } from "./rest.ts";
-import {
-  buildSession,
-  defaultSession,
-  type EffectiveSession,
-} from "./session_schema.ts";
+import { buildSession, defaultSession, type EffectiveSession } from "./session_schema.ts";
 import { newCallRecord } from "./calls.ts";
 import { type CallRecord, type EmulatorState, SocketSink } from "./state.ts";
 
@@ -65,17 +62,15 @@ function failAfterUpgrade(
   param: string | null = null,
 ): void {
   socket.addEventListener("open", () => {
-    socket.send(JSON.stringify({
-      type: "error",
-      event_id: ids.eventId(),
-      error: {
-        type: "invalid_request_error",
-        code,
-        message,
-        param,
-        event_id: null,
-      },
-    }));
+    // Typed like every other server event (openai@7.57.0 `RealtimeErrorEvent`).
+    const body = events.error({
+      type: "invalid_request_error",
+      code,
+      message,
+      param,
+      event_id: null,
+    });
+    socket.send(JSON.stringify({ event_id: ids.eventId(), ...body }));
     socket.close(
       closeCode,
       code ? `invalid_request_error.${code}` : "invalid_request_error",

@@ -5,7 +5,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import type { ClientSecretCreateResponse } from "npm:openai@7.57.0/resources/realtime/client-secrets";
 import {
   ApiError,
@@ -16,11 +15,7 @@ import {
 } from "./errors.ts";
 import { bearer, checkKey } from "./auth.ts";
 import { check, s } from "./validate.ts";
-import {
-  buildSession,
-  defaultSession,
-  type EffectiveSession,
-} from "./session_schema.ts";
+import { buildSession, defaultSession, type EffectiveSession } from "./session_schema.ts";
 import * as ids from "./ids.ts";
 import type { EmulatorState } from "./state.ts";
 import { startWebRtcCall } from "./calls.ts";
@@ -269,9 +264,7 @@ export async function createCall(
       const sessPart = form.get("session");
       let raw: unknown = undefined;
       if (sessPart !== null) {
-        const text = typeof sessPart === "string"
-          ? sessPart
-          : await sessPart.text();
+        const text = typeof sessPart === "string" ? sessPart : await sessPart.text();
         try {
           raw = JSON.parse(text);
         } catch {

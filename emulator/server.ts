@@ -6,12 +6,7 @@
 import { ApiError, errorResponse } from "./errors.ts";
 import { handleControl } from "./control.ts";
 import { handleRealtimeSocket } from "./realtime_socket.ts";
-import {
-  callAction,
-  corsHeaders,
-  createCall,
-  createClientSecret,
-} from "./rest.ts";
+import { callAction, corsHeaders, createCall, createClientSecret } from "./rest.ts";
 import type { EmulatorState } from "./state.ts";
 
 /** Builds the request handler for a state. */
@@ -71,9 +66,7 @@ export function createHandler(
         new ApiError(
           500,
           null,
-          `The emulator hit an internal error: ${
-            e instanceof Error ? e.message : e
-          }`,
+          `The emulator hit an internal error: ${e instanceof Error ? e.message : e}`,
           null,
           "server_error",
         ),

@@ -8,7 +8,6 @@
 import type {
   RealtimeSessionCreateResponse,
   RealtimeTranscriptionSessionCreateResponse,
-  // deno-lint-ignore no-import-prefix
 } from "npm:openai@7.57.0/resources/realtime/client-secrets";
 import { ApiError } from "./errors.ts";
 import { check, invalidValue, s, type Spec } from "./validate.ts";
@@ -19,11 +18,7 @@ export {
   STREAMING_MODELS,
   TRANSCRIPTION_MODELS,
 } from "./models.ts";
-import {
-  LOGPROBS_INCLUDE,
-  REALTIME_MODELS,
-  TRANSCRIPTION_MODELS,
-} from "./models.ts";
+import { LOGPROBS_INCLUDE, REALTIME_MODELS, TRANSCRIPTION_MODELS } from "./models.ts";
 
 /** Effective transcription session (server representation). */
 export type TranscriptionSession = RealtimeTranscriptionSessionCreateResponse;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ApiError } from "./errors.ts";
-import { buildSession, type EffectiveSession } from "./session_schema.ts";
+import { buildSession, type EffectiveSession, TRANSCRIPTION_MODELS } from "./session_schema.ts";
 
 const ctx = { defaultSilenceDurationMs: 200 };
 // deno-lint-ignore no-explicit-any
@@ -197,4 +197,98 @@ Deno.test("realtime sessions: defaults, output_modalities, voice object, SIP acc
       }),
     /Invalid value: 'transcription'/,
   );
+});
+
+Deno.test("per-model options: delay, keywords, languages, prompt, turn_detection (2026-11 rules)", () => {
+  const rules: Record<string, Record<string, boolean>> = {};
+  for (const m of TRANSCRIPTION_MODELS) {
+    const rw = m === "gpt-realtime-whisper";
+    const kw = m === "gpt-transcribe" || m === "gpt-live-transcribe";
+    rules[m] = { delay: rw, keywords: kw, languages: kw, prompt: !rw };
+  }
+  const values: Record<string, unknown> = {
+    delay: "low",
+    keywords: ["Deno"],
+    languages: ["en", "de"],
+    prompt: "expect words about software",
+  };
+  for (const [model, allowed] of Object.entries(rules)) {
+    const td = model === "gpt-realtime-whisper" ? { turn_detection: null } : {};
+    for (const [field, ok] of Object.entries(allowed)) {
+      const req = {
+        type: "transcription",
+        audio: {
+          input: {
+            transcription: { model, [field]: values[field] },
+            ...td,
+          },
+        },
+      };
+      if (ok) {
+        const eff: Json = buildSession(req, "session.", ctx);
+        assert.deepEqual(
+          eff.audio.input.transcription[field],
+          values[field],
+          `${model} ${field}`,
+        );
+      } else {
+        assert.throws(
+          () => buildSession(req, "session.", ctx),
+          (e: ApiError) =>
+            e.status === 400 && e.code === "unsupported_parameter" &&
+            e.param === `session.audio.input.transcription.${field}`,
+          `${model} ${field}`,
+        );
+      }
+    }
+  }
+  // gpt-realtime-whisper needs turn_detection null (default server_vad is refused).
+  assert.throws(
+    () =>
+      buildSession(
+        {
+          type: "transcription",
+          audio: { input: { transcription: { model: "gpt-realtime-whisper" } } },
+        },
+        "session.",
+        ctx,
+      ),
+    (e: ApiError) =>
+      e.code === "invalid_value" &&
+      e.param === "session.audio.input.turn_detection",
+  );
+});
+
+Deno.test("transcription absent is null; given without a model it gets the default model", () => {
+  const none: Json = buildSession({ type: "transcription" }, "session.", ctx);
+  assert.equal(none.audio.input.transcription, null);
+  const bare: Json = buildSession(
+    { type: "transcription", audio: { input: { transcription: {} } } },
+    "session.",
+    ctx,
+  );
+  assert.deepEqual(bare.audio.input.transcription, {
+    model: "whisper-1",
+    language: null,
+    prompt: null,
+  });
+  const chosen: Json = buildSession(
+    { type: "transcription", audio: { input: { transcription: {} } } },
+    "session.",
+    { ...ctx, defaultTranscriptionModel: "gpt-transcribe" },
+  );
+  assert.equal(chosen.audio.input.transcription.model, "gpt-transcribe");
+  // noise_reduction: strength defaults to 1 when first enabled.
+  const nr: Json = buildSession(
+    {
+      type: "transcription",
+      audio: { input: { noise_reduction: { type: "near_field" } } },
+    },
+    "session.",
+    ctx,
+  );
+  assert.deepEqual(nr.audio.input.noise_reduction, {
+    type: "near_field",
+    strength: 1,
+  });
 });

@@ -100,9 +100,7 @@ async function playCaller(call: CallRecord, session: Session): Promise<void> {
   let samples: Int16Array = new Int16Array(0);
   if (call.sip?.wavPath) {
     const wav = readWav(await Deno.readFile(call.sip.wavPath));
-    samples = wav.sampleRate === 24000
-      ? wav.samples
-      : resample(wav.samples, wav.sampleRate, 24000);
+    samples = wav.sampleRate === 24000 ? wav.samples : resample(wav.samples, wav.sampleRate, 24000);
   }
   const frame = 24 * FRAME_MS;
   const silence = new Int16Array(frame);

@@ -53,9 +53,7 @@ async function verify(d: Delivery): Promise<boolean> {
     false,
     ["verify"],
   );
-  const content = `${d.headers.get("webhook-id")}.${
-    d.headers.get("webhook-timestamp")
-  }.${d.body}`;
+  const content = `${d.headers.get("webhook-id")}.${d.headers.get("webhook-timestamp")}.${d.body}`;
   return (await Promise.all(
     d.headers.get("webhook-signature")!.split(" ").map((s) =>
       crypto.subtle.verify(
@@ -153,11 +151,9 @@ Deno.test(
         10000,
       );
       assert.equal(done.transcript, text);
-      const started = sb.events.find((e) =>
-        e.type === "input_audio_buffer.speech_started"
-      )!;
+      const started = sb.events.find((e) => e.type === "input_audio_buffer.speech_started")!;
       assert.ok(
-        Math.abs(started.audio_start_ms + 300 - wav.speechStartMs) <= 150,
+        Math.abs(started.audio_start_ms + 300 - wav.speechStartMs) <= 100,
         `start ${started.audio_start_ms}`,
       );
       assert.equal(

@@ -4,11 +4,7 @@
  *
  * @module
  */
-import {
-  type EmulatorOptions,
-  type RunningEmulator,
-  startEmulator,
-} from "./mod.ts";
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from "./mod.ts";
 
 /** Fast latencies for tests. */
 export const FAST: EmulatorOptions = {
@@ -54,8 +50,7 @@ export class EventSocket {
       this.ws.addEventListener("open", () => resolve(), { once: true });
       this.ws.addEventListener(
         "error",
-        (e) =>
-          reject(new Error(`WebSocket error: ${(e as ErrorEvent).message}`)),
+        (e) => reject(new Error(`WebSocket error: ${(e as ErrorEvent).message}`)),
         { once: true },
       );
     });
@@ -93,9 +88,7 @@ export class EventSocket {
         this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
         reject(
           new Error(
-            `Timed out waiting for ${type}; got ${
-              this.events.map((e) => e.type).join(", ")
-            }`,
+            `Timed out waiting for ${type}; got ${this.events.map((e) => e.type).join(", ")}`,
           ),
         );
       }, timeoutMs);
@@ -212,7 +205,6 @@ export function appendAudio(
 export async function makeOffer(): Promise<
   { sdp: string; close: () => Promise<void> }
 > {
-  // deno-lint-ignore no-import-prefix
   const { RTCPeerConnection } = await import("npm:werift@0.24.4");
   const pc = new RTCPeerConnection();
   pc.addTransceiver("audio", { direction: "sendrecv" });

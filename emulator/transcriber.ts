@@ -7,17 +7,9 @@
 import type { EngineHost, ServerEventBody, SessionStats } from "./engine.ts";
 import { randomToken } from "./ids.ts";
 import * as ev from "./events.ts";
-import {
-  type EffectiveSession,
-  LOGPROBS_INCLUDE,
-  transcriptionModel,
-} from "./session_schema.ts";
-import {
-  placeholder,
-  splitDeltas,
-  synthLogprobs,
-  synthUsage,
-} from "./transcripts.ts";
+import { type EffectiveSession, LOGPROBS_INCLUDE, transcriptionModel } from "./session_schema.ts";
+import { NO_LOGPROBS_MODELS } from "./models.ts";
+import { placeholder, splitDeltas, synthLogprobs, synthUsage } from "./transcripts.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -62,8 +54,9 @@ export class Transcriber {
   /** Whether logprobs were requested and the model supports them. */
   logprobs(): boolean {
     const inc = this.#ctx.config().include as string[] | null | undefined;
-    return !!inc?.includes(LOGPROBS_INCLUDE) &&
-      transcriptionModel(this.#ctx.config()) !== "whisper-1";
+    const model = transcriptionModel(this.#ctx.config());
+    return !!inc?.includes(LOGPROBS_INCLUDE) && model !== null &&
+      !NO_LOGPROBS_MODELS.includes(model);
   }
 
   /** Schedules deltas and `completed` (or `failed`) for a committed item. */
@@ -90,9 +83,7 @@ export class Transcriber {
       : model === "whisper-1"
       ? [text]
       : splitDeltas(text);
-    const step = chunks.length > 1
-      ? (done - firstDeltaDelayMs) / chunks.length
-      : 0;
+    const step = chunks.length > 1 ? (done - firstDeltaDelayMs) / chunks.length : 0;
     chunks.forEach((c, i) =>
       this.#ctx.later(
         () => this.emitDelta(item, c),

@@ -9,7 +9,6 @@
 import type {
   ConversationItemInputAudioTranscriptionCompletedEvent,
   LogProbProperties,
-  // deno-lint-ignore no-import-prefix
 } from "npm:openai@7.57.0/resources/realtime/realtime";
 
 /** Global and per-call FIFO queues of transcript texts. */

@@ -100,9 +100,7 @@ function typeError(path: string, spec: Spec, v: unknown): ApiError {
   return new ApiError(
     400,
     "invalid_type",
-    `Invalid type for '${path}': expected ${expectedOf(spec)}, but got ${
-      describe(v)
-    } instead.`,
+    `Invalid type for '${path}': expected ${expectedOf(spec)}, but got ${describe(v)} instead.`,
     path,
   );
 }
@@ -122,9 +120,7 @@ export function invalidValue(
   return new ApiError(
     400,
     "invalid_value",
-    `Invalid value: '${String(value)}'. Supported values are: ${
-      listValues(values)
-    }.`,
+    `Invalid value: '${String(value)}'. Supported values are: ${listValues(values)}.`,
     path,
   );
 }

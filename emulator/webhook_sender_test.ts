@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import {
+  deliverWebhook,
+  type DeliveryAttempt,
   generateWebhookSecret,
   secretKeyBytes,
   signWebhook,
@@ -47,4 +49,72 @@ Deno.test("secrets and headers have the documented shapes", async () => {
   );
   assert.equal(h.get("content-type"), "application/json");
   assert.match(h.get("user-agent")!, /^OpenAI\/1\.0/);
+});
+
+Deno.test("deliverWebhook: `signal` stops retries but not the request in flight; `requestSignal` cancels it", async () => {
+  const stop = new AbortController();
+  let hits = 0;
+  const release = Promise.withResolvers<void>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+  }, async (req) => {
+    await req.body?.cancel();
+    hits++;
+    if (hits === 1) {
+      stop.abort(); // e.g. the call is rejected while the receiver handles it
+      await release.promise;
+      return new Response(null, { status: 500 });
+    }
+    return new Response(null, { status: 200 });
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/hook`;
+  try {
+    const attempts: DeliveryAttempt[] = [];
+    const pending = deliverWebhook(url, "plain-secret", { a: 1 }, {
+      retryDelaysMs: [10, 10],
+      signal: stop.signal,
+      onAttempt: (a) => attempts.push(a),
+    });
+    while (hits < 1) await new Promise((r) => setTimeout(r, 5));
+    release.resolve();
+    assert.equal(await pending, false);
+    // The in-flight answer was recorded; no retry after the abort.
+    assert.deepEqual(attempts, [{ attempt: 1, status: 500 }]);
+    assert.equal(hits, 1);
+
+    const shutdown = new AbortController();
+    const hang = Promise.withResolvers<void>();
+    const slow = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: () => {},
+    }, async (req) => {
+      await req.body?.cancel();
+      shutdown.abort();
+      await hang.promise;
+      return new Response(null, { status: 200 });
+    });
+    const cut: DeliveryAttempt[] = [];
+    const ok = await deliverWebhook(
+      `http://127.0.0.1:${slow.addr.port}/hook`,
+      "plain-secret",
+      {},
+      {
+        retryDelaysMs: [10],
+        signal: shutdown.signal,
+        requestSignal: shutdown.signal,
+        onAttempt: (a) => cut.push(a),
+      },
+    );
+    hang.resolve();
+    await slow.shutdown();
+    assert.equal(ok, false);
+    assert.equal(cut.length, 1);
+    assert.equal(cut[0].status, null);
+    assert.ok(cut[0].error);
+  } finally {
+    await server.shutdown();
+  }
 });

@@ -11,7 +11,6 @@
  * @module
  */
 
-// deno-lint-ignore no-import-prefix
 import {
   type MediaStreamTrack,
   type RTCDataChannel,
@@ -19,7 +18,6 @@ import {
   RTCRtpCodecParameters,
   type RtpPacket,
 } from "npm:werift@0.24.4";
-// deno-lint-ignore no-import-prefix
 import OpusScript from "npm:opusscript@0.1.1";
 
 /** Callbacks from a {@linkcode Peer}. */

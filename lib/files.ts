@@ -27,8 +27,7 @@ export interface FileReaderOptions {
 }
 
 /** Val Town's std utils, pinned (the same version hello-realtime uses). */
-export const VALTOWN_UTILS_URL =
-  "https://esm.town/v/std/utils@85-main/index.ts";
+export const VALTOWN_UTILS_URL = "https://esm.town/v/std/utils@85-main/index.ts";
 
 /** True when `path` is a plain relative path inside the project (no `..`, no absolute, no `\`). */
 export function isSafePath(path: string): boolean {

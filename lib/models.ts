@@ -6,7 +6,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
 
 /** A transcription model id known to the `openai` package. */

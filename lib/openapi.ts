@@ -104,8 +104,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "post",
     path: "/api/calls",
     tag: "calls",
-    summary:
-      "Fallback: relay the SDP offer with the server key and start the sideband",
+    summary: "Fallback: relay the SDP offer with the server key and start the sideband",
     body: RelayBody,
     responses: {
       201: {
@@ -319,9 +318,7 @@ export function buildOpenApiDocument(
     paths[op.path] ??= {};
     paths[op.path][op.method] = {
       operationId: `${op.method}${
-        op.path.replace(/[{}]/g, "").split(/[/.]/).map((p) =>
-          p[0]?.toUpperCase() + p.slice(1)
-        )
+        op.path.replace(/[{}]/g, "").split(/[/.]/).map((p) => p[0]?.toUpperCase() + p.slice(1))
           .join("")
       }`,
       tags: [op.tag],
@@ -345,8 +342,7 @@ export function buildOpenApiDocument(
     info: {
       title: "hello-transcription",
       version: options.version ?? "1.0.0",
-      description:
-        "Live speech-to-text on the OpenAI Realtime API. Errors are " +
+      description: "Live speech-to-text on the OpenAI Realtime API. Errors are " +
         "`{error:{code,message}}` with a 4xx (upstream failures 502/503/429).",
     },
     paths,

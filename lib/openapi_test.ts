@@ -30,9 +30,7 @@ Deno.test("every /api route the app serves is in the OpenAPI document, and nothi
     const served = new Set(
       app.routes
         .filter((r) => r.method !== "ALL" && r.path.startsWith("/api"))
-        .map((r) =>
-          `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}").replace(/\/$/, "")}`
-        ),
+        .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}").replace(/\/$/, "")}`),
     );
     const documented = new Set(
       OPERATIONS.map((o) => `${o.method.toUpperCase()} ${o.path}`),

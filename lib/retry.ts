@@ -176,7 +176,7 @@ export function upstreamRetryDecision(
 
 /** Options for {@linkcode withRetries}. */
 export interface WithRetriesOptions extends BackoffOptions {
-  /** Total attempts per operation (default 3). */
+  /** Total attempts per operation (default 2: one retry keeps Start fast). */
   attempts?: number;
   /** Longest `Retry-After` waited for here (default 5 s); longer ones go back to the page. */
   maxRetryAfterMs?: number;
@@ -203,7 +203,7 @@ export function withRetries(
     fn: () => Promise<T>,
   ): Promise<T> =>
     retry(fn, {
-      attempts: options.attempts ?? 3,
+      attempts: options.attempts ?? 2,
       baseDelayMs: options.baseDelayMs ?? 250,
       maxDelayMs: options.maxDelayMs ?? 2000,
       random: options.random,

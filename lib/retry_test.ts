@@ -164,7 +164,7 @@ Deno.test("withRetries() recovers from transient emulator faults and passes on t
     const logs: Record<string, unknown>[] = [];
     const up = withRetries(
       createUpstream({ baseUrl: emu.baseUrl, apiKey: emu.apiKey }),
-      { sleep, log: (_l, _m, fields) => logs.push(fields) },
+      { attempts: 3, sleep, log: (_l, _m, fields) => logs.push(fields) },
     );
     const mint = () => up.createClientSecret(session, { ttlSeconds: 30 });
 
@@ -198,6 +198,17 @@ Deno.test("withRetries() recovers from transient emulator faults and passes on t
     await assert.rejects(mint(), UpstreamError);
     assert.equal(emu.control.faults.rest[0]?.count, 1);
     emu.control.faults.rest.length = 0;
+
+    // The app's default is two attempts: one retry.
+    const twice = withRetries(
+      createUpstream({ baseUrl: emu.baseUrl, apiKey: emu.apiKey }),
+      { sleep },
+    );
+    emu.control.failRest({ endpoint: "client_secrets", status: 503, count: 2 });
+    await assert.rejects(twice.createClientSecret(session, { ttlSeconds: 30 }), UpstreamError);
+    assert.equal(emu.control.faults.rest.length, 0);
+    emu.control.failRest({ endpoint: "client_secrets", status: 503, count: 1 });
+    assert.match((await twice.createClientSecret(session, { ttlSeconds: 30 })).value, /^ek_/);
 
     // Creating a call is not retried after a 500 (it may exist) …
     emu.control.failRest({ endpoint: "calls", status: 500, count: 2 });

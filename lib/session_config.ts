@@ -6,12 +6,10 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import { z } from "npm:zod@4.6.7";
 import type {
   AudioTranscription,
   RealtimeTranscriptionSessionCreateRequest,
-  // deno-lint-ignore no-import-prefix
 } from "npm:openai@7.57.0/resources/realtime/realtime";
 import { findModel, MODELS } from "./models.ts";
 
@@ -107,9 +105,7 @@ export function resolveSessionOptions(
   if (!model) {
     throw new SessionOptionsError(
       "model",
-      `Unknown model "${modelId}": choose one of ${
-        MODELS.map((m) => m.id).join(", ")
-      }`,
+      `Unknown model "${modelId}": choose one of ${MODELS.map((m) => m.id).join(", ")}`,
     );
   }
   const unsupported = (field: string, what: string) =>
@@ -153,12 +149,8 @@ export function resolveSessionOptions(
     turnDetection = {
       type: "server_vad",
       ...(td.threshold !== undefined ? { threshold: td.threshold } : {}),
-      ...(td.prefixPaddingMs !== undefined
-        ? { prefixPaddingMs: td.prefixPaddingMs }
-        : {}),
-      ...(td.silenceDurationMs !== undefined
-        ? { silenceDurationMs: td.silenceDurationMs }
-        : {}),
+      ...(td.prefixPaddingMs !== undefined ? { prefixPaddingMs: td.prefixPaddingMs } : {}),
+      ...(td.silenceDurationMs !== undefined ? { silenceDurationMs: td.silenceDurationMs } : {}),
     };
   } else {
     for (
@@ -244,9 +236,7 @@ export function buildTranscriptionSession(
       input: {
         format: { type: "audio/pcm", rate: 24000 },
         transcription,
-        turn_detection: td.type === "none"
-          ? null
-          : td.type === "semantic_vad"
+        turn_detection: td.type === "none" ? null : td.type === "semantic_vad"
           ? {
             type: "semantic_vad",
             ...(td.eagerness ? { eagerness: td.eagerness } : {}),
@@ -254,9 +244,7 @@ export function buildTranscriptionSession(
           : {
             type: "server_vad",
             ...(td.threshold !== undefined ? { threshold: td.threshold } : {}),
-            ...(td.prefixPaddingMs !== undefined
-              ? { prefix_padding_ms: td.prefixPaddingMs }
-              : {}),
+            ...(td.prefixPaddingMs !== undefined ? { prefix_padding_ms: td.prefixPaddingMs } : {}),
             ...(td.silenceDurationMs !== undefined
               ? { silence_duration_ms: td.silenceDurationMs }
               : {}),

@@ -15,15 +15,8 @@ import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
 import type { Logger } from "../app.ts";
 import { chargeSessionUsage } from "./security/limits.ts";
-import {
-  buildTranscriptionSession,
-  type SessionSettings,
-} from "./session_config.ts";
-import {
-  CALL_ID_PATTERN,
-  redactSecrets,
-  type UpstreamClient,
-} from "./upstream.ts";
+import { buildTranscriptionSession, type SessionSettings } from "./session_config.ts";
+import { CALL_ID_PATTERN, redactSecrets, type UpstreamClient } from "./upstream.ts";
 
 /** Opens an outbound WebSocket with headers. */
 export type ConnectWebSocket = (
@@ -116,18 +109,14 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
     const timers: number[] = [];
     let onAbort = () => {};
 
-    const url = `${
-      webSocketBase(config.openaiBaseUrl)
-    }/v1/realtime?call_id=${callId}`;
+    const url = `${webSocketBase(config.openaiBaseUrl)}/v1/realtime?call_id=${callId}`;
     let ws: WebSocket;
     try {
       ws = connect(url, {
         Authorization: `Bearer ${config.openaiApiKey ?? ""}`,
       });
     } catch (err) {
-      endReason = `error: cannot open the sideband: ${
-        String((err as Error)?.message ?? err)
-      }`;
+      endReason = `error: cannot open the sideband: ${String((err as Error)?.message ?? err)}`;
       void finish();
       return;
     }

@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/mod.ts";
-import {
-  appendAudio,
-  EventSocket,
-  silence,
-  tone,
-  wsUrl,
-} from "../emulator/testkit.ts";
+import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "./config.ts";
 import { openStore } from "./store/mod.ts";
-import {
-  buildTranscriptionSession,
-  resolveSessionOptions,
-} from "./session_config.ts";
+import { buildTranscriptionSession, resolveSessionOptions } from "./session_config.ts";
 import { runSideband, SidebandRegistry } from "./sideband.ts";
 import { createUpstream } from "./upstream.ts";
 import { createTestPeer, waitFor } from "../testing/server.ts";
@@ -68,8 +59,7 @@ async function setup(env: Record<string, string> = {}) {
 
 Deno.test({
   ...T,
-  name:
-    "runSideband() pushes the private prompt, records events, and ends on hang-up",
+  name: "runSideband() pushes the private prompt, records events, and ends on hang-up",
   fn: async () => {
     const s = await setup({ TRANSCRIPTION_PROMPT: "Vocabulary: Zorblax" });
     try {
@@ -78,9 +68,7 @@ Deno.test({
         sessionId: s.sessionId,
         callId: s.callId,
       });
-      await waitFor(async () =>
-        (await s.store.getSession(s.sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await s.store.getSession(s.sessionId))?.status === "live");
       // The emulator's effective session now carries the private prompt.
       await waitFor(() => {
         const call = s.emulator.control.calls()[0] as {
@@ -106,9 +94,7 @@ Deno.test({
       appendAudio(speaker, silence(1200));
       await waitFor(async () => {
         const u = await s.store.listUtterances(s.sessionId);
-        return u.some((x) =>
-          x.status === "final" && x.text === "hello from the sideband"
-        );
+        return u.some((x) => x.status === "final" && x.text === "hello from the sideband");
       }, { message: "final utterance recorded" });
       // session.updated answers the sideband's update (after ~260 ms, like the real API).
       const types = await waitFor(async () => {
@@ -136,8 +122,7 @@ Deno.test({
 
 Deno.test({
   ...T,
-  name:
-    "runSideband() hangs up at the maximum duration (endReason max_duration)",
+  name: "runSideband() hangs up at the maximum duration (endReason max_duration)",
   fn: async () => {
     const s = await setup();
     try {
@@ -162,8 +147,7 @@ Deno.test({
 
 Deno.test({
   ...T,
-  name:
-    "an aborted sideband leaves the call running; the registry runs one per call",
+  name: "an aborted sideband leaves the call running; the registry runs one per call",
   fn: async () => {
     const s = await setup();
     try {
@@ -177,9 +161,7 @@ Deno.test({
         registry.start({ ...s, sessionId: s.sessionId, callId: s.callId }),
         run,
       );
-      await waitFor(async () =>
-        (await s.store.getSession(s.sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await s.store.getSession(s.sessionId))?.status === "live");
       await registry.shutdown();
       const result = await run.done;
       assert.equal(result.endReason, "aborted");

@@ -10,10 +10,7 @@ import type { CallAcceptParams } from "npm:openai@7.57.0/resources/realtime/call
 import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
 import type { Config } from "./config.ts";
 import { findModel } from "./models.ts";
-import {
-  resolveSessionOptions,
-  type SessionSettings,
-} from "./session_config.ts";
+import { resolveSessionOptions, type SessionSettings } from "./session_config.ts";
 import { CALL_ID_PATTERN, type UpstreamClient } from "./upstream.ts";
 import type { Store } from "./store/types.ts";
 import type { Logger } from "../app.ts";
@@ -78,9 +75,7 @@ export function normalizeE164(text: string): string | null {
 export function callerFromSipHeaders(
   headers: ReadonlyArray<{ name: string; value: string }>,
 ): string | null {
-  const from = headers.find((h) =>
-    ["from", "f"].includes(h.name.trim().toLowerCase())
-  );
+  const from = headers.find((h) => ["from", "f"].includes(h.name.trim().toLowerCase()));
   if (!from) return null;
   const value = from.value;
   const bracketed = value.match(/<([^>]*)>/);
@@ -128,9 +123,7 @@ export function isCallerAllowed(
 export function invalidAllowListEntries(
   allowList: readonly string[] | null,
 ): string[] {
-  return (allowList ?? []).filter((e) =>
-    e.trim() !== "*" && normalizeE164(e) === null
-  );
+  return (allowList ?? []).filter((e) => e.trim() !== "*" && normalizeE164(e) === null);
 }
 
 /** What to do with a ringing call. */

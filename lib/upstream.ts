@@ -7,11 +7,8 @@
  */
 import type {
   ClientSecretCreateResponse,
-  // deno-lint-ignore no-import-prefix
 } from "npm:openai@7.57.0/resources/realtime/client-secrets";
-// deno-lint-ignore no-import-prefix
 import type { RealtimeTranscriptionSessionCreateRequest } from "npm:openai@7.57.0/resources/realtime/realtime";
-// deno-lint-ignore no-import-prefix
 import type { CallAcceptParams } from "npm:openai@7.57.0/resources/realtime/calls";
 
 /** The documented call id shape; checked before an id goes into any URL. */

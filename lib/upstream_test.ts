@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/mod.ts";
-import {
-  callIdFromLocation,
-  createUpstream,
-  redactSecrets,
-  UpstreamError,
-} from "./upstream.ts";
-import {
-  buildTranscriptionSession,
-  resolveSessionOptions,
-} from "./session_config.ts";
+import { callIdFromLocation, createUpstream, redactSecrets, UpstreamError } from "./upstream.ts";
+import { buildTranscriptionSession, resolveSessionOptions } from "./session_config.ts";
 import { createTestPeer } from "../testing/server.ts";
 
 const session = buildTranscriptionSession(
@@ -146,8 +138,7 @@ Deno.test("network failures and a missing key are 503s", async () => {
 });
 
 Deno.test({
-  name:
-    "createCall() relays the SDP as multipart and reads the call id; hangup() is idempotent",
+  name: "createCall() relays the SDP as multipart and reads the call id; hangup() is idempotent",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {

@@ -108,9 +108,7 @@ Deno.test("verifyWebhook refuses forged deliveries with 401", async () => {
     // A truncated MAC (valid base64, 16 of the 32 bytes) must not pass either.
     {
       headers: headers(
-        `v1,${
-          Uint8Array.fromBase64(SIGNATURE.slice(3)).slice(0, 16).toBase64()
-        }`,
+        `v1,${Uint8Array.fromBase64(SIGNATURE.slice(3)).slice(0, 16).toBase64()}`,
       ),
     },
   ];

@@ -115,9 +115,7 @@ export function authRoutes(deps: AppDeps): Hono {
     const wait = await throttle.attempt(key, now);
     if (wait !== null) {
       c.header("Retry-After", String(wait));
-      const message = `Too many attempts; try again in ${
-        Math.ceil(wait / 60)
-      } min`;
+      const message = `Too many attempts; try again in ${Math.ceil(wait / 60)} min`;
       if (isJson) {
         return c.json<ErrorBody>({
           error: { code: "signin_throttled", message },

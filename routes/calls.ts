@@ -5,20 +5,11 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
-// deno-lint-ignore no-import-prefix
 import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
-import {
-  apiError,
-  readJsonBody,
-  upstreamErrorResponse,
-} from "../lib/api_errors.ts";
-import {
-  buildTranscriptionSession,
-  type SessionSettings,
-} from "../lib/session_config.ts";
+import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import { buildTranscriptionSession, type SessionSettings } from "../lib/session_config.ts";
 import { startSidebandInBackground } from "../lib/sideband.ts";
 import type { SessionRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
@@ -42,11 +33,10 @@ async function authorise(
   const body = await readJsonBody(req);
   if (!body.ok) return { ok: false as const, response: body.response };
   const ticketHeader = req.headers.get("x-ticket");
-  const value =
-    ticketHeader && typeof body.value === "object" && body.value !== null &&
+  const value = ticketHeader && typeof body.value === "object" && body.value !== null &&
       !("ticket" in body.value)
-      ? { ...body.value, ticket: ticketHeader }
-      : body.value;
+    ? { ...body.value, ticket: ticketHeader }
+    : body.value;
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

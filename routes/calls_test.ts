@@ -22,8 +22,7 @@ async function mint(t: TestApp, body: unknown = {}) {
 }
 
 type CallView = { id: string; state: string; sidebands: string[] };
-const calls = (t: TestApp) =>
-  t.emulator.control.calls() as unknown as CallView[];
+const calls = (t: TestApp) => t.emulator.control.calls() as unknown as CallView[];
 
 /** The browser's direct path: SDP to OpenAI with the ephemeral key, call id from Location. */
 async function directCall(
@@ -46,8 +45,7 @@ async function directCall(
 
 Deno.test({
   ...T,
-  name:
-    "sideband + hangup: the server attaches to the browser's call and Stop hangs it up",
+  name: "sideband + hangup: the server attaches to the browser's call and Stop hangs it up",
   fn: async () => {
     const t = await startTestApp();
     try {
@@ -63,9 +61,7 @@ Deno.test({
           callId,
           sideband: "starting",
         });
-        await waitFor(async () =>
-          (await t.store.getSession(s.sessionId))?.status === "live"
-        );
+        await waitFor(async () => (await t.store.getSession(s.sessionId))?.status === "live");
         await waitFor(() => calls(t)[0]?.sidebands.length === 1, {
           message: "sideband attached",
         });
@@ -86,9 +82,7 @@ Deno.test({
         });
         assert.equal(h.status, 200);
         assert.equal(h.json.hungUp, true);
-        await waitFor(async () =>
-          (await t.store.getSession(s.sessionId))?.status === "ended"
-        );
+        await waitFor(async () => (await t.store.getSession(s.sessionId))?.status === "ended");
         assert.equal(
           (await t.store.getSession(s.sessionId))?.endReason,
           "hangup",
@@ -110,8 +104,7 @@ Deno.test({
 
 Deno.test({
   ...T,
-  name:
-    "sideband/hangup reject bad call ids, tickets and other sessions' calls, changing nothing",
+  name: "sideband/hangup reject bad call ids, tickets and other sessions' calls, changing nothing",
   fn: async () => {
     const t = await startTestApp();
     try {
@@ -193,8 +186,7 @@ Deno.test({
 
 Deno.test({
   ...T,
-  name:
-    "POST /api/calls relays the SDP (Location-hidden fallback) and starts the sideband",
+  name: "POST /api/calls relays the SDP (Location-hidden fallback) and starts the sideband",
   fn: async () => {
     const t = await startTestApp();
     const peer = await createTestPeer();
@@ -215,9 +207,7 @@ Deno.test({
       await waitFor(() => calls(t)[0]?.sidebands.length === 1, {
         message: "sideband attached",
       });
-      await waitFor(async () =>
-        (await t.store.getSession(s.sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await t.store.getSession(s.sessionId))?.status === "live");
       // One call per session.
       const again = await postJson(t.baseUrl, "/api/calls", {
         sdp: peer.offer,

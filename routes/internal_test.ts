@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  createTestPeer,
-  postJson,
-  startTestApp,
-  waitFor,
-} from "../testing/server.ts";
+import { createTestPeer, postJson, startTestApp, waitFor } from "../testing/server.ts";
 import { rotationDelayMs, secretsEqual } from "./internal.ts";
-import {
-  appendAudio,
-  EventSocket,
-  silence,
-  tone,
-  wsUrl,
-} from "../emulator/testkit.ts";
+import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 
 Deno.test("/internal requires the internal secret and validates its input", async () => {
   const t = await startTestApp();
@@ -49,8 +38,7 @@ Deno.test("secretsEqual() compares exactly", async () => {
 });
 
 Deno.test({
-  name:
-    "with a platform request limit the sideband rotates to a new request and keeps recording",
+  name: "with a platform request limit the sideband rotates to a new request and keeps recording",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -106,9 +94,7 @@ Deno.test({
         ticket: s.ticket,
       });
       assert.equal(h.status, 200);
-      await waitFor(async () =>
-        (await t.store.getSession(s.sessionId))?.status === "ended"
-      );
+      await waitFor(async () => (await t.store.getSession(s.sessionId))?.status === "ended");
       assert.equal(
         (await t.store.getSession(s.sessionId))?.endReason,
         "hangup",

@@ -4,7 +4,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps } from "../app.ts";
 import { MODELS } from "../lib/models.ts";

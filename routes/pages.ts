@@ -5,9 +5,7 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
-// deno-lint-ignore no-import-prefix
 import type { Context } from "npm:hono@4.13.19";
 import type { AppDeps } from "../app.ts";
 import { apiError } from "../lib/api_errors.ts";
@@ -35,9 +33,7 @@ export function valTownEnvVarsUrl(
     /^https:\/\/esm\.town\/v\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_.-]+?)(?:@[^/]*)?\//,
   );
   if (!m) return null;
-  return `https://www.val.town/x/${m[1]}/${
-    m[2]
-  }/environment-variables?key=OPENAI_API_KEY`;
+  return `https://www.val.town/x/${m[1]}/${m[2]}/environment-variables?key=OPENAI_API_KEY`;
 }
 
 async function etagOf(bytes: Uint8Array): Promise<string> {
@@ -45,9 +41,7 @@ async function etagOf(bytes: Uint8Array): Promise<string> {
     "SHA-256",
     bytes as Uint8Array<ArrayBuffer>,
   );
-  return `"${
-    new Uint8Array(digest).slice(0, 12).toBase64({ alphabet: "base64url" })
-  }"`;
+  return `"${new Uint8Array(digest).slice(0, 12).toBase64({ alphabet: "base64url" })}"`;
 }
 
 /** Routes for the page, its assets and `/api/config`. */
@@ -118,9 +112,7 @@ export function pageRoutes(deps: AppDeps): Hono {
         url: config.platform === "valtown" ? envVarsUrl : null,
         message: config.platform === "valtown"
           ? `Set OPENAI_API_KEY in this val's environment variables${
-            envVarsUrl
-              ? ` (${envVarsUrl})`
-              : " (the val's sidebar → Environment variables)"
+            envVarsUrl ? ` (${envVarsUrl})` : " (the val's sidebar → Environment variables)"
           }, then reload.`
           : "Set OPENAI_API_KEY in your shell or .env and restart the server.",
       };

@@ -93,8 +93,7 @@ Deno.test("GET /api/config on Val Town without a key says which variable to set 
     noKey: true,
     platform: "valtown",
     env: {
-      VALTOWN_ENTRYPOINT:
-        "https://esm.town/v/alice/hello-transcription/main.tsx",
+      VALTOWN_ENTRYPOINT: "https://esm.town/v/alice/hello-transcription/main.tsx",
     },
   });
   try {

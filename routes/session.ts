@@ -5,14 +5,9 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps } from "../app.ts";
-import {
-  apiError,
-  readJsonBody,
-  upstreamErrorResponse,
-} from "../lib/api_errors.ts";
+import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
   clientCommits,

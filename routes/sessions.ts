@@ -10,11 +10,7 @@ import { type Context, Hono } from "npm:hono@4.13.19";
 import { streamSSE } from "npm:hono@4.13.19/streaming";
 import type { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
-import {
-  apiError,
-  readJsonBody,
-  upstreamErrorResponse,
-} from "../lib/api_errors.ts";
+import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   EventsQuery,
   ListSessionsQuery,
@@ -61,8 +57,7 @@ const FORMATS = {
   json: { type: "application/json; charset=utf-8", render: toJson },
 } as const;
 
-const isFinished = (s: SessionRow) =>
-  s.status === "ended" || s.status === "failed";
+const isFinished = (s: SessionRow) => s.status === "ended" || s.status === "failed";
 
 function invalid(error: z.ZodError, where: string): Response {
   const issue = error.issues[0];
@@ -214,8 +209,7 @@ export function sessionsRoutes(
     const disposition = q.data.download === "1" ? "attachment" : "inline";
     return c.body(body, 200, {
       "Content-Type": format.type,
-      "Content-Disposition":
-        `${disposition}; filename="transcript-${session.id}.${q.data.format}"`,
+      "Content-Disposition": `${disposition}; filename="transcript-${session.id}.${q.data.format}"`,
       "Cache-Control": "no-store",
     });
   });

@@ -1,20 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "npm:hono@4.13.19";
 import { sessionsRoutes } from "./sessions.ts";
-import {
-  countSessions,
-  createTestPeer,
-  postJson,
-  waitFor,
-} from "../testing/server.ts";
-import {
-  assertError,
-  events,
-  getJson,
-  readSse,
-  seed,
-  withApp,
-} from "../testing/sessions_kit.ts";
+import { countSessions, createTestPeer, postJson, waitFor } from "../testing/server.ts";
+import { assertError, events, getJson, readSse, seed, withApp } from "../testing/sessions_kit.ts";
 
 Deno.test("SSE: a dropped stream resumes with Last-Event-ID and gets exactly the rest, live, then closes", async () => {
   await withApp(async (t, writer) => {
@@ -118,9 +106,7 @@ Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed
       });
       assert.equal(relay.status, 201, JSON.stringify(relay.json));
       const { sessionId } = mint.json;
-      await waitFor(async () =>
-        (await t.store.getSession(sessionId))?.status === "live"
-      );
+      await waitFor(async () => (await t.store.getSession(sessionId))?.status === "live");
 
       t.emulator.control.failRest({
         endpoint: "*",
@@ -136,9 +122,7 @@ Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed
         await t.store.getSession(sessionId),
         "a failed hang-up deletes nothing",
       );
-      const still = t.emulator.control.calls().find((c) =>
-        c.id === relay.json.callId
-      );
+      const still = t.emulator.control.calls().find((c) => c.id === relay.json.callId);
       assert.equal(still?.endedReason ?? null, null, "the call is still up");
 
       const del = await getJson(t.baseUrl, `/api/sessions/${sessionId}`, {
@@ -150,9 +134,7 @@ Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed
         deleted: true,
         hungUp: true,
       });
-      const call = t.emulator.control.calls().find((c) =>
-        c.id === relay.json.callId
-      );
+      const call = t.emulator.control.calls().find((c) => c.id === relay.json.callId);
       assert.equal(call?.endedReason, "hangup");
       assertError(await getJson(t.baseUrl, `/api/sessions/${sessionId}`), 404);
       assert.deepEqual(await t.store.listEvents(sessionId), []);

@@ -40,8 +40,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
   const log = deps.log ?? (() => {});
   const badEntries = invalidAllowListEntries(config.sip.allowedCallers);
   if (badEntries.length > 0) {
-    const message =
-      "SIP_ALLOWED_CALLERS has entries that are not E.164 numbers";
+    const message = "SIP_ALLOWED_CALLERS has entries that are not E.164 numbers";
     log("warn", message, { count: badEntries.length });
   }
 
@@ -111,17 +110,13 @@ export function webhookRoutes(deps: AppDeps): Hono {
       );
     }
     const isCall = event.data.type === CALL_INCOMING_EVENT;
-    const data = isCall
-      ? CallIncomingDataSchema.safeParse(event.data.data)
-      : null;
+    const data = isCall ? CallIncomingDataSchema.safeParse(event.data.data) : null;
     if (data && !data.success) {
       const issue = data.error.issues[0];
       return apiError(
         400,
         "invalid_event",
-        `Invalid realtime.call.incoming data at "${
-          issue.path.join(".")
-        }": ${issue.message}`,
+        `Invalid realtime.call.incoming data at "${issue.path.join(".")}": ${issue.message}`,
       );
     }
 

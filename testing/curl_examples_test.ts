@@ -155,16 +155,24 @@ function assertCoversEveryOperation(examples: string[], label: string) {
 // werift (the test peer behind the relay example) keeps internal timers past close().
 const LOOSE = { sanitizeOps: false, sanitizeResources: false };
 
-Deno.test("every curl example in docs/api.md runs against a live server and answers 2xx with the documented shape", LOOSE, async () => {
-  const doc = await Deno.readTextFile(new URL("docs/api.md", ROOT));
-  const examples = curlExamples(doc);
-  assertCoversEveryOperation(examples, "docs/api.md");
-  await runExamples(examples, "docs/api.md");
-});
+Deno.test(
+  "every curl example in docs/api.md runs against a live server and answers 2xx with the documented shape",
+  LOOSE,
+  async () => {
+    const doc = await Deno.readTextFile(new URL("docs/api.md", ROOT));
+    const examples = curlExamples(doc);
+    assertCoversEveryOperation(examples, "docs/api.md");
+    await runExamples(examples, "docs/api.md");
+  },
+);
 
-Deno.test("README.md's API section has a curl example for every route, and each one runs", LOOSE, async () => {
-  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
-  const examples = curlExamples(readmeApiSection(readme));
-  assertCoversEveryOperation(examples, "README.md");
-  await runExamples(examples, "README.md");
-});
+Deno.test(
+  "README.md's API section has a curl example for every route, and each one runs",
+  LOOSE,
+  async () => {
+    const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+    const examples = curlExamples(readmeApiSection(readme));
+    assertCoversEveryOperation(examples, "README.md");
+    await runExamples(examples, "README.md");
+  },
+);

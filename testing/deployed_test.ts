@@ -8,7 +8,6 @@
  * self-invoked sideband) run for real.
  */
 import assert from "node:assert/strict";
-// deno-lint-ignore no-import-prefix
 import { createClient } from "npm:@libsql/client@0.17.3";
 import { startEmulator } from "../emulator/mod.ts";
 import { createSqlStore } from "../lib/store/mod.ts";
@@ -29,9 +28,7 @@ function startStandInServer() {
       Object.fromEntries(rs.columns.map((c: string, i: number) => [c, row[i]]))
     ),
     rowsAffected: rs.rowsAffected,
-    lastInsertRowid: rs.lastInsertRowid === undefined
-      ? null
-      : Number(rs.lastInsertRowid),
+    lastInsertRowid: rs.lastInsertRowid === undefined ? null : Number(rs.lastInsertRowid),
   });
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -96,8 +93,7 @@ async function startVal(standInBase: string, env: Record<string, string>) {
     importMap,
     JSON.stringify({
       imports: {
-        "https://esm.town/v/std/utils@85-main/index.ts":
-          `${standInBase}/std/utils.ts`,
+        "https://esm.town/v/std/utils@85-main/index.ts": `${standInBase}/std/utils.ts`,
         "https://esm.town/v/std/sqlite/main.ts": `${standInBase}/std/sqlite.ts`,
       },
     }),
@@ -170,8 +166,7 @@ async function startVal(standInBase: string, env: Record<string, string>) {
 }
 
 Deno.test({
-  name:
-    "deployed mode: page, config, session, sideband and hang-up work with no filesystem",
+  name: "deployed mode: page, config, session, sideband and hang-up work with no filesystem",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -244,8 +239,7 @@ Deno.test({
       assert.equal(sb.status, 202);
       // The self-invoked /internal request runs the sideband: the session goes live.
       await waitFor(
-        async () =>
-          (await store.getSession(s.json.sessionId))?.status === "live",
+        async () => (await store.getSession(s.json.sessionId))?.status === "live",
         {
           timeoutMs: 10_000,
           message: "session live via the self-invoked sideband",
@@ -267,8 +261,7 @@ Deno.test({
       });
       assert.equal(h.status, 200);
       await waitFor(
-        async () =>
-          (await store.getSession(s.json.sessionId))?.status === "ended",
+        async () => (await store.getSession(s.json.sessionId))?.status === "ended",
         {
           timeoutMs: 10_000,
           message: "session ended after hang-up",
@@ -293,8 +286,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "deployed mode without a key: module load survives and /api/config says what to set",
+  name: "deployed mode without a key: module load survives and /api/config says what to set",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {

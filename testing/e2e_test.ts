@@ -11,8 +11,7 @@ import { startTestApp, waitFor } from "./server.ts";
 const SENTENCE = "The quick brown fox jumps over the lazy dog";
 
 Deno.test({
-  name:
-    "e2e: spoken sentence → final caption on the page and in the server's record",
+  name: "e2e: spoken sentence → final caption on the page and in the server's record",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -53,9 +52,7 @@ Deno.test({
       assert.match(session.callId ?? "", /^rtc_/);
       const utterances = await waitFor(async () => {
         const u = await t.store.listUtterances(session.id);
-        return u.some((x) => x.status === "final" && x.text === SENTENCE)
-          ? u
-          : null;
+        return u.some((x) => x.status === "final" && x.text === SENTENCE) ? u : null;
       }, { message: "server-side final utterance" });
       assert.ok(utterances.length >= 1);
       const types = (await t.store.listEvents(session.id)).map((e) => e.type);

@@ -75,9 +75,7 @@ const body = fc.oneof(
     sessionId: fuzzString,
     code: fuzzString,
     keywords: fc.array(fuzzString, { maxLength: 3 }),
-  }, { requiredKeys: [] }).map((r) =>
-    JSON.stringify({ ...r, extra: "\u0000" })
-  ),
+  }, { requiredKeys: [] }).map((r) => JSON.stringify({ ...r, extra: "\u0000" })),
   fc.constant("x".repeat(70 * 1024)),
 );
 
@@ -234,9 +232,7 @@ Deno.test("fuzz: every route answers malformed input with a 4xx JSON error and c
           redirect: "manual",
         });
         const text = await res.text();
-        const where = `${req.method} ${req.path} ${
-          JSON.stringify(req.headers)
-        } → ${res.status}`;
+        const where = `${req.method} ${req.path} ${JSON.stringify(req.headers)} → ${res.status}`;
         assert.ok(res.status < 500, `${where}: ${text.slice(0, 300)}`);
         const isSigninForm = req.path === "/auth/signin" &&
           !(req.headers["Content-Type"] ?? "").startsWith("application/json");
@@ -293,13 +289,9 @@ Deno.test("fuzz: sign-in with an access code rejects every wrong code and sets n
             method: "POST",
             redirect: "manual",
             headers: {
-              "Content-Type": asJson
-                ? "application/json"
-                : "application/x-www-form-urlencoded",
+              "Content-Type": asJson ? "application/json" : "application/x-www-form-urlencoded",
             },
-            body: asJson
-              ? JSON.stringify({ code })
-              : new URLSearchParams({ code }).toString(),
+            body: asJson ? JSON.stringify({ code }) : new URLSearchParams({ code }).toString(),
           });
           await res.body?.cancel();
           assert.ok(

@@ -71,8 +71,7 @@ function captureConsole(): { lines: string[]; restore(): void } {
 }
 
 Deno.test({
-  name:
-    "secrets: nothing the browser, the logs or the API see contains a secret",
+  name: "secrets: nothing the browser, the logs or the API see contains a secret",
   // werift's SRTP ciphers (node:crypto) are released by GC, not closed.
   sanitizeResources: false,
 }, async () => {

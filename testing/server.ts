@@ -17,11 +17,7 @@
  */
 import type { AppDeps, Logger } from "../app.ts";
 import { buildApp } from "../main.tsx";
-import {
-  type EmulatorOptions,
-  type RunningEmulator,
-  startEmulator,
-} from "../emulator/mod.ts";
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/mod.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
 import type { SidebandRegistry } from "../lib/sideband.ts";
@@ -173,7 +169,6 @@ export interface TestPeer {
 
 /** Creates a werift peer with an audio transceiver and the `oai-events` channel, and its offer. */
 export async function createTestPeer(): Promise<TestPeer> {
-  // deno-lint-ignore no-import-prefix
   const { RTCPeerConnection } = await import("npm:werift@0.24.4");
   const pc = new RTCPeerConnection(
     { iceAdditionalHostAddresses: ["127.0.0.1"] } as never,
@@ -183,8 +178,7 @@ export async function createTestPeer(): Promise<TestPeer> {
   await pc.setLocalDescription(await pc.createOffer());
   return {
     offer: pc.localDescription!.sdp,
-    answer: (sdp) =>
-      pc.setRemoteDescription({ type: "answer", sdp }) as Promise<void>,
+    answer: (sdp) => pc.setRemoteDescription({ type: "answer", sdp }) as Promise<void>,
     close: () => pc.close(),
   };
 }

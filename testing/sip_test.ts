@@ -108,9 +108,7 @@ Deno.test("an allowed caller's speech becomes stored utterances of a masked sip 
 
     const utterances = await waitFor(async () => {
       const u = await t.store.listUtterances(session.id);
-      return u.filter((x) => x.status === "final").length === texts.length
-        ? u
-        : null;
+      return u.filter((x) => x.status === "final").length === texts.length ? u : null;
     }, {
       timeoutMs: wav.durationMs + 10_000,
       message: "both utterances to be final",

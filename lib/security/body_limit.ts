@@ -40,9 +40,7 @@ export function bodyLimits(options: BodyLimitsOptions = {}): MiddlewareHandler {
         c.json<ErrorBody>({
           error: {
             code: "body_too_large",
-            message: `The request body is larger than ${
-              Math.round(max / 1024)
-            } KB`,
+            message: `The request body is larger than ${Math.round(max / 1024)} KB`,
           },
         }, 413),
     });

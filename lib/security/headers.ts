@@ -55,8 +55,7 @@ export function securityHeaders(
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Permissions-Policy":
-      "microphone=(self), camera=(), geolocation=(), payment=(), usb=()",
+    "Permissions-Policy": "microphone=(self), camera=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
   };
   return async function securityHeadersMiddleware(c, next) {

@@ -15,9 +15,7 @@ function app() {
     throw new Error("boom");
   });
   a.get("/passthrough", () => Response.error());
-  a.onError((_e, c) =>
-    c.json({ error: { code: "internal_error", message: "x" } }, 500)
-  );
+  a.onError((_e, c) => c.json({ error: { code: "internal_error", message: "x" } }, 500));
   return a;
 }
 

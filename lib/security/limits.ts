@@ -53,11 +53,10 @@ export async function countActiveSessions(
   let count = 0;
   let cursor: string | null = null;
   for (let page = 0; page < 50; page++) {
-    const res: { sessions: SessionRow[]; nextCursor: string | null } =
-      await store.listSessions({
-        limit: 100,
-        cursor,
-      });
+    const res: { sessions: SessionRow[]; nextCursor: string | null } = await store.listSessions({
+      limit: 100,
+      cursor,
+    });
     for (const s of res.sessions) {
       if (s.createdAt < opts.since) return count;
       const unusedKey = s.status === "pending" && s.callId === null &&
@@ -146,8 +145,7 @@ export async function spendRefusal(
   if (all !== null && all >= limits.concurrentSessions) {
     return {
       code: "too_many_sessions",
-      message:
-        `This app has ${all} live sessions, its limit; try again in a minute`,
+      message: `This app has ${all} live sessions, its limit; try again in a minute`,
       retryAfter: 60,
     };
   }
@@ -212,8 +210,7 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
     if (mine > limits.mintsPerMinutePerIp) {
       return tooMany(c, {
         code: "rate_limited",
-        message:
-          `Too many sessions started from your address; try again in ${wait} s`,
+        message: `Too many sessions started from your address; try again in ${wait} s`,
         retryAfter: wait,
       });
     }

@@ -157,8 +157,7 @@ Deno.test("countActiveSessions ignores sessions older than the maximum session l
     assert.equal(await countActiveSessions(store, { since: NOW - 900_000 }), 1);
     // The fallback for adapters without the method walks listSessions (global only).
     const bare = {
-      listSessions: (o: { limit: number; cursor?: string | null }) =>
-        store.listSessions(o),
+      listSessions: (o: { limit: number; cursor?: string | null }) => store.listSessions(o),
     } as unknown as Store;
     assert.equal(await countActiveSessions(bare, { since: NOW - 900_000 }), 1);
     assert.equal(await countActiveSessions(bare, { since: 0 }), 2);

@@ -21,9 +21,7 @@ export interface SameOriginOptions {
 
 /** True when `path` equals a prefix or lies below it. */
 export function underPrefix(path: string, prefixes: string[]): boolean {
-  return prefixes.some((p) =>
-    path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`)
-  );
+  return prefixes.some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
 }
 
 /**

@@ -12,8 +12,7 @@ import { makeSpeechWav } from "../../testing/speech.ts";
 const USAGE_WIRED = true;
 
 Deno.test({
-  name:
-    "app: the server hangs up at the maximum session length and the page says why",
+  name: "app: the server hangs up at the maximum session length and the page says why",
   // werift's SRTP ciphers (node:crypto) are released by GC, not closed.
   sanitizeResources: false,
 }, async () => {
@@ -50,8 +49,7 @@ Deno.test({
     }
     try {
       await waitFor(
-        async () =>
-          /maximum length/.test(await b.page.locator("#message").innerText()),
+        async () => /maximum length/.test(await b.page.locator("#message").innerText()),
         {
           timeoutMs: 40_000,
           message: "the page explains the maximum length",

@@ -11,20 +11,11 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import {
-  createSqlStore,
-  type SqlExecutor,
-  type SqlStoreOptions,
-} from "./sql_store.ts";
+import { createSqlStore, type SqlExecutor, type SqlStoreOptions } from "./sql_store.ts";
 import type { Store } from "./types.ts";
 
 export { createSqlStore } from "./sql_store.ts";
-export type {
-  SqlExecutor,
-  SqlResult,
-  SqlStatement,
-  SqlStoreOptions,
-} from "./sql_store.ts";
+export type { SqlExecutor, SqlResult, SqlStatement, SqlStoreOptions } from "./sql_store.ts";
 export { isSessionId, newSessionId, SESSION_ID_PATTERN } from "./ids.ts";
 export type * from "./types.ts";
 
@@ -132,8 +123,7 @@ async function openLibsql(
   }
   const executor: SqlExecutor = {
     execute: (stmt) => client.execute(stmt as never) as never,
-    batch: (stmts, mode) =>
-      client.batch(stmts as never, mode ?? "write") as never,
+    batch: (stmts, mode) => client.batch(stmts as never, mode ?? "write") as never,
   };
   return createSqlStore(executor, {
     ...options,

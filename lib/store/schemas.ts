@@ -104,8 +104,7 @@ export const SessionDetailResponse = z.object({
   utterances: z.array(UtteranceSchema),
   lastSeq: z.number().int()
     .meta({
-      description:
-        "Sequence number of the newest stored event; pass as `after`.",
+      description: "Sequence number of the newest stored event; pass as `after`.",
     }),
   shareUrl: z.string().meta({
     description: "Path of the read-only viewer, `/s/{id}`.",

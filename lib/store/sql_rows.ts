@@ -5,12 +5,7 @@
  */
 import type { Utterance } from "../../shared/transcript.js";
 import type { SqlStatement } from "./sql_store.ts";
-import type {
-  EventRow,
-  SessionRow,
-  SessionStatus,
-  UtteranceRow,
-} from "./types.ts";
+import type { EventRow, SessionRow, SessionStatus, UtteranceRow } from "./types.ts";
 
 /** Which side saw an utterance's final text. */
 export type Seen = UtteranceRow["seenBy"];
@@ -27,8 +22,7 @@ export function writeUtteranceStmt(
   now: number,
 ): SqlStatement {
   return {
-    sql:
-      `INSERT INTO utterances (session_id, item_id, previous_item_id, status, text, start_ms,
+    sql: `INSERT INTO utterances (session_id, item_id, previous_item_id, status, text, start_ms,
         end_ms, confidence, error, seen_by, state, version, updated_at)
       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)
       ON CONFLICT (session_id, item_id) DO UPDATE SET previous_item_id = excluded.previous_item_id,
@@ -68,8 +62,7 @@ export function insertEventStmt(
 ): SqlStatement {
   const { sessionId } = row;
   return {
-    sql:
-      `INSERT OR IGNORE INTO events (session_id, seq, event_id, type, event, received_at)
+    sql: `INSERT OR IGNORE INTO events (session_id, seq, event_id, type, event, received_at)
       SELECT ?, COALESCE((SELECT MAX(seq) FROM events WHERE session_id = ?), 0) + 1, ?, ?, ?, ?
       WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)
         AND COALESCE((SELECT version FROM utterances WHERE session_id = ? AND item_id = ?), 0) = ?`,

@@ -38,11 +38,7 @@ import {
   readCounter,
   type SqlRunners,
 } from "./sql_maintenance.ts";
-import {
-  mergeBrowserUtterances,
-  readForEvent,
-  type StoredUtterance,
-} from "./sql_utterances.ts";
+import { mergeBrowserUtterances, readForEvent, type StoredUtterance } from "./sql_utterances.ts";
 import type { NewSession, SessionRow, Store } from "./types.ts";
 
 /** One SQL statement with positional arguments. */
@@ -108,14 +104,11 @@ export function createSqlStore(
         return await fn();
       } catch (err) {
         if (!isBusy(err) || attempt >= retries) throw err;
-        await new Promise((r) =>
-          setTimeout(r, Math.min(500, 5 * 2 ** attempt) * Math.random())
-        );
+        await new Promise((r) => setTimeout(r, Math.min(500, 5 * 2 ** attempt) * Math.random()));
       }
     }
   }
-  const exec = (sql: string, args: unknown[] = []) =>
-    retry(() => db.execute({ sql, args }));
+  const exec = (sql: string, args: unknown[] = []) => retry(() => db.execute({ sql, args }));
   const run = (stmts: SqlStatement[]): Promise<SqlResult[]> =>
     retry(async () => {
       if (db.batch) return await db.batch(stmts, "write");
@@ -245,9 +238,7 @@ export function createSqlStore(
       );
       const sessions = r.rows.slice(0, limit).map(toSession);
       const last = sessions.at(-1);
-      const nextCursor = r.rows.length > limit && last
-        ? encodeCursor(last)
-        : null;
+      const nextCursor = r.rows.length > limit && last ? encodeCursor(last) : null;
       return { sessions, nextCursor };
     },
 

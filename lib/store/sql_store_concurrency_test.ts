@@ -87,8 +87,7 @@ Deno.test("three processes recording the same events into one file store each ev
   await Deno.mkdir(barrier);
   const file = `${dir}/events.json`;
   await Deno.writeTextFile(file, JSON.stringify(all));
-  const script =
-    new URL("./testdata/record_events.ts", import.meta.url).pathname;
+  const script = new URL("./testdata/record_events.ts", import.meta.url).pathname;
   const child = () =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", script, url, id, file, barrier],

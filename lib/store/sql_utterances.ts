@@ -90,9 +90,7 @@ export async function mergeBrowserUtterances(
         const base = cur?.state;
         next = {
           itemId: b.itemId,
-          previousItemId: base?.committed
-            ? base.previousItemId
-            : b.previousItemId,
+          previousItemId: base?.committed ? base.previousItemId : b.previousItemId,
           status: "final",
           text: b.text,
           startMs: base?.startMs ?? b.startMs,
