@@ -183,12 +183,12 @@ export const appLoad: Benchmark = {
   description: "one app process recording N live sessions of real speech (issue #8 item 5)",
   async run(ctx) {
     const n = ctx.quick ? 50 : 200;
-    const speech = await loadSpeech({ utterances: ctx.quick ? 2 : 3 });
+    const speech = await loadSpeech({ utterances: ctx.quick ? 1 : 3 });
     // Sessions start spread over SPREAD_MS (people do not all stop talking in the same 100 ms);
     // BENCH_STORE=memory runs the same on an in-memory store to isolate SQLite file writes.
     const memoryStore = Deno.env.get("BENCH_STORE") === "memory";
     const r = await runAppLoad(n, speech, ctx.log, {
-      spreadMs: SPREAD_MS,
+      spreadMs: ctx.quick ? 1000 : SPREAD_MS,
       memoryStore,
     });
     const perSessionKiB = r.rssBytes.map((b) => (b - r.idleRssBytes) / 1024 / n);
@@ -211,9 +211,9 @@ export const appLoad: Benchmark = {
         samples: r.latencies,
         note: `sideband frame arrival → recordEvent done; p99 ${
           percentileText(r.latencies, 99)
-        } ms over ${r.latencies.length} events; starts spread over ${SPREAD_MS} ms; store: ${
-          memoryStore ? ":memory:" : "SQLite file"
-        }`,
+        } ms over ${r.latencies.length} events; starts spread over ${
+          ctx.quick ? 1000 : SPREAD_MS
+        } ms; store: ${memoryStore ? ":memory:" : "SQLite file"}`,
       },
       {
         name: `load.app_cpu_${n}`,

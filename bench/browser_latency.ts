@@ -55,7 +55,7 @@ export const clickToCaptions: Benchmark = {
   name: "click",
   description: "Start click → data channel open / session.updated (baseline: bare SDP page)",
   async run(ctx) {
-    const runs = ctx.quick ? 3 : 6;
+    const runs = ctx.quick ? 2 : 6;
     const emu = await spawnEmulator({}, REST_LATENCY_MS);
     const app = await spawnApp(emu);
     const bare = await startBarePage();
@@ -190,7 +190,8 @@ export const speechToText: Benchmark = {
     const loads = ctx.quick ? 1 : 2;
     const emu = await spawnEmulator({}, REST_LATENCY_MS);
     const app = await spawnApp(emu);
-    const wav = await makeUtterancesWav(LOAD_TEXTS, {
+    const texts = LOAD_TEXTS.slice(0, ctx.quick ? 2 : 3);
+    const wav = await makeUtterancesWav(texts, {
       padStartSec: 1.0,
       padEndSec: 3.0,
       gapSec: 1.2,
@@ -208,7 +209,7 @@ export const speechToText: Benchmark = {
         let data = await probe(page);
         while (
           performance.now() < deadline &&
-          Object.keys(data.finalShown).length < LOAD_TEXTS.length
+          Object.keys(data.finalShown).length < texts.length
         ) {
           await sleep(200);
           data = await probe(page);
@@ -221,7 +222,7 @@ export const speechToText: Benchmark = {
         }
         missing += Math.max(
           0,
-          LOAD_TEXTS.length - Object.keys(data.completed).length,
+          texts.length - Object.keys(data.completed).length,
         );
       }
       ctx.log(`added ${added.map((v) => v.toFixed(1)).join(", ")} ms`);

@@ -91,7 +91,7 @@ export const emulatorCapacity: Benchmark = {
   description: "emulator: N WebSocket-audio sessions streaming speech in real time (baseline: 1)",
   async run(ctx) {
     const n = ctx.quick ? 50 : 200;
-    const speech = await loadSpeech({ utterances: ctx.quick ? 2 : 3 });
+    const speech = await loadSpeech({ utterances: ctx.quick ? 1 : 3 });
     ctx.log(
       `speech: ${(speech.durationMs / 1000).toFixed(1)} s, ${speech.utterances} utterances`,
     );

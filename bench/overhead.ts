@@ -86,7 +86,7 @@ export const overhead: Benchmark = {
         await viaMemApp();
         await direct();
       }
-      const rounds = ctx.quick ? 3 : 4;
+      const rounds = ctx.quick ? 2 : 4;
       const perRound = ctx.quick ? 15 : 25;
       const lat: number[] = [];
       const memLat: number[] = [];

@@ -18,8 +18,8 @@ export const sidebandCost: Benchmark = {
   name: "sideband",
   description: "app CPU and RSS per live sideband session at 1, 10, 100 (baseline: idle server)",
   async run(ctx) {
-    const counts = ctx.quick ? [1, 10] : [1, 10, 100];
-    const speech = await loadSpeech({ utterances: 2 });
+    const counts = ctx.quick ? [10] : [1, 10, 100];
+    const speech = await loadSpeech({ utterances: ctx.quick ? 1 : 2 });
     const rows: Row[] = [];
     for (const n of counts) {
       const r = await runAppLoad(n, speech, ctx.log);

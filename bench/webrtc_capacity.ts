@@ -122,7 +122,7 @@ export const webrtcCapacity: Benchmark = {
   description: "emulator: N concurrent WebRTC calls from headless Chromium (baseline: 1 call)",
   async run(ctx) {
     const n = ctx.quick ? 5 : 20;
-    const texts = LOAD_TEXTS.slice(0, 2);
+    const texts = LOAD_TEXTS.slice(0, ctx.quick ? 1 : 2);
     const made = await makeUtterancesWav(texts, {
       padStartSec: 1.5,
       padEndSec: 2.0,

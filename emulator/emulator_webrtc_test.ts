@@ -63,10 +63,13 @@ Deno.test({
       w.events = events;
       const pc = new RTCPeerConnection();
       w.pc = pc;
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      pc.addTrack(stream.getTracks()[0], stream);
+      // The audio m-line comes from a transceiver; the microphone is put on it only
+      // once the channel is open, so the first RTP packet carries the start of the
+      // WAV and the emulator's audio time equals the WAV's time (see webrtc_test.ts).
+      const transceiver = pc.addTransceiver("audio", { direction: "sendrecv" });
       const dc = pc.createDataChannel("oai-events");
       dc.onmessage = (e) => events.push(JSON.parse(e.data));
+      const opened = new Promise((r) => dc.addEventListener("open", r, { once: true }));
       w.dc = dc;
       await pc.setLocalDescription(await pc.createOffer());
       const res = await fetch(`${base}/v1/realtime/calls`, {
@@ -80,6 +83,9 @@ Deno.test({
       const answer = await res.text();
       if (res.status === 201) {
         await pc.setRemoteDescription({ type: "answer", sdp: answer });
+        await opened;
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+        await transceiver.sender.replaceTrack(stream.getAudioTracks()[0]);
       }
       return {
         status: res.status,
@@ -127,14 +133,15 @@ Deno.test({
     assert.deepEqual(sequence(sideband.types()), CANONICAL);
     const started = sideband.events.find((e) => e.type === "input_audio_buffer.speech_started")!;
     const stopped = sideband.events.find((e) => e.type === "input_audio_buffer.speech_stopped")!;
-    // Audio positions come from the real decoded audio (generous bounds: capture start jitter).
+    // Audio positions come from the real decoded audio: the detected speech region is
+    // within ±100 ms of the WAV's (audio_start_ms includes the 300 ms prefix padding).
     assert.ok(
-      started.audio_start_ms < wav.speechStartMs + 1000,
-      `start ${started.audio_start_ms}`,
+      Math.abs(started.audio_start_ms + 300 - wav.speechStartMs) <= 100,
+      `start ${started.audio_start_ms} + 300 vs ${wav.speechStartMs}`,
     );
     assert.ok(
-      stopped.audio_end_ms > started.audio_start_ms + 1000,
-      `end ${stopped.audio_end_ms}`,
+      Math.abs(stopped.audio_end_ms - wav.speechEndMs) <= 100,
+      `end ${stopped.audio_end_ms} vs ${wav.speechEndMs}`,
     );
 
     await page.waitForFunction(() =>

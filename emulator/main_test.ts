@@ -29,7 +29,7 @@ Deno.test("emulator/main.ts prints the base URL and key, serves, and stops on SI
   let out = "";
   let killed = false;
   try {
-    while (!/Accepted API key: .*\n/.test(out)) {
+    while (!/Control API: .*\n/.test(out)) {
       const { value, done } = await reader.read();
       if (done) break;
       out += value;

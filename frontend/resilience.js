@@ -48,7 +48,7 @@ export function retryAfterMs(value) {
 function createsCall(input, init) {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   return (init?.method ?? "GET").toUpperCase() === "POST" &&
-    /\/v1\/realtime\/calls\/?$/.test(new URL(url, location.href).pathname) &&
+    /\/v1\/realtime\/calls\/?$/.test(new URL(url, globalThis.location?.href).pathname) &&
     typeof init?.body === "string";
 }
 
@@ -75,7 +75,7 @@ export function retryingFetch(baseFetch = globalThis.fetch.bind(globalThis), opt
       await res.body?.cancel();
       options.onRetry?.({ attempt: attempt + 1, status: res.status, delayMs });
       await new Promise((r) => setTimeout(r, delayMs));
-      init?.signal?.throwIfAborted();
+      /** @type {{ signal?: AbortSignal | null }} */ (init ?? {}).signal?.throwIfAborted();
     }
   };
 }

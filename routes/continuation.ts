@@ -31,8 +31,11 @@ const ContinueBody = z.object({ ticket: z.string().min(1).max(1024) });
 /** How long after its call ended a session may still be continued (ICE failures end calls). */
 export const CONTINUE_WINDOW_MS = 2 * 60_000;
 
-/** End reasons after which a session must not be continued. */
-const FINAL_REASONS = new Set(["max_duration", "server_shutdown"]);
+/**
+ * End reasons after which a session must not be continued: the server's cap, a shutdown, and
+ * OpenAI's session limit (the page rotates before it; reaching it anyway ends the session).
+ */
+const FINAL_REASONS = new Set(["max_duration", "server_shutdown", "session_expired"]);
 
 /** Routes for `/api/session/:id/continue` (mounted beside `routes/session.ts`). */
 export function continuationRoutes(deps: AppDeps): Hono {

@@ -197,8 +197,10 @@ export interface ResilientApp {
   emulator: RunningEmulator;
   store: Store;
   sidebands: SidebandRegistry;
+  server: Deno.HttpServer<Deno.NetAddr>;
   logs: LogLine[];
   reconnects: ReconnectInfo[];
+  /** Stops what is still running (safe after a graceful shutdown closed the server and store). */
   close(): Promise<void>;
 }
 
@@ -259,15 +261,16 @@ export async function startResilientApp(
     emulator,
     store,
     sidebands,
+    server,
     logs,
     reconnects,
     async close() {
       if (closed) return;
       closed = true;
       await sidebands.shutdown();
-      await server.shutdown();
+      await server.shutdown().catch(() => {});
       await emulator.close();
-      await store.close();
+      await store.close().catch(() => {});
     },
   };
 }
