@@ -104,10 +104,14 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const started = performance.now();
-  const rows = await runBenchmarks(BENCHMARKS, {
-    quick: args.quick,
-    only: args.only,
-  });
+  let rows;
+  try {
+    rows = await runBenchmarks(BENCHMARKS, { quick: args.quick, only: args.only });
+  } catch (error) {
+    // Only a bad `--only` gets here: each benchmark's own failure becomes a skipped row.
+    console.error(error instanceof Error ? error.message : error);
+    Deno.exit(2);
+  }
   const header = `${new Date().toISOString()} · ${await machine()}${
     args.quick ? " · --quick" : ""
   }`;

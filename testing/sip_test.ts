@@ -123,12 +123,17 @@ Deno.test("an allowed caller's speech becomes stored utterances of a masked sip 
       t.logs.filter((l) => l.level === "warn" || l.level === "error"),
       [],
     );
-    // The viewer API shows the call like a browser session, with the number masked.
-    const res = await fetch(`${t.baseUrl}/api/sessions`);
-    const listText = await res.text();
+    // The sessions API shows the call like a browser session, with the number masked; a public val
+    // (no ACCESS_CODE) never lists a phone call, which has no browser owner.
+    const res = await fetch(`${t.baseUrl}/api/sessions/${session.id}`);
+    const oneText = await res.text();
     assert.equal(res.status, 200);
-    assert.ok(listText.includes(session.id));
-    assert.ok(listText.includes("+1******0100"));
+    assert.ok(oneText.includes("+1******0100"));
+    assert.ok(!oneText.includes(ALLOWED));
+    const list = await fetch(`${t.baseUrl}/api/sessions`);
+    const listText = await list.text();
+    assert.equal(list.status, 200);
+    assert.ok(!listText.includes(session.id), "a phone call is not in a public list");
     assert.ok(!listText.includes(ALLOWED));
     assert.ok(
       !t.logs.some((l) => JSON.stringify(l).includes(ALLOWED)),
