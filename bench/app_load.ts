@@ -12,7 +12,7 @@
  */
 import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
-import { type AppProcess, pool, sleep, spawnApp, spawnEmulator } from "./harness.ts";
+import { type AppProcess, pool, Resources, sleep, spawnApp, spawnEmulator } from "./harness.ts";
 import { procSample } from "./proc.ts";
 import { startRelay } from "./relay.ts";
 import { type AudioSession, openAudioSession, streamRealtime } from "./ws_audio.ts";
@@ -54,14 +54,17 @@ export async function runAppLoad(
   log: (m: string) => void,
   options: { spreadMs?: number; memoryStore?: boolean } = {},
 ): Promise<AppLoadResult> {
-  const emu = await spawnEmulator({});
-  const relay = await startRelay(emu.baseUrl);
-  const app = await spawnApp(
-    { baseUrl: relay.baseUrl, apiKey: emu.apiKey },
-    options.memoryStore ? { BENCH_DATABASE_URL: ":memory:" } : {},
-  );
+  const owned = new Resources();
   const sessions: AudioSession[] = [];
   try {
+    const emu = owned.use(await spawnEmulator({}));
+    const relay = owned.use(await startRelay(emu.baseUrl));
+    const app = owned.use(
+      await spawnApp(
+        { baseUrl: relay.baseUrl, apiKey: emu.apiKey },
+        options.memoryStore ? { BENCH_DATABASE_URL: ":memory:" } : {},
+      ),
+    );
     await sleep(500);
     const idleA = await procSample(app.pid);
     await sleep(2000);
@@ -168,9 +171,7 @@ export async function runAppLoad(
     };
   } finally {
     for (const s of sessions) s.close();
-    await relay.close();
-    await app.close();
-    await emu.close();
+    await owned.close();
   }
 }
 

@@ -15,7 +15,7 @@
 import type { Page } from "npm:playwright-core@1.65.1";
 import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
-import { sleep, spawnApp, spawnEmulator } from "./harness.ts";
+import { Resources, sleep, spawnApp, spawnEmulator } from "./harness.ts";
 import { mintKey, PROBE_SCRIPT, type ProbeData, startBarePage } from "./browser_kit.ts";
 import { launchBrowser } from "../testing/browser.ts";
 import { makeSilenceWav, makeUtterancesWav } from "../testing/speech.ts";
@@ -56,12 +56,13 @@ export const clickToCaptions: Benchmark = {
   description: "Start click → data channel open / session.updated (baseline: bare SDP page)",
   async run(ctx) {
     const runs = ctx.quick ? 2 : 6;
-    const emu = await spawnEmulator({}, REST_LATENCY_MS);
-    const app = await spawnApp(emu);
-    const bare = await startBarePage();
-    const silence = await makeSilenceWav(3);
-    const browser = await launchBrowser({ fakeAudioWav: silence.path });
+    const owned = new Resources();
     try {
+      const emu = owned.use(await spawnEmulator({}, REST_LATENCY_MS));
+      const app = owned.use(await spawnApp(emu));
+      const bare = owned.use(await startBarePage());
+      const silence = await makeSilenceWav(3);
+      const browser = owned.use(await launchBrowser({ fakeAudioWav: silence.path }));
       await browser.context.addInitScript({ content: PROBE_SCRIPT });
       const page = browser.page;
       // Mints after the click but before the SDP offer leaves are serial round trips to our server.
@@ -174,10 +175,7 @@ export const clickToCaptions: Benchmark = {
       ];
       return rows;
     } finally {
-      await browser.close();
-      await bare.close();
-      await app.close();
-      await emu.close();
+      await owned.close();
     }
   },
 };
@@ -188,16 +186,17 @@ export const speechToText: Benchmark = {
   description: "completed on the data channel → final line on screen (page-added latency)",
   async run(ctx) {
     const loads = ctx.quick ? 1 : 2;
-    const emu = await spawnEmulator({}, REST_LATENCY_MS);
-    const app = await spawnApp(emu);
-    const texts = LOAD_TEXTS.slice(0, ctx.quick ? 2 : 3);
-    const wav = await makeUtterancesWav(texts, {
-      padStartSec: 1.0,
-      padEndSec: 3.0,
-      gapSec: 1.2,
-    });
-    const browser = await launchBrowser({ fakeAudioWav: wav.path });
+    const owned = new Resources();
     try {
+      const emu = owned.use(await spawnEmulator({}, REST_LATENCY_MS));
+      const app = owned.use(await spawnApp(emu));
+      const texts = LOAD_TEXTS.slice(0, ctx.quick ? 2 : 3);
+      const wav = await makeUtterancesWav(texts, {
+        padStartSec: 1.0,
+        padEndSec: 3.0,
+        gapSec: 1.2,
+      });
+      const browser = owned.use(await launchBrowser({ fakeAudioWav: wav.path }));
       await browser.context.addInitScript({ content: PROBE_SCRIPT });
       const page = browser.page;
       const added: number[] = [];
@@ -242,9 +241,7 @@ export const speechToText: Benchmark = {
         },
       ];
     } finally {
-      await browser.close();
-      await app.close();
-      await emu.close();
+      await owned.close();
     }
   },
 };

@@ -183,3 +183,24 @@ export async function spawnApp(
     );
   }
 }
+
+/**
+ * Things to close at the end of a benchmark, closed in reverse order even when a later start-up
+ * step throws (so a failed `spawnApp` never leaves its emulator running).
+ */
+export class Resources {
+  #items: Array<() => Promise<void>> = [];
+
+  /** Registers `resource` (anything with `close()`) and returns it. */
+  use<T extends { close: () => Promise<void> }>(resource: T): T {
+    this.#items.push(() => resource.close());
+    return resource;
+  }
+
+  /** Closes everything registered, newest first; errors are ignored so all get closed. */
+  async close(): Promise<void> {
+    for (const close of this.#items.splice(0).reverse()) {
+      await close().catch(() => {});
+    }
+  }
+}

@@ -9,7 +9,7 @@
  */
 import type { Benchmark } from "./runner.ts";
 import { addedAtMost, type Row } from "./stats.ts";
-import { pool, spawnApp, spawnEmulator } from "./harness.ts";
+import { pool, Resources, spawnApp, spawnEmulator } from "./harness.ts";
 import { buildTranscriptionSession, resolveSessionOptions } from "../lib/session_config.ts";
 
 /** Emulated upstream latency, ms. */
@@ -40,11 +40,12 @@ export const overhead: Benchmark = {
   description:
     `/api/session vs the emulator's client_secrets directly (+${UPSTREAM_LATENCY_MS} ms upstream)`,
   async run(ctx) {
-    const emu = await spawnEmulator({}, UPSTREAM_LATENCY_MS);
-    const app = await spawnApp(emu);
-    // The same app on an in-memory store: isolates what the SQLite file writes cost.
-    const memApp = await spawnApp(emu, { BENCH_DATABASE_URL: ":memory:" });
+    const owned = new Resources();
     try {
+      const emu = owned.use(await spawnEmulator({}, UPSTREAM_LATENCY_MS));
+      const app = owned.use(await spawnApp(emu));
+      // The same app on an in-memory store: isolates what the SQLite file writes cost.
+      const memApp = owned.use(await spawnApp(emu, { BENCH_DATABASE_URL: ":memory:" }));
       const settings = resolveSessionOptions({}, {
         defaultModel: "gpt-transcribe",
       });
@@ -109,8 +110,8 @@ export const overhead: Benchmark = {
         rps1Base.push(perRound / (directMs / 1000));
       }
       ctx.log(`c=1 done (${lat.length} requests each)`);
-      // Every mint leaves a pending session that counts against MAX_CONCURRENT_SESSIONS_PER_IP
-      // (at most 1000) for MAX_SESSION_SECONDS: stay below it in one run.
+      // Every mint leaves a pending session that holds a MAX_CONCURRENT_SESSIONS_PER_IP slot (at most
+      // 1000) for a couple of minutes: stay below that in one run.
       const total = ctx.quick ? 150 : 250;
       const rps50: number[] = [];
       const rps50Base: number[] = [];
@@ -153,9 +154,7 @@ export const overhead: Benchmark = {
       ];
       return rows;
     } finally {
-      await memApp.close();
-      await app.close();
-      await emu.close();
+      await owned.close();
     }
   },
 };

@@ -7,7 +7,7 @@
  */
 import type { Benchmark } from "./runner.ts";
 import type { Row } from "./stats.ts";
-import { spawnApp, spawnEmulator } from "./harness.ts";
+import { Resources, spawnApp, spawnEmulator } from "./harness.ts";
 import { measurePageWeight } from "./page_weight.ts";
 
 /** The page-weight budget in gzip bytes (40 KiB). */
@@ -18,9 +18,10 @@ export const pageWeight: Benchmark = {
   name: "page_weight",
   description: "bytes and gzip bytes of everything the page loads (goal ≤ 40 KB gzip)",
   async run(ctx) {
-    const emu = await spawnEmulator({});
-    const app = await spawnApp(emu);
+    const owned = new Resources();
     try {
+      const emu = owned.use(await spawnEmulator({}));
+      const app = owned.use(await spawnApp(emu));
       // Deterministic, but measured more than once so the row has a median like every other.
       const runs = ctx.quick ? 1 : 3;
       const bytes: number[] = [];
@@ -52,8 +53,7 @@ export const pageWeight: Benchmark = {
       ];
       return rows;
     } finally {
-      await app.close();
-      await emu.close();
+      await owned.close();
     }
   },
 };

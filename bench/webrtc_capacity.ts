@@ -13,7 +13,7 @@
  */
 import type { Benchmark } from "./runner.ts";
 import { allEqual, type Row } from "./stats.ts";
-import { type EmulatorProcess, sleep, spawnEmulator } from "./harness.ts";
+import { type EmulatorProcess, Resources, sleep, spawnEmulator } from "./harness.ts";
 import { procSample } from "./proc.ts";
 import { mintKey, PROBE_SCRIPT, type ProbeData, startBarePage } from "./browser_kit.ts";
 import { launchBrowser } from "../testing/browser.ts";
@@ -39,9 +39,10 @@ async function runCalls(
   count: number,
   wav: { path: string; durationMs: number; utterances: number },
 ): Promise<CallsRun> {
-  const bare = await startBarePage();
-  const browser = await launchBrowser({ fakeAudioWav: wav.path });
+  const owned = new Resources();
   try {
+    const bare = owned.use(await startBarePage());
+    const browser = owned.use(await launchBrowser({ fakeAudioWav: wav.path }));
     await browser.context.addInitScript({ content: PROBE_SCRIPT });
     const page = browser.page;
     await page.goto(bare.url);
@@ -111,8 +112,7 @@ async function runCalls(
       opened: data.opens.length,
     };
   } finally {
-    await browser.close();
-    await bare.close();
+    await owned.close();
   }
 }
 

@@ -198,6 +198,15 @@ Deno.test({
     const hang = await post(emu, `/v1/realtime/calls/${callId}/hangup`, {});
     assert.equal(hang.status, 200);
     await sideband.closed;
+    // The browser sees the hangup on its data channel (SCTP), well before ICE would notice.
+    const pageSide = await page.evaluate(async () => {
+      const w = globalThis as unknown as { dc: RTCDataChannel; pc: RTCPeerConnection };
+      for (let i = 0; i < 100 && w.dc.readyState !== "closed"; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { channel: w.dc.readyState, connection: w.pc.connectionState };
+    });
+    assert.deepEqual(pageSide, { channel: "closed", connection: "connected" });
     assert.equal(
       (await post(emu, `/v1/realtime/calls/${callId}/hangup`, {})).status,
       404,

@@ -231,3 +231,23 @@ export async function createRawCall(
   const loc = res.headers.get("location");
   return { res, answer, callId: loc ? loc.split("/").pop()! : null };
 }
+
+/**
+ * Polls `condition` every 20 ms until it holds.
+ *
+ * @param condition Checked on each poll.
+ * @param timeoutMs Give up after this long.
+ * @param what Named in the timeout error.
+ * @throws {Error} "Timed out waiting for …" after `timeoutMs`.
+ */
+export async function until(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -19,6 +19,15 @@ import {
   type RtpPacket,
 } from "npm:werift@0.24.4";
 import OpusScript from "npm:opusscript@0.1.1";
+import { guardDtls } from "./dtls_guard.ts";
+import { OUTPUT_RATE, RTP_CLOCK, RtpAudioSequencer } from "./rtp_sequencer.ts";
+
+export {
+  OUTPUT_RATE,
+  type RtpAudioPacket,
+  RtpAudioSequencer,
+  type RtpAudioSequencerOptions,
+} from "./rtp_sequencer.ts";
 
 /** Callbacks from a {@linkcode Peer}. */
 export interface PeerHandlers {
@@ -41,7 +50,22 @@ export interface Peer {
   /** Closes the connection; `onClose("closed by server")` follows if not already closed. */
   close(): Promise<void>;
   /** Counters: RTP audio packets received, ms of audio delivered to `onAudio`, connection state. */
-  stats(): { audioPackets: number; decodedMs: number; state: string };
+  stats(): PeerStats;
+}
+
+/** Counters of a {@linkcode Peer}. */
+export interface PeerStats {
+  /** RTP audio packets received. */
+  audioPackets: number;
+  /** Milliseconds of audio delivered to `onAudio`. */
+  decodedMs: number;
+  /** werift's connection state, or "closed". */
+  state: string;
+  /**
+   * SCTP DATA chunks sent again (T3 timeout or fast retransmit). On loopback nothing is lost, so
+   * anything above 0 means a record was dropped (see `dtls_guard.ts`) and the message was late.
+   */
+  sctpRetransmissions: number;
 }
 
 /** Options for {@linkcode answerOffer}. */
@@ -67,10 +91,6 @@ export class InvalidSdpError extends Error {
 
 /** Label of the Realtime API's event channel. */
 export const EVENTS_CHANNEL = "oai-events";
-/** Sample rate of decoded audio (the Realtime API's PCM rate). */
-export const OUTPUT_RATE = 24000;
-/** Opus RTP timestamps always run at 48 kHz. */
-const RTP_CLOCK = 48000;
 /** Payload type Chromium uses for Opus; the answer offers only this codec. */
 const OPUS_PAYLOAD_TYPE = 111;
 const GATHER_TIMEOUT_MS = 5000;
@@ -110,185 +130,6 @@ export function createOpusDecoder(): OpusDecoder {
 // for Deno's npm cache).
 createOpusDecoder().close();
 
-/** One received RTP packet, as far as audio sequencing needs it. */
-export interface RtpAudioPacket {
-  /** 16-bit RTP sequence number. */
-  sequenceNumber: number;
-  /** 32-bit RTP timestamp (48 kHz clock for Opus). */
-  timestamp: number;
-  /** Synchronisation source; a change restarts sequencing. */
-  ssrc: number;
-  /** Opus payload. */
-  payload: Uint8Array;
-}
-
-/** Options for {@linkcode RtpAudioSequencer}. */
-export interface RtpAudioSequencerOptions {
-  /** Packets held after a missing one before it is given up as lost (default 3, about 60 ms). */
-  maxReorderPackets?: number;
-  /** Longest wait for a missing packet in ms (default 80). */
-  maxWaitMs?: number;
-  /**
-   * Longest timestamp gap filled with silence, in ms (default 10 000). Longer jumps are taken as a
-   * timestamp discontinuity and not filled.
-   */
-  maxGapMs?: number;
-}
-
-/**
- * Puts RTP audio packets in order, decodes them, and keeps the output timeline true to the RTP
- * timestamps: lost packets (sequence gaps) and Opus DTX (timestamp jumps with no sequence gap, sent
- * while the mic is silent) become digital silence of the right length, late or duplicate packets
- * are dropped, and corrupt packets are skipped (the next packet's timestamp fills their time).
- */
-export class RtpAudioSequencer {
-  readonly #decode: (payload: Uint8Array) => Int16Array;
-  readonly #emit: (pcm: Int16Array) => void;
-  readonly #maxReorder: number;
-  readonly #maxWaitMs: number;
-  readonly #maxGapTicks: number;
-  #ssrc: number | undefined;
-  /** Extended sequence number expected next. */
-  #nextSeq = 0;
-  readonly #pending = new Map<number, RtpAudioPacket>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** RTP timestamp where the next packet is expected to start. */
-  #nextTimestamp: number | undefined;
-  /** Sub-sample remainder when converting 48 kHz ticks to 24 kHz samples. */
-  #tickRemainder = 0;
-  #closed = false;
-  /** Counters for diagnostics. */
-  readonly counters = {
-    packets: 0,
-    lost: 0,
-    late: 0,
-    decodeErrors: 0,
-    samples: 0,
-    filledSamples: 0,
-  };
-
-  /**
-   * @param decode Decodes one payload to 24 kHz mono PCM16.
-   * @param emit Receives audio in timeline order.
-   * @param options Reordering and gap limits.
-   */
-  constructor(
-    decode: (payload: Uint8Array) => Int16Array,
-    emit: (pcm: Int16Array) => void,
-    options: RtpAudioSequencerOptions = {},
-  ) {
-    this.#decode = decode;
-    this.#emit = emit;
-    this.#maxReorder = options.maxReorderPackets ?? 3;
-    this.#maxWaitMs = options.maxWaitMs ?? 80;
-    this.#maxGapTicks = (options.maxGapMs ?? 10_000) * RTP_CLOCK / 1000;
-  }
-
-  /**
-   * Accepts one packet; audio that is ready is emitted synchronously.
-   *
-   * @param packet The RTP packet.
-   */
-  push(packet: RtpAudioPacket): void {
-    if (this.#closed) return;
-    this.counters.packets++;
-    if (packet.ssrc !== this.#ssrc) {
-      // New source (or first packet): play what is held, then start over from this packet.
-      this.flush();
-      this.#ssrc = packet.ssrc;
-      this.#nextSeq = packet.sequenceNumber;
-      if (this.#nextTimestamp !== undefined) {
-        this.#nextTimestamp = packet.timestamp; // continue the timeline without a gap
-      }
-    }
-    // Signed distance from the expected sequence number, across the 16-bit wrap.
-    const diff = ((packet.sequenceNumber - this.#nextSeq + 0x8000) & 0xffff) -
-      0x8000;
-    const ext = this.#nextSeq + diff;
-    if (diff < 0 || this.#pending.has(ext)) {
-      this.counters.late++;
-      return;
-    }
-    this.#pending.set(ext, packet);
-    this.#drain();
-    if (this.#pending.size >= this.#maxReorder) {
-      this.#skipGap();
-    } else if (this.#pending.size > 0 && this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#skipGap();
-      }, this.#maxWaitMs);
-    }
-  }
-
-  /** Emits everything held, treating missing packets as lost. */
-  flush(): void {
-    while (this.#pending.size > 0) this.#skipGap();
-  }
-
-  /** Stops timers and drops anything held. */
-  close(): void {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#pending.clear();
-  }
-
-  #drain(): void {
-    let packet: RtpAudioPacket | undefined;
-    while ((packet = this.#pending.get(this.#nextSeq)) !== undefined) {
-      this.#pending.delete(this.#nextSeq);
-      this.#nextSeq++;
-      this.#play(packet);
-    }
-    if (this.#pending.size === 0) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
-  #skipGap(): void {
-    if (this.#pending.size === 0) return;
-    const next = Math.min(...this.#pending.keys());
-    this.counters.lost += next - this.#nextSeq;
-    this.#nextSeq = next;
-    this.#drain();
-  }
-
-  #play(packet: RtpAudioPacket): void {
-    // Padding-only packets carry no audio; the next packet's timestamp accounts for their time.
-    if (packet.payload.length === 0) return;
-    let pcm: Int16Array;
-    try {
-      pcm = this.#decode(packet.payload);
-    } catch {
-      this.counters.decodeErrors++;
-      return;
-    }
-    if (this.#nextTimestamp !== undefined) {
-      // Signed 32-bit distance between where this packet starts and where the last one ended.
-      const gap = (packet.timestamp - this.#nextTimestamp) | 0;
-      if (gap > 0 && gap <= this.#maxGapTicks) {
-        const exact = gap * OUTPUT_RATE / RTP_CLOCK + this.#tickRemainder;
-        const samples = Math.floor(exact);
-        this.#tickRemainder = exact - samples;
-        if (samples > 0) {
-          this.counters.filledSamples += samples;
-          this.#output(new Int16Array(samples));
-        }
-      }
-    }
-    this.#nextTimestamp = (packet.timestamp +
-      Math.round(pcm.length * RTP_CLOCK / OUTPUT_RATE)) >>> 0;
-    if (pcm.length > 0) this.#output(pcm);
-  }
-
-  #output(pcm: Int16Array): void {
-    this.counters.samples += pcm.length;
-    this.#emit(pcm);
-  }
-}
-
 function validateOffer(sdp: unknown): string {
   if (typeof sdp !== "string" || !sdp.trimStart().startsWith("v=0")) {
     throw new InvalidSdpError(
@@ -317,42 +158,39 @@ function validateOffer(sdp: unknown): string {
   return sdp.endsWith("\n") ? sdp : `${sdp}\r\n`;
 }
 
-/** DTLS handshake message types of the server's flight 4 (ServerHello … ServerHelloDone). */
-const SERVER_FLIGHT_4 = new Set([2, 11, 12, 13, 14]);
-
-/** The parts of werift's internal DTLS socket the guard below touches. */
-interface DtlsSocketInternals {
-  dtls: { flight: number };
-  onHandleHandshakes: (assembled: { msg_type: number }[]) => Promise<void>;
+/**
+ * Closes `pc` so that the browser notices at once. werift's `close()` stops DTLS and ICE before
+ * SCTP, so the SCTP ABORT it means to send never leaves, and Chromium would notice only through
+ * ICE consent checks (`disconnected` after ~5 s, then `failed`). So first the channel's stream is
+ * reset (Chromium fires `close` on its `RTCDataChannel`), then the association is aborted over the
+ * still-open DTLS transport, then the peer is closed.
+ */
+async function closePeer(pc: RTCPeerConnection, channel: RTCDataChannel | undefined) {
+  try {
+    if (channel?.readyState === "open") channel.close();
+    await pc.sctpTransport?.stop();
+  } catch (error) {
+    console.error("webrtc: SCTP close failed:", error);
+  }
+  await pc.close().catch(() => {});
 }
 
-/**
- * Works around a werift 0.24.4 DTLS client race. Chromium retransmits its flight 4 if our flight 5
- * has not arrived within about 50 ms, which happens on a busy machine. werift then handles the
- * copy asynchronously, and if that finishes after the handshake completed it sends flight 5 again
- * with NEW keys: the connection reports "connecting" forever and the data channel never opens
- * (seen about 1 run in 5 with 2 cores under load). Once flight 5 is sent, every flight-4 message
- * can only be a retransmission, so drop them; werift's own timer retransmits flight 5 if needed.
- */
-function guardDtlsRetransmissions(pc: RTCPeerConnection): void {
-  for (const transport of pc.dtlsTransports) {
-    const { unSubscribe } = transport.onStateChange.subscribe((state) => {
-      if (state !== "connecting") return;
-      unSubscribe();
-      // The socket is created synchronously right after this event fires.
-      queueMicrotask(() => {
-        const socket = transport.dtls as unknown as DtlsSocketInternals | undefined;
-        if (transport.role !== "client" || !socket?.onHandleHandshakes) return;
-        const handle = socket.onHandleHandshakes;
-        socket.onHandleHandshakes = (assembled) => {
-          const fresh = socket.dtls.flight >= 5
-            ? assembled.filter((h) => !SERVER_FLIGHT_4.has(h.msg_type))
-            : assembled;
-          return fresh.length > 0 ? handle(fresh) : Promise.resolve();
-        };
-      });
-    });
-  }
+/** The part of werift's internal SCTP association the counter touches. */
+interface SctpInternals {
+  sendChunk(chunk: { type: number; sentCount?: number }): Promise<void>;
+}
+
+/** Counts DATA chunks werift sends a second time or more (chunk type 0, `sentCount` > 1). */
+function countSctpRetransmissions(pc: RTCPeerConnection): () => number {
+  const sctp = (pc.sctpTransport as unknown as { sctp?: SctpInternals } | undefined)?.sctp;
+  if (!sctp?.sendChunk) return () => 0;
+  let count = 0;
+  const sendChunk = sctp.sendChunk.bind(sctp);
+  sctp.sendChunk = (chunk) => {
+    if (chunk.type === 0 && (chunk.sentCount ?? 0) > 1) count++;
+    return sendChunk(chunk);
+  };
+  return () => count;
 }
 
 function sendNow(channel: RTCDataChannel, text: string): void {
@@ -447,6 +285,7 @@ export async function answerOffer(
   const onClose = safely("onClose", handlers.onClose.bind(handlers));
   const decoder = createOpusDecoder();
   let audioPackets = 0;
+  let retransmissions = () => 0;
   let opusPayloadType = OPUS_PAYLOAD_TYPE;
   let closed = false;
   let channel: RTCDataChannel | undefined;
@@ -466,7 +305,7 @@ export async function answerOffer(
     for (const timer of timers) clearTimeout(timer);
     sequencer.close();
     outbox.length = 0;
-    closing = pc.close().catch(() => {});
+    closing = closePeer(pc, channel);
     decoder.close();
     onClose(reason);
   };
@@ -554,7 +393,8 @@ export async function answerOffer(
     const opus = audio?.codecs.find((c) => c.mimeType.toLowerCase() === "audio/opus");
     if (!opus) throw new InvalidSdpError("Offer does not offer the Opus codec");
     opusPayloadType = opus.payloadType;
-    guardDtlsRetransmissions(pc);
+    guardDtls(pc);
+    retransmissions = countSctpRetransmissions(pc);
     // Receive only: a transcription session sends no audio back.
     for (const t of pc.getTransceivers()) {
       if (t.kind === "audio") t.setDirection("recvonly");
@@ -593,6 +433,7 @@ export async function answerOffer(
     stats() {
       return {
         audioPackets,
+        sctpRetransmissions: retransmissions(),
         decodedMs: sequencer.counters.samples * 1000 / OUTPUT_RATE,
         state: closed ? "closed" : pc.connectionState,
       };

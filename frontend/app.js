@@ -15,7 +15,14 @@ import { EventLog, StatusView, TranscriptView } from "./view.js";
 import { showBanners } from "./banners.js";
 import { Timeline } from "./timeline.js";
 import { toTxt } from "../shared/formats.js";
-import { bindShortcuts, copyText, downloadTranscript, refreshMics, rememberMic } from "./tools.js";
+import {
+  bindShortcuts,
+  copyText,
+  downloadTranscript,
+  holdButton,
+  refreshMics,
+  rememberMic,
+} from "./tools.js";
 
 const $ = (
   /** @type {string} */ id,
@@ -132,7 +139,13 @@ function onSpeech(edge) {
 function onStatus(status) {
   if (!live || live.stopping) return;
   log.add({ type: `page.status.${status}` }, "note");
-  if (!live.conn) show.set("starting", StatusView.LABELS[status]);
+  // Checked first: the sideband is attached while the call is still connecting (no conn yet).
+  if (status === "sideband_failed") {
+    show.message(
+      "The server could not attach to this call: captions show here, and this page saves the " +
+        "final lines to the server itself.",
+    );
+  } else if (!live.conn) show.set("starting", StatusView.LABELS[status]);
   else if (/^(closed|failed|ended)$/.test(status)) void serverEnded();
   else if (status === "connected") show.set("live");
   else if (status === "disconnected") {
@@ -146,10 +159,6 @@ function onStatus(status) {
         void serverEnded();
       }
     }, 4000);
-  } else if (status === "sideband_failed") {
-    show.message(
-      "The server could not attach to this call: captions show here but are not saved.",
-    );
   }
 }
 
@@ -231,24 +240,8 @@ async function start() {
     const d = describeError(err);
     show.message(d.text);
     await teardown();
-    if (d.retryAfter) holdStart(d.retryAfter);
+    if (d.retryAfter) holdButton(startBtn, d.retryAfter, "Start", () => Boolean(live));
   }
-}
-
-/** Keeps Start disabled for `seconds`, counting down on the button. @param {number} seconds */
-function holdStart(seconds) {
-  let left = Math.ceil(seconds);
-  startBtn.disabled = true;
-  const tick = () => {
-    if (left <= 0) {
-      startBtn.disabled = Boolean(live);
-      startBtn.textContent = "Start";
-      return;
-    }
-    startBtn.textContent = `Start (${left--} s)`;
-    setTimeout(tick, 1000);
-  };
-  tick();
 }
 
 /** Stop pressed: end the turn, wait briefly for pending text, then hang up. */

@@ -119,7 +119,8 @@ export async function continueSession(session, options = {}) {
  * (default: a fifth of the session's length, at most 60 s).
  *
  * @param {{ pc: RTCPeerConnection }} conn
- * @param {{ onLost: (reason: "ice_failed" | "ice_disconnected") => void, onExpiring: () => void,
+ * @param {{ onLost: (reason: "ice_failed" | "ice_disconnected", lostAt: number) => void,
+ *   onExpiring: () => void,
  *   iceGraceMs?: number, rotateMarginMs?: number }} options
  * @returns {CallWatch}
  */
@@ -133,21 +134,27 @@ export function watchCall(conn, options) {
   let done = false;
   let turn = false;
   const startedAt = Date.now();
+  /** When the connection was last seen leaving "connected" (performance.now()). */
+  let downSince = 0;
   const lost = (/** @type {"ice_failed" | "ice_disconnected"} */ reason) => {
     if (done) return;
     done = true;
     clearTimeout(rotateTimer);
-    options.onLost(reason);
+    options.onLost(reason, downSince || performance.now());
   };
   const onState = () => {
     const state = conn.pc.connectionState;
+    if (state !== "connected" && !downSince) downSince = performance.now();
     if (state === "failed") lost("ice_failed");
     else if (state === "disconnected") {
       clearTimeout(iceTimer);
       iceTimer = setTimeout(() => {
         if (conn.pc.connectionState !== "connected") lost("ice_disconnected");
       }, grace);
-    } else if (state === "connected") clearTimeout(iceTimer);
+    } else if (state === "connected") {
+      clearTimeout(iceTimer);
+      downSince = 0;
+    }
   };
   conn.pc.addEventListener("connectionstatechange", onState);
   return {
@@ -190,7 +197,7 @@ export function watchCall(conn, options) {
 /**
  * Moves to a new call of the same session. For a rotation the old call keeps listening until the
  * new one is connected, then it is muted, a turn in progress (`speaking`) is committed, its
- * pending text is awaited (up to `drainMs`) and it is closed. For a lost call the old one is closed at once.
+ * pending text is awaited (up to `drainMs`) and it is closed. A lost call is closed first.
  *
  * @param {{
  *   previous: { pc: RTCPeerConnection, send: (e: Record<string, unknown>) => boolean, stop: () => Promise<void> },
@@ -207,8 +214,14 @@ export function watchCall(conn, options) {
  */
 export async function handover(params) {
   const lostAt = params.lostAt ?? performance.now();
-  // A lost call is hung up first (its ticket still matches), so it does not linger upstream.
-  if (params.reason !== "rotate") await params.previous.stop().catch(() => {});
+  // A lost call is hung up first (its ticket still matches) so it does not linger upstream, but
+  // a network that is down must not hold the reconnect up for long.
+  if (params.reason !== "rotate") {
+    await Promise.race([
+      params.previous.stop().catch(() => {}),
+      new Promise((r) => setTimeout(r, 1500)),
+    ]);
+  }
   const session = await continueSession(params.session, { fetch: params.fetch });
   const conn = await params.connect(session);
   const connectedAt = performance.now();
@@ -271,8 +284,9 @@ export function createCallKeeper(page) {
   /**
    * @param {KeptSession} current
    * @param {"rotate" | "ice_failed" | "ice_disconnected"} reason
+   * @param {number} [lostAt] When the call stopped working (performance.now()).
    */
-  async function handOver(current, reason) {
+  async function handOver(current, reason, lostAt) {
     if (page.live() !== current || current.stopping || current.handingOver) return;
     if (current.endReason) return; // the session ended (e.g. session_expired): no new call
     current.handingOver = true;
@@ -283,6 +297,7 @@ export function createCallKeeper(page) {
         previous: current.conn,
         session: current.session,
         reason,
+        lostAt,
         connect: (session) => page.connect(session, current),
         pending: page.pending,
         speaking: () =>
@@ -307,7 +322,7 @@ export function createCallKeeper(page) {
     /** Starts watching the current call. @param {KeptSession} current */
     watch(current) {
       current.watch = watchCall(current.conn, {
-        onLost: (reason) => void handOver(current, reason),
+        onLost: (reason, lostAt) => void handOver(current, reason, lostAt),
         onExpiring: () => void handOver(current, "rotate"),
       });
     },

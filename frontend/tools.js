@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Small page tools: clipboard, downloads (TXT/SRT/VTT/JSON), the microphone list, keyboard
- * shortcuts.
+ * shortcuts, a button held back for a while (`Retry-After`).
  *
  * @module
  */
@@ -108,4 +108,27 @@ export function bindShortcuts(actions) {
     ev.preventDefault();
     void run(t);
   });
+}
+
+/**
+ * Keeps a button disabled for `seconds`, counting down in its label (`Start (5 s)`).
+ *
+ * @param {HTMLButtonElement} button
+ * @param {number} seconds
+ * @param {string} label the button's text when the wait is over
+ * @param {() => boolean} busy true when the button must stay disabled once the wait is over
+ */
+export function holdButton(button, seconds, label, busy) {
+  let left = Math.ceil(seconds);
+  button.disabled = true;
+  const tick = () => {
+    if (left <= 0) {
+      button.disabled = busy();
+      button.textContent = label;
+      return;
+    }
+    button.textContent = `${label} (${left--} s)`;
+    setTimeout(tick, 1000);
+  };
+  tick();
 }

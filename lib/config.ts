@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
+import { findModel, MODELS } from "./models.ts";
 
 const DEFAULT_BASE_URL = "https://api.openai.com";
 
@@ -21,8 +22,11 @@ export const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
   OPENAI_BASE_URL: z.url().default(DEFAULT_BASE_URL),
   PORT: int(0, 65535).default(8000),
-  /** Default transcription model for new sessions. */
-  TRANSCRIPTION_MODEL: z.string().min(1).default("gpt-transcribe"),
+  /** Default transcription model for new sessions; must be in the catalog (`lib/models.ts`). */
+  TRANSCRIPTION_MODEL: z.string().min(1).default("gpt-transcribe").refine(
+    (id) => findModel(id) !== undefined,
+    { error: `Unknown model: choose one of ${MODELS.map((m) => m.id).join(", ")}` },
+  ),
   /** A vocabulary prompt the server applies over the sideband; the browser never sees it. */
   TRANSCRIPTION_PROMPT: z.string().max(4000).optional(),
   /** Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). */

@@ -176,7 +176,8 @@ export const OPERATIONS: readonly Operation[] = [
     method: "get",
     path: "/api/sessions",
     tag: "sessions",
-    summary: "List sessions, newest first",
+    summary:
+      "List sessions, newest first (with no ACCESS_CODE, only the caller's own; with one, all)",
     query: ListSessionsQuery,
     responses: {
       200: { description: "One page", schema: SessionListResponse },
@@ -241,11 +242,14 @@ export const OPERATIONS: readonly Operation[] = [
     method: "delete",
     path: "/api/sessions/{id}",
     tag: "sessions",
-    summary: "Delete a session and its data (hangs a live call up first)",
+    summary: "Delete a session and its data (hangs a live call up first). Needs the " +
+      "session's ticket (`Authorization: Bearer <ticket>`), the client that started it, or " +
+      "(with ACCESS_CODE) the sign-in cookie",
     pathParams: id,
     responses: {
       200: { description: "Deleted", schema: DeleteSessionResponse },
       400: err("Invalid id"),
+      403: err("Not the session's owner (no matching ticket or client)"),
       404: err("No such session"),
       502: err("Hanging up failed; nothing was deleted"),
     },

@@ -31,6 +31,11 @@ export interface ReconnectOptions extends BackoffOptions {
   connect: ConnectWebSocket;
   /** Failed connection attempts in a row before giving up (default 6). */
   attempts?: number;
+  /**
+   * A connection must stay open this long, ms, before a drop starts the failure count again
+   * (default 1000); shorter-lived ones count as failed attempts, so a flapping socket gives up.
+   */
+  stableMs?: number;
   log?: Logger;
   /** Told after each successful reconnect (tests and metrics). */
   onReconnect?: (info: ReconnectInfo) => void;
@@ -108,7 +113,10 @@ export class ReconnectingSocket {
     this.#headers = headers;
     this.#options = options;
     this.#callId = new URL(url).searchParams.get("call_id");
-    this.#open();
+    // After the caller has set its handlers, so even a connector that throws is reported.
+    queueMicrotask(() => {
+      if (!this.#closedByUs) this.#open();
+    });
   }
 
   /** `CONNECTING` until the first open, `OPEN` through reconnects, then `CLOSING`/`CLOSED`. */
@@ -164,11 +172,12 @@ export class ReconnectingSocket {
     }
     this.#ws = ws;
     let opened = false;
+    let openedAt = 0;
     ws.onopen = () => {
       if (this.#ws !== ws) return;
       opened = true;
+      openedAt = Date.now();
       const attempts = this.#failures + 1;
-      this.#failures = 0;
       if (this.#closedByUs) {
         ws.close(1000, "closed");
         return;
@@ -216,7 +225,9 @@ export class ReconnectingSocket {
         this.#finish(ev.code, ev.reason);
         return;
       }
-      if (opened) {
+      if (opened && Date.now() - openedAt >= (this.#options.stableMs ?? 1000)) {
+        // A connection that held is a fresh start: the failure count begins again.
+        this.#failures = 0;
         this.#downSince = Date.now();
         this.#log("warn", "Sideband dropped; reconnecting", {
           callId: this.#callId,
@@ -224,6 +235,10 @@ export class ReconnectingSocket {
           reason: ev.reason.slice(0, 120),
         });
         this.#schedule();
+      } else if (opened) {
+        // Dropped right after opening: counts as a failed attempt, so flapping ends.
+        this.#downSince = Date.now();
+        this.#failed(`dropped ${Date.now() - openedAt} ms after opening (code ${ev.code})`);
       } else {
         this.#failed(`closed before it opened (code ${ev.code})`);
       }

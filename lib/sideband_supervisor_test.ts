@@ -13,7 +13,7 @@ const T = { sanitizeResources: false, sanitizeOps: false };
 const COMPLETED = "conversation.item.input_audio_transcription.completed";
 
 /** Emulator + store + a live WebRTC call (werift peer) + a reconnecting connector. */
-async function setup(attempts = 6) {
+async function setup(attempts = 6, stableMs = 0) {
   const emulator = await startEmulator({
     firstDeltaDelayMs: 10,
     completedDelayMs: 30,
@@ -47,6 +47,7 @@ async function setup(attempts = 6) {
   const connectWebSocket = reconnectingConnect({
     connect: denoConnectWebSocket,
     attempts,
+    stableMs,
     baseDelayMs: 20,
     maxDelayMs: 100,
     onReconnect: (info) => reconnects.push(info),
@@ -198,6 +199,66 @@ Deno.test({
       // Exactly three attaches were refused before giving up.
       assert.equal(s.emulator.control.faults.refuseSidebandAttaches, 97);
       assert.equal((await s.store.getSession(s.sessionId))?.status, "ended");
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  ...T,
+  name: "reconnectingConnect(): a connector that throws is retried, then reported as a failed run",
+  fn: async () => {
+    const s = await setup();
+    try {
+      let calls = 0;
+      const connectWebSocket = reconnectingConnect({
+        connect: () => {
+          calls++;
+          throw new Error("no sockets today");
+        },
+        attempts: 2,
+        baseDelayMs: 5,
+      });
+      const config = await loadConfig({
+        OPENAI_API_KEY: s.emulator.apiKey,
+        OPENAI_BASE_URL: s.emulator.baseUrl,
+      }, { platform: "local" });
+      const result = await runSideband({
+        config,
+        store: s.store,
+        upstream: s.upstream,
+        settings: resolveSessionOptions({}, { defaultModel: config.defaultModel }),
+        sessionId: s.sessionId,
+        callId: s.callId,
+        connectWebSocket,
+      });
+      assert.equal(calls, 2);
+      assert.match(result.endReason, /^error: sideband closed before it opened/);
+      assert.equal((await s.store.getSession(s.sessionId))?.status, "failed");
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  ...T,
+  name: "reconnectingConnect(): a sideband dropped right after every reconnect gives up",
+  fn: async () => {
+    // Every drop counts as a failure (the connection never holds for 60 s); three end the run.
+    const s = await setup(3, 60_000);
+    try {
+      const done = s.run();
+      await waitFor(async () => (await s.store.getSession(s.sessionId))?.status === "live");
+      for (let i = 1; i <= 2; i++) {
+        await s.drop();
+        await waitFor(() => s.reconnects.length === i, { message: `reconnect ${i}` });
+      }
+      await s.drop();
+      const result = await done;
+      assert.equal(result.callEnded, true);
+      assert.equal(s.reconnects.length, 2);
     } finally {
       await s.close();
     }

@@ -313,9 +313,10 @@ export type AnswerCallResult =
 /**
  * Answers a ringing call once: a call already handled (by any process) is a duplicate; otherwise
  * it is rejected (603/486, nothing stored) or accepted (a `sip` session with the masked caller is
- * stored, `/accept` is sent, then the sideband starts). When OpenAI refuses the accept or reject,
- * everything is undone (session deleted, claim released) and the {@linkcode UpstreamError}
- * propagates, so a retried delivery can try again.
+ * stored, `/accept` is sent, then the sideband starts). When anything fails before the call is
+ * answered (OpenAI refuses the accept or reject, e.g. an {@linkcode UpstreamError}, or the Store
+ * fails), everything is undone (session deleted, claim released) and the error propagates, so a
+ * retried delivery can try again.
  */
 export async function answerIncomingCall(
   options: AnswerCallOptions,
@@ -334,23 +335,35 @@ export async function answerIncomingCall(
 
   const number = callerFromSipHeaders(data.sip_headers);
   const caller = maskCaller(number);
-  let decision = decideCall({
-    sip: config.sip,
-    caller: number,
-    limitReached: null,
-  });
-  if (decision.action === "accept") {
-    const limitReached = await sipLimitReached(store, config, now);
-    decision = decideCall({ sip: config.sip, caller: number, limitReached });
+  // Whatever fails before the call is answered is undone, so OpenAI's retry can try again.
+  let sessionId: string | null = null;
+  let decision: CallDecision;
+  try {
+    decision = decideCall({ sip: config.sip, caller: number, limitReached: null });
+    if (decision.action === "accept") {
+      const limitReached = await sipLimitReached(store, config, now);
+      decision = decideCall({ sip: config.sip, caller: number, limitReached });
+    }
+    if (decision.action === "reject") {
+      await upstream.rejectCall(callId, decision.statusCode);
+    } else {
+      const settings = sipSessionSettings(config);
+      sessionId = (await store.createSession({
+        source: "sip",
+        model: settings.model,
+        settings: settings as unknown as Record<string, unknown>,
+        callId,
+        caller,
+      })).id;
+      await upstream.acceptCall(callId, sipAcceptSession(config));
+    }
+  } catch (err) {
+    if (sessionId !== null) await store.deleteSession(sessionId);
+    await releaseClaim(store, claimKey, now);
+    throw err;
   }
 
   if (decision.action === "reject") {
-    try {
-      await upstream.rejectCall(callId, decision.statusCode);
-    } catch (err) {
-      await releaseClaim(store, claimKey, now);
-      throw err;
-    }
     log("info", "Phone call rejected", {
       callId,
       caller,
@@ -364,36 +377,21 @@ export async function answerIncomingCall(
       caller,
     };
   }
-
-  const settings = sipSessionSettings(config);
-  const session = await store.createSession({
-    source: "sip",
-    model: settings.model,
-    settings: settings as unknown as Record<string, unknown>,
-    callId,
-    caller,
-  });
+  const id = sessionId as string;
+  log("info", "Phone call accepted", { callId, caller, sessionId: id });
   try {
-    await upstream.acceptCall(callId, sipAcceptSession(config));
-  } catch (err) {
-    await store.deleteSession(session.id);
-    await releaseClaim(store, claimKey, now);
-    throw err;
-  }
-  log("info", "Phone call accepted", { callId, caller, sessionId: session.id });
-  try {
-    options.startSideband(session.id, callId);
+    options.startSideband(id, callId);
   } catch (err) {
     log("error", "Cannot start the sideband for a phone call", {
       callId,
-      sessionId: session.id,
+      sessionId: id,
       error: String((err as Error)?.message ?? err),
     });
-    await store.updateSession(session.id, {
+    await store.updateSession(id, {
       status: "failed",
       endedAt: Date.now(),
       endReason: "error: cannot start the sideband",
     });
   }
-  return { action: "accepted", sessionId: session.id, caller };
+  return { action: "accepted", sessionId: id, caller };
 }

@@ -12,6 +12,7 @@ import {
   sipAcceptSession,
 } from "./sip.ts";
 import { UpstreamError } from "./upstream.ts";
+import type { Store } from "./store/types.ts";
 
 const from = (value: string, name = "From") => [{ name, value }];
 
@@ -322,6 +323,27 @@ Deno.test("answerIncomingCall rejects with 486 once the daily minutes are used",
       (await f.store.listSessions({ limit: 10 })).sessions.length,
       0,
     );
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("answerIncomingCall gives its claim back when storing the session fails, so a retry answers", async () => {
+  const f = await callFixture();
+  try {
+    const callId = await f.ring();
+    let failures = 1;
+    const store: Store = Object.create(f.store);
+    store.createSession = (input) =>
+      failures-- > 0 ? Promise.reject(new Error("disk full")) : f.store.createSession(input);
+    const options = { ...f.options, store };
+    await assert.rejects(() => answerIncomingCall(options, f.data(callId)), /disk full/);
+    assert.equal(f.state(callId), "ringing");
+    assert.deepEqual(f.started, []);
+    const retry = await answerIncomingCall(options, f.data(callId));
+    assert.equal(retry.action, "accepted");
+    assert.equal(f.state(callId), "active");
+    assert.equal((await f.store.listSessions({ limit: 10 })).sessions.length, 1);
   } finally {
     await f.close();
   }

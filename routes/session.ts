@@ -15,6 +15,7 @@ import {
   SessionOptionsError,
 } from "../lib/session_config.ts";
 import { createTicket } from "../lib/ticket.ts";
+import { newSessionId } from "../lib/store/ids.ts";
 import { clientKeyOf } from "../lib/security/limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 
@@ -71,15 +72,29 @@ export function sessionRoutes(deps: AppDeps): Hono {
         "The server has no OPENAI_API_KEY: set it in the environment and restart",
       );
     }
-    let secret;
-    try {
-      secret = await deps.upstream!.createClientSecret(
-        buildTranscriptionSession(settings),
-        {
-          ttlSeconds: config.ephemeralKeyTtlSeconds,
-        },
-      );
-    } catch (err) {
+    // The upstream mint is the long pole: write the pending row and sign the ticket meanwhile, and
+    // take the row back out if the mint fails (a failed mint changes nothing).
+    const id = newSessionId();
+    const [minted, created, signed] = await Promise.allSettled([
+      deps.upstream!.createClientSecret(buildTranscriptionSession(settings), {
+        ttlSeconds: config.ephemeralKeyTtlSeconds,
+      }),
+      store.createSession({
+        id,
+        clientKey: clientKeyOf(c) ?? undefined,
+        source: "webrtc",
+        model: settings.model,
+        settings: settings as unknown as Record<string, unknown>,
+      }),
+      createTicket(id, { secret: config.signingSecret, ttlSeconds: ticketTtlSeconds(deps) }),
+    ]);
+    if (minted.status === "rejected" || created.status === "rejected") {
+      if (created.status === "fulfilled") await store.deleteSession(id);
+    }
+    if (created.status === "rejected") throw created.reason;
+    if (signed.status === "rejected") throw signed.reason;
+    if (minted.status === "rejected") {
+      const err = minted.reason;
       if (err instanceof UpstreamError) {
         deps.log?.("warn", "Minting an ephemeral key failed", {
           status: err.upstreamStatus,
@@ -89,19 +104,11 @@ export function sessionRoutes(deps: AppDeps): Hono {
       }
       throw err;
     }
-    const row = await store.createSession({
-      clientKey: clientKeyOf(c) ?? undefined,
-      source: "webrtc",
-      model: settings.model,
-      settings: settings as unknown as Record<string, unknown>,
-    });
-    const ticket = await createTicket(row.id, {
-      secret: config.signingSecret,
-      ttlSeconds: ticketTtlSeconds(deps),
-    });
+    const secret = minted.value;
+    const ticket = signed.value;
     return c.json<SessionResponse>(
       {
-        sessionId: row.id,
+        sessionId: id,
         ticket,
         ephemeralKey: secret.value,
         expiresAt: secret.expiresAt,

@@ -41,21 +41,17 @@ const DEFAULT_STREAM: EventStreamOptions = {
   maxStreamMs: 10 * 60_000,
 };
 
-const FORMATS = {
-  txt: {
-    type: "text/plain; charset=utf-8",
-    render: (u: Utterance[]) => toTxt(u),
+type Render = (u: Utterance[], s: SessionRow) => string;
+
+const FORMATS: Record<"txt" | "srt" | "vtt" | "json", { type: string; render: Render }> = {
+  txt: { type: "text/plain; charset=utf-8", render: (u) => toTxt(u) },
+  srt: { type: "application/x-subrip; charset=utf-8", render: (u) => toSrt(u) },
+  vtt: { type: "text/vtt; charset=utf-8", render: (u) => toVtt(u) },
+  json: {
+    type: "application/json; charset=utf-8",
+    render: (u, s) => toJson(u, { sessionId: s.id, model: s.model }),
   },
-  srt: {
-    type: "application/x-subrip; charset=utf-8",
-    render: (u: Utterance[]) => toSrt(u),
-  },
-  vtt: {
-    type: "text/vtt; charset=utf-8",
-    render: (u: Utterance[]) => toVtt(u),
-  },
-  json: { type: "application/json; charset=utf-8", render: toJson },
-} as const;
+};
 
 const isFinished = (s: SessionRow) => s.status === "ended" || s.status === "failed";
 
@@ -82,7 +78,7 @@ function notFound(): Response {
 }
 
 /** The fields anyone holding the id may see (never the client key). */
-export function publicSession(s: SessionRow): Omit<SessionRow, "clientKey"> {
+export function publicSession(s: SessionRow): SessionRow {
   return {
     id: s.id,
     callId: s.callId,
@@ -203,9 +199,7 @@ export function sessionsRoutes(
     if (session instanceof Response) return session;
     const utterances = asUtterances(await store.listUtterances(session.id));
     const format = FORMATS[q.data.format];
-    const body = q.data.format === "json"
-      ? toJson(utterances, { sessionId: session.id, model: session.model })
-      : format.render(utterances);
+    const body = format.render(utterances, session);
     const disposition = q.data.download === "1" ? "attachment" : "inline";
     return c.body(body, 200, {
       "Content-Type": format.type,

@@ -8,74 +8,17 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp, waitFor } from "../testing/server.ts";
+import { startTestApp, type TestApp } from "../testing/server.ts";
+import {
+  ALLOWED,
+  emulatorCall,
+  ringToSink,
+  SIP_SECRET,
+  sipEnv,
+  startSink,
+  storedSessions,
+} from "../testing/sip_kit.ts";
 import { webhookHeaders } from "../emulator/webhook_sender.ts";
-
-const SECRET = `whsec_${new Uint8Array(32).map((_, i) => 200 - i).toBase64()}`;
-const ALLOWED = "+15555550100";
-const FROM_ALLOWED = `"Ada" <sip:${ALLOWED}@sip.example.com>;tag=1`;
-
-function sipEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    SIP_ENABLED: "true",
-    OPENAI_WEBHOOK_SECRET: SECRET,
-    SIP_ALLOWED_CALLERS: `${ALLOWED}, +442079460958`,
-    ...extra,
-  };
-}
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-/** Makes the emulator ring the app (or `webhookUrl`); returns the call id. */
-async function ring(
-  t: TestApp,
-  opts: { from: string; wavPath?: string; webhookUrl?: string },
-): Promise<string> {
-  const res = await fetch(`${t.emulator.baseUrl}/_emulator/sip/incoming`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      from: opts.from,
-      to: "sip:+18005551212@sip.example.com",
-      webhookUrl: opts.webhookUrl ?? `${t.baseUrl}/webhooks/openai`,
-      secret: SECRET,
-      ...(opts.wavPath ? { wavPath: opts.wavPath } : {}),
-    }),
-  });
-  const body = await res.json();
-  assert.equal(res.status, 201, JSON.stringify(body));
-  return body.callId;
-}
-
-async function emulatorCall(t: TestApp, callId: string): Promise<Json> {
-  const res = await fetch(`${t.emulator.baseUrl}/_emulator/calls/${callId}`);
-  assert.equal(res.status, 200);
-  return await res.json();
-}
-
-async function listSessions(t: TestApp): Promise<Json[]> {
-  return (await t.store.listSessions({ limit: 100 })).sessions;
-}
-
-/** A local endpoint that records the webhook deliveries the emulator sends it. */
-function startSink() {
-  const deliveries: { headers: Headers; body: string }[] = [];
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: (a) => resolve(a as Deno.NetAddr),
-  }, async (req) => {
-    deliveries.push({ headers: req.headers, body: await req.text() });
-    return new Response("ok");
-  });
-  return {
-    deliveries,
-    url: listening.then((a) => `http://127.0.0.1:${a.port}/hook`),
-    close: () => server.shutdown(),
-  };
-}
 
 async function postWebhook(t: TestApp, headers: Headers, body: string) {
   const res = await fetch(`${t.baseUrl}/webhooks/openai`, {
@@ -90,13 +33,7 @@ Deno.test("forged, stale, future and malformed deliveries are refused and accept
   const sink = startSink();
   const t = await startTestApp({ env: sipEnv() });
   try {
-    const callId = await ring(t, {
-      from: FROM_ALLOWED,
-      webhookUrl: await sink.url,
-    });
-    const genuine = await waitFor(() => sink.deliveries[0], {
-      message: "the signed delivery",
-    });
+    const { callId, genuine } = await ringToSink(t, sink);
     const id = genuine.headers.get("webhook-id")!;
     const body = genuine.body;
     const now = Date.now();
@@ -126,14 +63,14 @@ Deno.test("forged, stale, future and malformed deliveries are refused and accept
       ],
       [
         "stale",
-        await webhookHeaders(SECRET, body, id, now - 301_000),
+        await webhookHeaders(SIP_SECRET, body, id, now - 301_000),
         body,
         401,
         "timestamp_too_old",
       ],
       [
         "future",
-        await webhookHeaders(SECRET, body, id, now + 301_000),
+        await webhookHeaders(SIP_SECRET, body, id, now + 301_000),
         body,
         401,
         "timestamp_too_new",
@@ -162,14 +99,14 @@ Deno.test("forged, stale, future and malformed deliveries are refused and accept
       ],
       [
         "signed non-JSON",
-        await webhookHeaders(SECRET, notJson, "wh_x1", now),
+        await webhookHeaders(SIP_SECRET, notJson, "wh_x1", now),
         notJson,
         400,
         "invalid_json",
       ],
       [
         "signed bad call id",
-        await webhookHeaders(SECRET, badCallId, "wh_x2", now),
+        await webhookHeaders(SIP_SECRET, badCallId, "wh_x2", now),
         badCallId,
         400,
         "invalid_event",
@@ -192,7 +129,7 @@ Deno.test("forged, stale, future and malformed deliveries are refused and accept
       "ringing",
       "a refused delivery answered the call",
     );
-    assert.deepEqual(await listSessions(t), []);
+    assert.deepEqual(await storedSessions(t), []);
 
     // The genuine delivery (relayed as received) is accepted once.
     const first = await postWebhook(t, genuine.headers, body);
@@ -206,11 +143,11 @@ Deno.test("forged, stale, future and malformed deliveries are refused and accept
     assert.deepEqual([replay.status, replay.body.duplicate], [200, true]);
     const again = await postWebhook(
       t,
-      await webhookHeaders(SECRET, body, "wh_again", Date.now()),
+      await webhookHeaders(SIP_SECRET, body, "wh_again", Date.now()),
       body,
     );
     assert.deepEqual([again.status, again.body.duplicate], [200, true]);
-    const sessions = await listSessions(t);
+    const sessions = await storedSessions(t);
     assert.deepEqual(sessions.map((s) => s.id), [first.body.sessionId]);
   } finally {
     await t.close();
@@ -222,23 +159,17 @@ Deno.test("simultaneous deliveries for one call accept it exactly once", async (
   const sink = startSink();
   const t = await startTestApp({ env: sipEnv() });
   try {
-    const callId = await ring(t, {
-      from: FROM_ALLOWED,
-      webhookUrl: await sink.url,
-    });
-    const { body } = await waitFor(() => sink.deliveries[0], {
-      message: "the signed delivery",
-    });
+    const { callId, genuine: { body } } = await ringToSink(t, sink);
     const results = await Promise.all(
       ["wh_race_1", "wh_race_2", "wh_race_3"].map(async (id) =>
-        postWebhook(t, await webhookHeaders(SECRET, body, id, Date.now()), body)
+        postWebhook(t, await webhookHeaders(SIP_SECRET, body, id, Date.now()), body)
       ),
     );
     assert.deepEqual(results.map((r) => r.status), [200, 200, 200]);
     assert.equal(results.filter((r) => r.body.action === "accepted").length, 1);
     assert.equal(results.filter((r) => r.body.duplicate === true).length, 2);
     assert.equal((await emulatorCall(t, callId)).state, "active");
-    assert.equal((await listSessions(t)).length, 1);
+    assert.equal((await storedSessions(t)).length, 1);
   } finally {
     await t.close();
     await sink.close();
@@ -255,12 +186,35 @@ Deno.test("without OPENAI_WEBHOOK_SECRET the endpoint answers 503 and does nothi
     });
     const res = await postWebhook(
       t,
-      await webhookHeaders(SECRET, body, "wh_1", Date.now()),
+      await webhookHeaders(SIP_SECRET, body, "wh_1", Date.now()),
       body,
     );
     assert.equal(res.status, 503);
     assert.equal(res.body.error.code, "webhook_not_configured");
     assert.ok(!JSON.stringify(res.body).includes("whsec_"));
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("other signed event types are acknowledged and ignored; nothing is stored or answered", async () => {
+  const t = await startTestApp({ env: sipEnv() });
+  try {
+    const body = JSON.stringify({
+      object: "event",
+      id: "evt_other_1",
+      type: "batch.completed",
+      created_at: Math.floor(Date.now() / 1000),
+      data: { id: "batch_1" },
+    });
+    const headers = await webhookHeaders(SIP_SECRET, body, "wh_other_1", Date.now());
+    const first = await postWebhook(t, headers, body);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.deepEqual(first.body, { received: true, ignored: "batch.completed" });
+    const replay = await postWebhook(t, headers, body);
+    assert.deepEqual([replay.status, replay.body.duplicate], [200, true]);
+    assert.deepEqual(await storedSessions(t), []);
+    assert.equal(t.emulator.control.calls().length, 0);
   } finally {
     await t.close();
   }

@@ -35,6 +35,15 @@ Deno.test(
       await page.locator("#transcript .utterance.final", { hasText: "before the network problem" })
         .waitFor({ timeout: 10_000 });
 
+      // A short "disconnected" that recovers within the grace period changes nothing.
+      await fakeConnectionState(page, "disconnected");
+      await page.waitForSelector("#status[data-state='starting']");
+      await new Promise((r) => setTimeout(r, 500));
+      await fakeConnectionState(page, "connected");
+      await page.waitForSelector("#status[data-state='live']");
+      await new Promise((r) => setTimeout(r, 4500));
+      assert.deepEqual(calls(emu).map((c) => c.id), [call1], "no reconnect after a recovered blip");
+
       // The browser's view of the network breaks: ICE reports "failed".
       await fakeConnectionState(page, "failed");
       const statusTexts: string[] = [];

@@ -104,7 +104,21 @@ type Req = {
   headers: Record<string, string>;
 };
 
-function requestArb(ticket: string): fc.Arbitrary<Req> {
+/** A query string of one to three fuzzed `key=value` pairs, keys biased to the real ones. */
+function queryArb(keys: string[]): fc.Arbitrary<string> {
+  const pair = fc.tuple(fc.oneof(fc.constantFrom(...keys), fuzzString), fuzzString)
+    .map(([k, v]) => `${seg(k)}=${seg(v)}`);
+  return fc.array(pair, { minLength: 1, maxLength: 3 }).map((p) => p.join("&"));
+}
+
+/** A `Last-Event-ID` value that is never an event number (a valid one would open a live stream). */
+const badLastEventId = fc.oneof(
+  fc.constantFrom("-1", "1.5", "x", "1e3", "9".repeat(16)),
+  fuzzString,
+)
+  .filter((s) => /^[\x20-\x7e]*$/.test(s) && !/^\d{1,15}$/.test(s.trim()));
+
+function requestArb(ticket: string, sessionId: string): fc.Arbitrary<Req> {
   // `withTicket`: may carry the genuine ticket; only where the request is invalid for other reasons.
   const post = (path: fc.Arbitrary<string>, withTicket = false) =>
     fc.record({
@@ -162,6 +176,16 @@ function requestArb(ticket: string): fc.Arbitrary<Req> {
       fuzzString.map((s) => `/${seg(s)}`),
     ),
   }).map((r) => ({ ...r, headers: {} as Record<string, string> }));
+  // Queries and headers of the session routes, aimed at the one real session.
+  const sessionReads = fc.oneof(
+    queryArb(["limit", "cursor"]).map((q) => `/api/sessions?${q}`),
+    queryArb(["format", "download"]).map((q) => `/api/sessions/${sessionId}/transcript?${q}`),
+  ).map((path) => ({ method: "GET", path, headers: {} as Record<string, string> }));
+  const resume = badLastEventId.map((id) => ({
+    method: "GET",
+    path: `/api/sessions/${sessionId}/events`,
+    headers: { "Last-Event-ID": id } as Record<string, string>,
+  }));
   return fc.oneof(
     post(
       fc.constantFrom(
@@ -179,6 +203,8 @@ function requestArb(ticket: string): fc.Arbitrary<Req> {
     post(fuzzString.map((id) => `/api/sessions/${seg(id)}`)),
     post(fuzzString.map((id) => `/api/sessions/${seg(id)}/utterances`)),
     get,
+    sessionReads,
+    resume,
   );
 }
 
@@ -215,11 +241,11 @@ Deno.test("fuzz: every route answers malformed input with a 4xx JSON error and c
       body: "{}",
     });
     assert.equal(minted.status, 200);
-    const { ticket } = await minted.json();
+    const { ticket, sessionId } = await minted.json();
     const before = await snapshot(t);
     let requests = 0;
     await fc.assert(
-      fc.asyncProperty(requestArb(ticket), async (req) => {
+      fc.asyncProperty(requestArb(ticket, sessionId), async (req) => {
         requests++;
         const res = await fetch(`${t.baseUrl}${req.path}`, {
           method: req.method,

@@ -1,6 +1,7 @@
 /**
  * Failures the person can act on: denied permission, no microphone, network failure, upstream
- * errors (with 429 Retry-After), and a session the server side ended.
+ * errors (with 429 Retry-After), a sideband the server could not attach, and a session the server
+ * side ended.
  */
 import assert from "node:assert/strict";
 import { makeSpeechWav } from "./speech.ts";
@@ -108,8 +109,29 @@ Deno.test(
         (globalThis as unknown as { __restoreMic: () => void }).__restoreMic()
       );
 
+      // The server cannot attach its sideband: the call still runs, and the page says so.
+      await page.route("**/api/calls/*/sideband", (r) =>
+        r.fulfill({
+          status: 503,
+          json: { error: { code: "unavailable", message: "Try again later" } },
+        }));
+      await page.click("#start");
+      await page.waitForTimeout(8000);
+      console.error("DEBUG", await page.locator("#status").textContent(), await message.textContent(), await page.locator("#log").textContent());
+      await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
+      await message.waitFor({ state: "visible", timeout: 10_000 });
+      assert.match(
+        await message.textContent() ?? "",
+        /^The server could not attach to this call: captions show here, and this page saves/,
+      );
+      await page.unroute("**/api/calls/*/sideband");
+      await page.click("#stop");
+      await page.waitForSelector("#status[data-state='idle']");
+
       // A working session that OpenAI ends (session hit its maximum duration).
       await page.click("#start");
+      await page.waitForTimeout(8000);
+      console.error("DEBUG2", await page.locator("#status").textContent(), await message.textContent(), await page.locator("#log").textContent());
       await page.waitForSelector("#status[data-state='live']", {
         timeout: 30_000,
       });

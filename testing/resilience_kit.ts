@@ -56,45 +56,6 @@ export function waitForActiveCall(
   );
 }
 
-/** Options for {@linkcode speakInto}. */
-export interface SpeakOptions {
-  /** Tone length, ms (default 500). */
-  speechMs?: number;
-}
-
-/**
- * Queues `text` for the call and appends a tone then silence on a short-lived second connection,
- * so the call's VAD commits one turn; resolves with the events that connection saw once the
- * turn's transcription ended (completed or failed).
- */
-export async function speakInto(
-  emulator: RunningEmulator,
-  callId: string,
-  text: string,
-  options: SpeakOptions = {},
-): Promise<Ev[]> {
-  emulator.control.queueTranscripts([text], callId);
-  const speaker = new EventSocket(wsUrl(emulator, `call_id=${callId}`), {
-    headers: { Authorization: `Bearer ${emulator.apiKey}` },
-  });
-  try {
-    await speaker.opened;
-    appendAudio(speaker, tone(options.speechMs ?? 500));
-    appendAudio(speaker, silence(700));
-    const committed = await speaker.waitFor("input_audio_buffer.committed");
-    await waitFor(
-      () =>
-        speaker.events.some((e) =>
-          (e.type === COMPLETED || e.type === FAILED) && e.item_id === committed.item_id
-        ),
-      { timeoutMs: 10_000, message: "transcription ended" },
-    );
-    return speaker.events;
-  } finally {
-    await speaker.close();
-  }
-}
-
 /** A long-lived second connection to a call that speaks on demand and survives drops of others. */
 export interface Speaker {
   /** The emulator's id of this connection (a sideband sink). */

@@ -82,13 +82,17 @@ export async function seed(
   return { id: s.id, count: all.length };
 }
 
-/** Runs `fn` with an app on a temp SQLite file and a second store (another "process") on it. */
+/**
+ * Runs `fn` with an app on a temp SQLite file and a second store (another "process") on it; `env`
+ * adds environment variables (e.g. `ACCESS_CODE`).
+ */
 export async function withApp(
   fn: (t: TestApp, writer: Store) => Promise<void>,
+  env: Record<string, string> = {},
 ) {
   const dir = await Deno.makeTempDir({ prefix: "sessions_routes_" });
   const url = `file:${dir}/app.db`;
-  const t = await startTestApp({ databaseUrl: url });
+  const t = await startTestApp({ databaseUrl: url, env });
   const writer = await openStore(await loadConfig({}, { platform: "local" }), {
     url,
   });

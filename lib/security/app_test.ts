@@ -9,9 +9,6 @@ import { startTestApp, type TestApp } from "../../testing/server.ts";
 import { createTicket } from "../ticket.ts";
 import { INTERNAL_SECRET_HEADER } from "../sideband.ts";
 
-/** Flip when routes/session.ts stores the client key and lib/sideband.ts charges usage. */
-const PER_CLIENT_WIRED = true;
-
 const JSON_POST = {
   method: "POST",
   headers: { "Content-Type": "application/json" },
@@ -132,11 +129,7 @@ Deno.test("app: concurrent sessions are capped globally", async () => {
   }
 });
 
-// Needs routes/session.ts to pass `clientKey: clientKeyOf(c)` to store.createSession.
-Deno.test({
-  name: "app: concurrent sessions are capped per client",
-  ignore: !PER_CLIENT_WIRED,
-}, async () => {
+Deno.test("app: concurrent sessions are capped per client", async () => {
   const t = await startTestApp({
     env: {
       MAX_CONCURRENT_SESSIONS_PER_IP: "1",

@@ -43,21 +43,28 @@ export function clientIp(c: Context, options: ClientIpOptions): string {
   return UNKNOWN_IP;
 }
 
+const keys = new Map<string, Promise<CryptoKey>>();
+
 /**
  * A stable pseudonym for an IP: HMAC-SHA256(secret, ip), base64url, 22 characters. Counters and
  * session rows store this, never the raw address.
  */
 export async function clientKey(secret: string, ip: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  let key = keys.get(secret);
+  if (!key) {
+    // Imported once per secret: this runs on every mint and list.
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    keys.set(secret, key);
+  }
   const mac = await crypto.subtle.sign(
     "HMAC",
-    key,
+    await key,
     new TextEncoder().encode(`client-ip:${ip}`),
   );
   return new Uint8Array(mac).subarray(0, 16).toBase64({

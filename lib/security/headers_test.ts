@@ -14,7 +14,8 @@ function app() {
   a.get("/boom", () => {
     throw new Error("boom");
   });
-  a.get("/passthrough", () => Response.error());
+  // A fetched response: its headers are immutable.
+  a.get("/passthrough", () => fetch("data:text/plain,hi"));
   a.onError((_e, c) => c.json({ error: { code: "internal_error", message: "x" } }, 500));
   return a;
 }
@@ -52,6 +53,11 @@ Deno.test("securityHeaders covers API, error and 404 responses; API gets no-stor
   const missing = await a.request("/nope");
   assert.equal(missing.status, 404);
   assert.equal(missing.headers.get("x-frame-options"), "DENY");
+  // A response with immutable headers (as `fetch` returns) is copied, then gets the headers too.
+  const passed = await a.request("/passthrough");
+  assert.equal(await passed.text(), "hi");
+  assert.ok(passed.headers.get("content-security-policy"));
+  assert.equal(passed.headers.get("referrer-policy"), "no-referrer");
 });
 
 Deno.test("contentSecurityPolicy uses only the origin of the base URL", () => {

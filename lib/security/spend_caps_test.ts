@@ -8,9 +8,6 @@ import { startTestApp, waitFor } from "../../testing/server.ts";
 import { launchBrowser } from "../../testing/browser.ts";
 import { makeSpeechWav } from "../../testing/speech.ts";
 
-/** Flip when lib/sideband.ts calls `chargeSessionUsage` as a session ends. */
-const USAGE_WIRED = true;
-
 Deno.test({
   name: "app: the server hangs up at the maximum session length and the page says why",
   // werift's SRTP ciphers (node:crypto) are released by GC, not closed.
@@ -43,10 +40,8 @@ Deno.test({
     assert.ok(call, "the emulator saw the call");
     assert.equal(call.state, "ended");
     assert.match(String(call.endedReason ?? ""), /hangup/i);
-    if (USAGE_WIRED) {
-      const used = await t.store.readCounter("usage-seconds:*", 86_400_000);
-      assert.ok(used >= 2, `charged ${used} s to today's budget`);
-    }
+    const used = await t.store.readCounter("usage-seconds:*", 86_400_000);
+    assert.ok(used >= 2, `charged ${used} s to today's budget`);
     try {
       await waitFor(
         async () => /maximum length/.test(await b.page.locator("#message").innerText()),

@@ -119,7 +119,12 @@ async function openLibsql(
   if (local) {
     // Several processes (or two stores in tests) may share one file: wait for locks, use WAL.
     await client.execute("PRAGMA busy_timeout = 5000");
-    if (url !== ":memory:") await client.execute("PRAGMA journal_mode = WAL");
+    if (url !== ":memory:") {
+      await client.execute("PRAGMA journal_mode = WAL");
+      // WAL + NORMAL: commits skip the fsync (checkpoints still sync). A crash of the process loses
+      // nothing; only a power cut can drop the last commits. Each write gets ~10x cheaper.
+      await client.execute("PRAGMA synchronous = NORMAL");
+    }
   }
   const executor: SqlExecutor = {
     execute: (stmt) => client.execute(stmt as never) as never,
