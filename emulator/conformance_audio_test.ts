@@ -65,9 +65,13 @@ Deno.test(
         Math.abs(started.audio_start_ms + 300 - wav.speechStartMs) <= 100,
         `start ${started.audio_start_ms} vs ${wav.speechStartMs}`,
       );
+      // Default `speechStoppedAudioEnd: "silence_end"`: audio_end_ms includes the silence.
+      const silenceMs = s.events.find((e) => e.type === "session.created")!.session.audio.input
+        .turn_detection.silence_duration_ms;
+      assert.equal(silenceMs, 200);
       assert.ok(
-        Math.abs(stopped.audio_end_ms - wav.speechEndMs) <= 100,
-        `end ${stopped.audio_end_ms} vs ${wav.speechEndMs}`,
+        Math.abs(stopped.audio_end_ms - silenceMs - wav.speechEndMs) <= 100,
+        `end ${stopped.audio_end_ms} - ${silenceMs} vs ${wav.speechEndMs}`,
       );
       const item = started.item_id;
       const seq = itemEvents(s, item);
@@ -315,6 +319,54 @@ Deno.test(
       await v.close();
     } finally {
       await emu.close();
+    }
+  },
+);
+
+Deno.test(
+  "speech_stopped.audio_end_ms: silence_end (default) = speech_end + silence_duration_ms",
+  T,
+  async () => {
+    const wav = await makeSpeechWav("Where does this sentence end?", {
+      sampleRate: 24000,
+      padStartSec: 1,
+      padEndSec: 2,
+    });
+    const pcm = await wav24k(wav.path);
+    const stoppedWith = async (
+      options: { speechStoppedAudioEnd?: "speech_end" | "silence_end" },
+      silenceMs: number,
+    ) => {
+      const emu = await startTestEmulator(options);
+      const s = await transcriptionSocket(
+        emu,
+        model("whisper-1", {}, {
+          turn_detection: { type: "server_vad", silence_duration_ms: silenceMs },
+        }),
+      );
+      try {
+        appendAudio(s, pcm);
+        return await s.waitFor("input_audio_buffer.speech_stopped");
+      } finally {
+        await s.close();
+        await emu.close();
+      }
+    };
+    for (const silenceMs of [200, 500]) {
+      const speechEnd = (await stoppedWith({ speechStoppedAudioEnd: "speech_end" }, silenceMs))
+        .audio_end_ms;
+      const silenceEnd = (await stoppedWith({}, silenceMs)).audio_end_ms;
+      const explicit = (await stoppedWith({ speechStoppedAudioEnd: "silence_end" }, silenceMs))
+        .audio_end_ms;
+      // The measurement itself: where the speech really ends (issue #2: ±100 ms).
+      assert.ok(
+        Math.abs(speechEnd - wav.speechEndMs) <= 100,
+        `speech end ${speechEnd} vs ${wav.speechEndMs}`,
+      );
+      assert.equal(silenceEnd, explicit);
+      // The silence that ended the turn, in whole 10 ms frames.
+      const extra = silenceEnd - speechEnd;
+      assert.ok(extra >= silenceMs && extra < silenceMs + 10, `${silenceEnd} - ${speechEnd}`);
     }
   },
 );

@@ -139,9 +139,11 @@ Deno.test({
       Math.abs(started.audio_start_ms + 300 - wav.speechStartMs) <= 100,
       `start ${started.audio_start_ms} + 300 vs ${wav.speechStartMs}`,
     );
+    // audio_end_ms includes the silence that ended the turn (option speechStoppedAudioEnd).
+    const silenceMs = secret.json!.session.audio.input.turn_detection.silence_duration_ms;
     assert.ok(
-      Math.abs(stopped.audio_end_ms - wav.speechEndMs) <= 100,
-      `end ${stopped.audio_end_ms} vs ${wav.speechEndMs}`,
+      Math.abs(stopped.audio_end_ms - silenceMs - wav.speechEndMs) <= 100,
+      `end ${stopped.audio_end_ms} - ${silenceMs} vs ${wav.speechEndMs}`,
     );
 
     await page.waitForFunction(() =>

@@ -253,7 +253,7 @@ export class Session {
     this.stats.audioMs = this.#posSamples / 24;
     for (const ev of this.#vad.push(pcm)) {
       if (ev.type === "speech_started") this.#onSpeechStarted(ev.audioStartMs);
-      else this.#onSpeechStopped(ev.audioEndMs);
+      else this.#onSpeechStopped(ev.audioEndMs, ev.silenceEndMs);
     }
     if (this.#streaming() && this.#vad.speaking && this.#pendingItem) {
       this.#streamProgress();
@@ -275,7 +275,8 @@ export class Session {
     }
   }
 
-  #onSpeechStopped(audioEndMs: number): void {
+  /** `audioEndMs`: where speech ended; `silenceEndMs`: where the turn-ending silence did. */
+  #onSpeechStopped(audioEndMs: number, silenceEndMs: number): void {
     this.#speechEndMs = audioEndMs;
     if (this.#suppressStop) {
       this.#suppressStop = false;
@@ -283,7 +284,10 @@ export class Session {
     }
     if (!this.#vadTurns() || !this.#pendingItem) return;
     const item = this.#pendingItem;
-    this.emit(ev.speechStopped(item, audioEndMs));
+    const reported = this.#host.options.speechStoppedAudioEnd === "speech_end"
+      ? audioEndMs
+      : silenceEndMs;
+    this.emit(ev.speechStopped(item, reported));
     this.#commitItem(item, audioEndMs - this.#speechStartMs);
   }
 

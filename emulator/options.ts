@@ -36,6 +36,13 @@ export interface EmulatorOptions {
    * session has `transcription: null` and nothing is transcribed, as live.
    */
   defaultTranscriptionModel?: string;
+  /**
+   * What `input_audio_buffer.speech_stopped.audio_end_ms` reports: `"silence_end"` (default) =
+   * where the silence that ended the turn was complete (speech end + `silence_duration_ms`), as
+   * the `openai` SDK documents ("includes the `min_silence_duration_ms`"); `"speech_end"` = where
+   * speech really ended (measured by the VAD, ±100 ms).
+   */
+  speechStoppedAudioEnd?: "speech_end" | "silence_end";
   /** Whether a `?call_id=` sideband receives `session.created` on attach (default false). */
   sidebandSessionCreated?: boolean;
   /** Whether `gpt-live-transcribe` emits speech_started/stopped and VAD-commits (default false). */
@@ -81,6 +88,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     pingIntervalSeconds: o.pingIntervalSeconds ?? 20,
     defaultSilenceDurationMs: o.defaultSilenceDurationMs ?? 200,
     defaultTranscriptionModel: o.defaultTranscriptionModel ?? "whisper-1",
+    speechStoppedAudioEnd: o.speechStoppedAudioEnd ?? "silence_end",
     sidebandSessionCreated: o.sidebandSessionCreated ?? false,
     liveTranscribeSpeechEvents: o.liveTranscribeSpeechEvents ?? false,
     sidebandAcceptsEphemeral: o.sidebandAcceptsEphemeral ?? false,

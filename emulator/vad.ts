@@ -37,7 +37,18 @@ export interface VadConfig {
 /** A turn boundary found by {@linkcode VoiceActivityDetector.push}. */
 export type VadEvent =
   | { type: "speech_started"; audioStartMs: number }
-  | { type: "speech_stopped"; audioEndMs: number };
+  | {
+    type: "speech_stopped";
+    /** Where speech really ended (the end of the last voiced frame). */
+    audioEndMs: number;
+    /**
+     * Where the silence that ended the turn was complete: the end of the frame on which the turn
+     * was detected as over, i.e. `audioEndMs` plus the effective silence duration (rounded up to
+     * whole 10 ms frames). This is the "end of audio sent to the model" reading of
+     * `audio_end_ms`.
+     */
+    silenceEndMs: number;
+  };
 
 /** Analysis frame length. */
 export const FRAME_MS = 10;
@@ -120,10 +131,10 @@ const HISTORY_FRAMES = Math.ceil((MAX_LEAD_MS + CONFIRM_WINDOW_MS) / FRAME_MS) +
  *   about 30-100 ms of audio after the onset.
  * - `speech_stopped.audioEndMs` is where speech really ended (the end of the last voiced frame),
  *   NOT that point plus the silence. It is emitted only after `silenceDurationMs` of silence has
- *   been pushed, so it lags the returned time by the silence duration. Note: the `openai` 7.57.0
- *   type comment on `InputAudioBufferSpeechStoppedEvent.audio_end_ms` says the value "includes the
- *   `min_silence_duration_ms`"; a caller wanting that reading adds
- *   {@linkcode effectiveSilenceMs} to `audioEndMs`.
+ *   been pushed, at `silenceEndMs` (= `audioEndMs` + the silence, in whole frames). The `openai`
+ *   7.57.0 type comment on `InputAudioBufferSpeechStoppedEvent.audio_end_ms` says the value
+ *   "includes the `min_silence_duration_ms`", i.e. `silenceEndMs`; the engine reports one or the
+ *   other (emulator option `speechStoppedAudioEnd`).
  *
  * @example
  * ```ts
@@ -318,7 +329,11 @@ export class VoiceActivityDetector {
     ) {
       this.#speaking = false;
       this.#floorFrame = this.#endFrame;
-      events.push({ type: "speech_stopped", audioEndMs: endMs });
+      events.push({
+        type: "speech_stopped",
+        audioEndMs: endMs,
+        silenceEndMs: this.#frameMs(index + 1),
+      });
     }
   }
 }

@@ -96,6 +96,8 @@ const OPUS_PAYLOAD_TYPE = 111;
 const GATHER_TIMEOUT_MS = 5000;
 /** A peer that does not connect within this time is closed. */
 const CONNECT_TIMEOUT_MS = 30_000;
+/** Longest wait for the browser to answer the data channel's stream reset when closing. */
+const RESET_WAIT_MS = 1500;
 /** A peer that stays ICE-disconnected this long is closed. */
 const DISCONNECTED_TIMEOUT_MS = 10_000;
 
@@ -158,16 +160,40 @@ function validateOffer(sdp: unknown): string {
   return sdp.endsWith("\n") ? sdp : `${sdp}\r\n`;
 }
 
+/** The part of werift's internal SCTP association `closePeer` listens to. */
+interface SctpResetEvents {
+  onReconfigStreams?: {
+    subscribe(fn: (streamIds: number[]) => void): { unSubscribe(): void };
+  };
+}
+
 /**
  * Closes `pc` so that the browser notices at once. werift's `close()` stops DTLS and ICE before
  * SCTP, so the SCTP ABORT it means to send never leaves, and Chromium would notice only through
- * ICE consent checks (`disconnected` after ~5 s, then `failed`). So first the channel's stream is
- * reset (Chromium fires `close` on its `RTCDataChannel`), then the association is aborted over the
- * still-open DTLS transport, then the peer is closed.
+ * ICE consent checks (`disconnected` after ~5 s, `failed` later). So first the channel's stream is
+ * reset in both directions (SCTP RE-CONFIG, retransmitted by werift until answered: our request,
+ * Chromium's answer and its own request, which werift answers; Chromium then fires `close` on its
+ * `RTCDataChannel`), then, once both resets are done or after {@linkcode RESET_WAIT_MS}, the
+ * association is aborted over the still-open DTLS transport, then the peer is closed.
  */
 async function closePeer(pc: RTCPeerConnection, channel: RTCDataChannel | undefined) {
   try {
-    if (channel?.readyState === "open") channel.close();
+    const id = channel?.id;
+    if (channel?.readyState === "open" && id !== undefined) {
+      const sctp = (pc.sctpTransport as unknown as { sctp?: SctpResetEvents } | undefined)?.sctp;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let subscription: { unSubscribe(): void } | undefined;
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, RESET_WAIT_MS);
+        let resets = 0;
+        subscription = sctp?.onReconfigStreams?.subscribe((streamIds) => {
+          if (streamIds.includes(id) && ++resets === 2) resolve();
+        });
+        channel.close();
+      });
+      clearTimeout(timer);
+      subscription?.unSubscribe();
+    }
     await pc.sctpTransport?.stop();
   } catch (error) {
     console.error("webrtc: SCTP close failed:", error);

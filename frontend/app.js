@@ -22,6 +22,7 @@ import {
   holdButton,
   refreshMics,
   rememberMic,
+  toggleCaptionMode,
 } from "./tools.js";
 
 const $ = (
@@ -211,9 +212,14 @@ async function start() {
     if (typeof current.session.clientCommits === "boolean") {
       current.clientCommits = current.session.clientCommits;
     }
+    // A session that started no call is handed back (a failed microphone must not use up a slot).
+    const stream = await current.mic.catch((err) => {
+      preminter.giveBack(current.session);
+      throw err;
+    });
     current.conn = await connect({
       session: current.session,
-      stream: await current.mic,
+      stream,
       onEvent,
       onStatus,
       signal: current.abort.signal,
@@ -226,7 +232,7 @@ async function start() {
     show.set("live");
     current.repair = setInterval(() => void repair(), 15_000);
     void refreshMics(micSelect);
-    current.audio = await startAudio({
+    const audio = await startAudio({
       stream: current.conn.stream,
       silenceMs: ui?.settings.pageSilenceMs ?? 700,
       onLevel: (level) => show.level(level),
@@ -235,6 +241,9 @@ async function start() {
       log.add({ type: "page.vad_unavailable", message: String(err) }, "note");
       return null;
     });
+    // Stopped while the worklet loaded: nothing else will close this AudioContext.
+    if (live === current) current.audio = audio;
+    else await audio?.stop();
   } catch (err) {
     if (live !== current) return;
     const d = describeError(err);
@@ -332,12 +341,6 @@ async function share() {
   }
 }
 
-/** @param {boolean} [on] */
-function toggleCaptions(on = !document.body.classList.contains("captions")) {
-  document.body.classList.toggle("captions", on);
-  captionsBtn.setAttribute("aria-pressed", String(on));
-}
-
 async function init() {
   startBtn.addEventListener("click", () => void start());
   for (const type of ["pointerenter", "focus", "touchstart"]) {
@@ -351,7 +354,7 @@ async function init() {
     view.clear();
   });
   shareBtn.addEventListener("click", () => void share());
-  captionsBtn.addEventListener("click", () => toggleCaptions());
+  captionsBtn.addEventListener("click", () => toggleCaptionMode(captionsBtn));
   for (const b of document.querySelectorAll("[data-export]")) {
     b.addEventListener(
       "click",
@@ -362,8 +365,8 @@ async function init() {
     s: () => (live ? stop() : start()),
     c: copyTranscript,
     e: () => exportAs("txt"),
-    f: () => toggleCaptions(),
-    escape: () => toggleCaptions(false),
+    f: () => toggleCaptionMode(captionsBtn),
+    escape: () => toggleCaptionMode(captionsBtn, false),
     enter: commitTurn,
   });
   rememberMic(micSelect);

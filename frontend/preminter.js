@@ -36,7 +36,12 @@ export function mintSession(params = {}) {
  *
  * @param {{ options?: () => Record<string, unknown>, marginMs?: number, maxIdleMs?: number,
  *   onError?: (err: unknown) => void, fetch?: typeof fetch }} [params]
- * @returns {{ prime(): void, take(): Promise<SessionInfo>, invalidate(): void, stop(): void }}
+ * `giveBack(session)` returns a session that `take()` handed out but that never started a call
+ * (the microphone failed, say): the next `take()` reuses it while it is fresh and the settings did
+ * not change, instead of minting another one that would hold a concurrent-session slot.
+ *
+ * @returns {{ prime(): void, take(): Promise<SessionInfo>, giveBack(session: SessionInfo): void,
+ *   invalidate(): void, stop(): void }}
  */
 export function createPreminter(params = {}) {
   const marginMs = params.marginMs ?? 15_000;
@@ -47,6 +52,10 @@ export function createPreminter(params = {}) {
   let timer;
   let primedAt = 0;
   let stopped = false;
+  /** Bumped by `invalidate()`: a session taken before a settings change is not taken back. */
+  let generation = 0;
+  /** @type {{ session: SessionInfo, generation: number } | null} */
+  let lastTaken = null;
 
   const fresh = (/** @type {SessionInfo} */ s) => s.expiresAt * 1000 - Date.now() > marginMs;
 
@@ -82,18 +91,32 @@ export function createPreminter(params = {}) {
       const p = current;
       current = null;
       clearTimeout(timer);
+      const taken = (/** @type {SessionInfo} */ s) => {
+        lastTaken = { session: s, generation };
+        return s;
+      };
       if (p) {
         try {
           const s = await p;
-          if (fresh(s)) return s;
+          if (fresh(s)) return taken(s);
         } catch { /* mint again below */ }
       }
-      return await mintSession({
-        options: params.options?.() ?? {},
-        fetch: params.fetch,
-      });
+      return taken(
+        await mintSession({
+          options: params.options?.() ?? {},
+          fetch: params.fetch,
+        }),
+      );
+    },
+    giveBack(session) {
+      const ok = lastTaken?.session === session && lastTaken.generation === generation;
+      lastTaken = null;
+      if (ok && !current && !stopped && fresh(session)) {
+        current = Promise.resolve(session);
+      }
     },
     invalidate() {
+      generation++;
       current = null;
       clearTimeout(timer);
     },

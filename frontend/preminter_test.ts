@@ -46,3 +46,37 @@ Deno.test("createPreminter().take() reports the server's error", async () => {
     await t.close();
   }
 });
+
+Deno.test("createPreminter().giveBack() reuses a session that started no call, unless settings changed", async () => {
+  const t = await startTestApp();
+  let language = "en";
+  const keys = createPreminter({
+    options: () => ({ language }),
+    fetch: (url, init) => fetch(`${t.baseUrl}${url}`, init),
+  });
+  try {
+    const first = await keys.take();
+    keys.giveBack(first);
+    // The microphone failed; the next Start takes the same session: no second slot is held.
+    const again = await keys.take();
+    assert.equal(again.sessionId, first.sessionId);
+    assert.equal(await countSessions(t.store), 1);
+    // Only the session last taken comes back, and only once.
+    keys.giveBack(again);
+    keys.giveBack(again);
+    assert.equal((await keys.take()).sessionId, first.sessionId);
+    // After a settings change the old session is not reused.
+    keys.giveBack(first);
+    const taken = await keys.take();
+    keys.invalidate();
+    language = "fr";
+    keys.giveBack(taken);
+    const fresh = await keys.take();
+    assert.notEqual(fresh.sessionId, first.sessionId);
+    const row = await t.store.getSession(fresh.sessionId);
+    assert.equal((row?.settings as { language: string }).language, "fr");
+  } finally {
+    keys.stop();
+    await t.close();
+  }
+});

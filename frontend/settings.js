@@ -11,7 +11,8 @@
  *
  * @typedef {{ id: string, label: string, status: string, shutdownDate: string|null,
  *   supports: { prompt: boolean, keywords: boolean, languages: boolean, delay: boolean,
- *   logprobs: boolean, turnDetection: boolean }, streamsWhileSpeaking?: boolean }} ModelInfo
+ *   logprobs: boolean, turnDetection: boolean, turnDetectionTypes?: readonly string[],
+ *   noiseReductionStrength?: boolean }, streamsWhileSpeaking?: boolean }} ModelInfo
  */
 
 /** @typedef {typeof DEFAULTS} Settings */
@@ -107,7 +108,9 @@ export function buildSessionOptions(s, model) {
   if (sup?.delay && s.delay) o.delay = s.delay;
   if (sup?.logprobs) o.logprobs = s.logprobs;
   o.noiseReduction = s.noise;
-  if (s.noise !== "off") o.noiseReductionStrength = s.noiseStrength;
+  if (s.noise !== "off" && sup?.noiseReductionStrength !== false) {
+    o.noiseReductionStrength = s.noiseStrength;
+  }
   if (pageCommits(s, model)) o.turnDetection = { type: "none" };
   else if (s.turn === "semantic_vad") {
     o.turnDetection = { type: s.turn, eagerness: s.eagerness };
@@ -182,7 +185,7 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
       keywords: Boolean(sup?.keywords),
       delay: Boolean(sup?.delay),
       logprobs: Boolean(sup?.logprobs),
-      "noise-strength": s.noise !== "off",
+      "noise-strength": s.noise !== "off" && sup?.noiseReductionStrength !== false,
       server_vad: !clientCommits && s.turn === "server_vad",
       semantic_vad: !clientCommits && s.turn === "semantic_vad",
       client: clientCommits,
@@ -192,8 +195,10 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
         !show[/** @type {HTMLElement} */ (el).dataset.when ?? ""];
     }
     const turn = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("turn")));
+    const kinds = sup?.turnDetectionTypes ??
+      (sup?.turnDetection ? ["server_vad", "semantic_vad"] : []);
     for (const opt of turn.options) {
-      opt.disabled = !sup?.turnDetection && opt.value !== "manual";
+      opt.disabled = opt.value !== "manual" && !kinds.includes(opt.value);
     }
     if (!sup?.turnDetection) turn.value = "manual";
     else turn.value = s.turn;

@@ -58,3 +58,16 @@ Deno.test("options a model does not take are left out", () => {
     },
   });
 });
+
+Deno.test("a model without noise reduction strength gets no strength", () => {
+  const transcribe = MODELS.find((m) => m.id === "gpt-transcribe")!;
+  const settings = { ...DEFAULTS, noise: "near", noiseStrength: 0.4 };
+  assert.equal(buildSessionOptions(settings, transcribe).noiseReductionStrength, 0.4);
+  const noStrength = {
+    ...transcribe,
+    supports: { ...transcribe.supports, noiseReductionStrength: false },
+  };
+  const body = buildSessionOptions(settings, noStrength);
+  assert.equal(body.noiseReduction, "near");
+  assert.equal("noiseReductionStrength" in body, false);
+});

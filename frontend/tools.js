@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Small page tools: clipboard, downloads (TXT/SRT/VTT/JSON), the microphone list, keyboard
- * shortcuts, a button held back for a while (`Retry-After`).
+ * shortcuts, caption mode, a button held back for a while (`Retry-After`).
  *
  * @module
  */
@@ -131,4 +131,15 @@ export function holdButton(button, seconds, label, busy) {
     setTimeout(tick, 1000);
   };
   tick();
+}
+
+/**
+ * Turns caption mode (large high-contrast text) on or off; toggles when `on` is omitted.
+ *
+ * @param {HTMLElement} button the caption mode button; its `aria-pressed` follows
+ * @param {boolean} [on]
+ */
+export function toggleCaptionMode(button, on = !document.body.classList.contains("captions")) {
+  document.body.classList.toggle("captions", on);
+  button.setAttribute("aria-pressed", String(on));
 }

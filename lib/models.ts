@@ -14,6 +14,11 @@ export type TranscriptionModelId = NonNullable<AudioTranscription["model"]>;
 /** Lifecycle of a model at OpenAI. */
 export type ModelStatus = "current" | "deprecated";
 
+/** The kinds of server-side turn detection (`audio.input.turn_detection.type`). */
+export type TurnDetectionType = "server_vad" | "semantic_vad";
+
+const BOTH_VAD_KINDS: readonly TurnDetectionType[] = Object.freeze(["server_vad", "semantic_vad"]);
+
 /** One model and what it supports. */
 export interface ModelInfo {
   /** The value of `audio.input.transcription.model`. */
@@ -37,6 +42,10 @@ export interface ModelInfo {
     logprobs: boolean;
     /** Server VAD / semantic VAD; when false `turn_detection` must be null. */
     turnDetection: boolean;
+    /** The VAD kinds the model accepts (empty when `turnDetection` is false: the page commits). */
+    turnDetectionTypes: readonly TurnDetectionType[];
+    /** `noise_reduction.strength` (0–1; OpenAI's default is 1 when noise reduction is on). */
+    noiseReductionStrength: boolean;
   };
   /** Deltas arrive while the speaker is still talking (not only after the turn is committed). */
   streamsWhileSpeaking: boolean;
@@ -45,76 +54,75 @@ export interface ModelInfo {
 /** OpenAI's announced shutdown date of the deprecated transcription models. */
 export const DEPRECATED_SHUTDOWN_DATE = "2027-02-26";
 
-function deprecated(
+type SupportFlags = Omit<ModelInfo["supports"], "turnDetectionTypes">;
+
+function model(
   id: TranscriptionModelId,
   label: string,
-  supports: Partial<ModelInfo["supports"]>,
+  status: ModelStatus,
+  supports: SupportFlags,
+  streamsWhileSpeaking: boolean,
 ): ModelInfo {
   return {
     id,
     label,
-    status: "deprecated",
-    shutdownDate: DEPRECATED_SHUTDOWN_DATE,
+    status,
+    shutdownDate: status === "deprecated" ? DEPRECATED_SHUTDOWN_DATE : null,
     supports: {
-      prompt: true,
-      keywords: false,
-      languages: false,
-      delay: false,
-      logprobs: true,
-      turnDetection: true,
       ...supports,
+      turnDetectionTypes: supports.turnDetection ? BOTH_VAD_KINDS : Object.freeze([]),
     },
-    streamsWhileSpeaking: false,
+    streamsWhileSpeaking,
   };
+}
+
+/** What the 2026-07 models (`gpt-transcribe`, `gpt-live-transcribe`) accept. */
+const TRANSCRIBE_2026: SupportFlags = {
+  prompt: true,
+  keywords: true,
+  languages: true,
+  delay: false,
+  logprobs: true,
+  turnDetection: true,
+  noiseReductionStrength: true,
+};
+
+function deprecated(
+  id: TranscriptionModelId,
+  label: string,
+  supports: Partial<SupportFlags>,
+): ModelInfo {
+  return model(id, label, "deprecated", {
+    prompt: true,
+    keywords: false,
+    languages: false,
+    delay: false,
+    logprobs: true,
+    turnDetection: true,
+    noiseReductionStrength: true,
+    ...supports,
+  }, false);
 }
 
 /** Every transcription model, current ones first. */
 export const MODELS: readonly ModelInfo[] = Object.freeze([
-  {
-    id: "gpt-transcribe",
-    label: "GPT Transcribe",
-    status: "current",
-    shutdownDate: null,
-    supports: {
-      prompt: true,
-      keywords: true,
-      languages: true,
-      delay: false,
-      logprobs: true,
-      turnDetection: true,
-    },
-    streamsWhileSpeaking: false,
-  },
-  {
-    id: "gpt-live-transcribe",
-    label: "GPT Live Transcribe (streams while you speak)",
-    status: "current",
-    shutdownDate: null,
-    supports: {
-      prompt: true,
-      keywords: true,
-      languages: true,
-      delay: false,
-      logprobs: true,
-      turnDetection: true,
-    },
-    streamsWhileSpeaking: true,
-  },
-  {
-    id: "gpt-realtime-whisper",
-    label: "GPT Realtime Whisper (page commits turns)",
-    status: "current",
-    shutdownDate: null,
-    supports: {
-      prompt: false,
-      keywords: false,
-      languages: false,
-      delay: true,
-      logprobs: false,
-      turnDetection: false,
-    },
-    streamsWhileSpeaking: true,
-  },
+  model("gpt-transcribe", "GPT Transcribe", "current", TRANSCRIBE_2026, false),
+  model(
+    "gpt-live-transcribe",
+    "GPT Live Transcribe (streams while you speak)",
+    "current",
+    TRANSCRIBE_2026,
+    true,
+  ),
+  model("gpt-realtime-whisper", "GPT Realtime Whisper (page commits turns)", "current", {
+    prompt: false,
+    keywords: false,
+    languages: false,
+    delay: true,
+    logprobs: false,
+    turnDetection: false,
+    noiseReductionStrength: true,
+  }, true),
   deprecated("gpt-4o-transcribe", "GPT-4o Transcribe", {}),
   deprecated("gpt-4o-mini-transcribe", "GPT-4o mini Transcribe", {}),
   deprecated(

@@ -37,3 +37,17 @@ Deno.test("the default model is current and per-model rules follow the 2026-11 u
   assert.equal(findModel("gpt-4o-transcribe")!.supports.keywords, false);
   assert.equal(findModel("nope"), undefined);
 });
+
+Deno.test("each model lists its VAD kinds and noise reduction strength", () => {
+  for (const m of MODELS) {
+    // No server VAD means no VAD kind at all: the page commits turns.
+    assert.deepEqual(
+      [...m.supports.turnDetectionTypes],
+      m.supports.turnDetection ? ["server_vad", "semantic_vad"] : [],
+      m.id,
+    );
+    // The 2026-11 update: `noise_reduction.strength` is a session option, for every model.
+    assert.equal(m.supports.noiseReductionStrength, true, m.id);
+  }
+  assert.deepEqual([...findModel("gpt-realtime-whisper")!.supports.turnDetectionTypes], []);
+});

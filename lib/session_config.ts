@@ -138,6 +138,9 @@ export function resolveSessionOptions(
       `Model "${model.id}" needs turn detection "none": the page commits turns itself`,
     );
   }
+  if (td.type !== "none" && !model.supports.turnDetectionTypes.includes(td.type)) {
+    throw unsupported("turnDetection.type", `turn detection "${td.type}"`);
+  }
   let turnDetection: SessionSettings["turnDetection"];
   if (td.type === "server_vad") {
     if (td.eagerness !== undefined) {
@@ -177,6 +180,9 @@ export function resolveSessionOptions(
       }
       turnDetection = { type: "none" };
     }
+  }
+  if (o.noiseReductionStrength !== undefined && !model.supports.noiseReductionStrength) {
+    throw unsupported("noiseReductionStrength", "a noise reduction strength");
   }
   const noiseReduction = o.noiseReduction ?? "off";
   if (o.noiseReductionStrength !== undefined && noiseReduction === "off") {

@@ -14,7 +14,8 @@ import { resolveSessionOptions, type SessionSettings } from "./session_config.ts
 import { CALL_ID_PATTERN, type UpstreamClient } from "./upstream.ts";
 import type { Store } from "./store/types.ts";
 import type { Logger } from "../app.ts";
-import { countActiveSessions } from "./security/limits.ts";
+import { spendRefusal } from "./security/limits.ts";
+import { claimOnce, releaseClaim } from "./store/claims.ts";
 
 /** The event type OpenAI sends for a ringing SIP call. */
 export const CALL_INCOMING_EVENT = "realtime.call.incoming";
@@ -233,58 +234,19 @@ export function sipAcceptSession(
   return session;
 }
 
-const DAY_MS = 86_400_000;
-
-/**
- * Window of the Store counters that remember webhook ids and call ids. A claim looks at the
- * current and the previous window, so an id is remembered for at least a day — far longer than
- * the 300 s a signed delivery stays valid.
- */
-export const CLAIM_WINDOW_MS = DAY_MS;
-
-/**
- * Claims `key` once across every process sharing the Store (an atomic counter increment): true
- * for the first claim, false when the key was claimed in this or the previous window.
- */
-export async function claimOnce(
-  store: Store,
-  key: string,
-  now: number,
-): Promise<boolean> {
-  const count = await store.incrementCounter(key, CLAIM_WINDOW_MS, 1, now);
-  if (count > 1) return false;
-  return await store.readCounter(key, CLAIM_WINDOW_MS, now - CLAIM_WINDOW_MS) <=
-    0;
-}
-
-/** Gives a claim back (same `now` as the claim) so a retried delivery is processed again. */
-export async function releaseClaim(
-  store: Store,
-  key: string,
-  now: number,
-): Promise<void> {
-  await store.incrementCounter(key, CLAIM_WINDOW_MS, -1, now);
-}
-
 /**
  * The first global limit a new call would exceed, or null: concurrent sessions (browser and phone
- * alike) and today's transcription minutes. Per-client limits do not apply to phone calls.
+ * alike) and today's transcription minutes — the same caps as a page's mint
+ * ({@linkcode spendRefusal}). Per-client limits do not apply to phone calls.
  */
 export async function sipLimitReached(
   store: Store,
   config: Pick<Config, "limits">,
   now: number,
-): Promise<string | null> {
-  const { limits } = config;
-  const active = await countActiveSessions(store, {
-    since: now - limits.maxSessionSeconds * 1000,
-  });
-  if (active !== null && active >= limits.concurrentSessions) {
-    return "concurrent_sessions";
-  }
-  const used = await store.readCounter("usage-seconds:*", DAY_MS, now);
-  if (used >= limits.dailyMinutes * 60) return "daily_minutes";
-  return null;
+): Promise<"concurrent_sessions" | "daily_minutes" | null> {
+  const refusal = await spendRefusal(store, config.limits, { now });
+  if (refusal === null) return null;
+  return refusal.code === "daily_budget_exhausted" ? "daily_minutes" : "concurrent_sessions";
 }
 
 /** Options for {@linkcode answerIncomingCall}. */

@@ -20,6 +20,13 @@
 /** Default tolerance between the signed timestamp and now, in seconds. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
+/**
+ * Most `v1` signatures checked per delivery (a sender lists one per active secret, two while it
+ * rotates). Without a cap, anyone could make the public route compute thousands of HMACs over a
+ * 64 KiB body with one request; entries past the cap are ignored.
+ */
+export const MAX_SIGNATURES = 8;
+
 const SECRET_PREFIX = "whsec_";
 
 /** Why a delivery was refused. */
@@ -175,10 +182,13 @@ async function importSecret(
   );
 }
 
-/** Splits `v1,AAA= v1,BBB=` into decoded signatures; skips other versions and undecodable ones. */
+/**
+ * Splits `v1,AAA= v1,BBB=` into decoded signatures; skips other versions and undecodable ones, and
+ * stops after {@linkcode MAX_SIGNATURES} entries.
+ */
 function parseSignatures(header: string): Uint8Array<ArrayBuffer>[] {
   const out: Uint8Array<ArrayBuffer>[] = [];
-  for (const entry of header.trim().split(/\s+/)) {
+  for (const entry of header.trim().split(/\s+/).slice(0, MAX_SIGNATURES)) {
     if (entry === "") continue;
     const comma = entry.indexOf(",");
     // Like the official SDKs, a bare value (no version prefix) is accepted as v1.

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  MAX_SIGNATURES,
   signWebhook,
   verifyWebhook,
   type VerifyWebhookOptions,
@@ -39,28 +40,11 @@ function verify(overrides: Partial<VerifyWebhookOptions>) {
   });
 }
 
-Deno.test("signWebhook reproduces the documented test vector (whsec_ secret)", async () => {
-  assert.equal(
-    await signWebhook({
-      secret: SECRET,
-      id: ID,
-      timestamp: TIMESTAMP,
-      body: BODY,
-    }),
-    SIGNATURE,
-  );
-});
-
-Deno.test("signWebhook reproduces the documented test vector (plain secret)", async () => {
-  assert.equal(
-    await signWebhook({
-      secret: PLAIN_SECRET,
-      id: ID,
-      timestamp: TIMESTAMP,
-      body: BODY,
-    }),
-    PLAIN_SIGNATURE,
-  );
+Deno.test("signWebhook reproduces the documented test vector (whsec_ and plain secret)", async () => {
+  for (const [secret, expected] of [[SECRET, SIGNATURE], [PLAIN_SECRET, PLAIN_SIGNATURE]]) {
+    const signature = await signWebhook({ secret, id: ID, timestamp: TIMESTAMP, body: BODY });
+    assert.equal(signature, expected, secret);
+  }
 });
 
 Deno.test("verifyWebhook accepts the documented test vector with both secret forms", async () => {
@@ -95,6 +79,18 @@ Deno.test("verifyWebhook accepts any matching entry among several signatures", a
     headers: headers(SIGNATURE.replace("v1,", "v2,")),
   });
   assert.equal(!relabelled.ok && relabelled.code, "malformed_signature");
+});
+
+Deno.test("verifyWebhook checks at most MAX_SIGNATURES entries, so a long header costs little", async () => {
+  const wrong = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  const within = Array(MAX_SIGNATURES - 1).fill(wrong).join(" ");
+  assert.equal((await verify({ headers: headers(`${within} ${SIGNATURE}`) })).ok, true);
+  const beyond = Array(MAX_SIGNATURES).fill(wrong).join(" ");
+  const late = await verify({ headers: headers(`${beyond} ${SIGNATURE}`) });
+  assert.equal(!late.ok && late.code, "invalid_signature");
+  const flood = Array(5000).fill(wrong).join(" ");
+  const flooded = await verify({ headers: headers(`${flood} ${SIGNATURE}`) });
+  assert.equal(!flooded.ok && flooded.status, 401);
 });
 
 Deno.test("verifyWebhook refuses forged deliveries with 401", async () => {

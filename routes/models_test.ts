@@ -16,6 +16,14 @@ Deno.test("GET /api/models lists every model with options and shutdown dates", a
     assert.equal(byId["whisper-1"].shutdownDate, "2027-02-26");
     assert.equal(byId["gpt-transcribe"].status, "current");
     assert.equal(byId["gpt-realtime-whisper"].supports.turnDetection, false);
+    assert.deepEqual(byId["gpt-realtime-whisper"].supports.turnDetectionTypes, []);
+    assert.deepEqual(byId["gpt-transcribe"].supports.turnDetectionTypes, [
+      "server_vad",
+      "semantic_vad",
+    ]);
+    assert.equal(byId["gpt-transcribe"].supports.noiseReductionStrength, true);
+    assert.equal(byId["gpt-transcribe"].supports.delay, false);
+    assert.equal(byId["gpt-realtime-whisper"].supports.delay, true);
     const post = await fetch(`${t.baseUrl}/api/models`, { method: "POST" });
     assert.equal(post.status, 404);
     await post.body?.cancel();

@@ -21,6 +21,7 @@ import {
 import type { SessionRow, UtteranceRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";
+import { chargeSessionUsage } from "../lib/security/limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
 import type { Utterance } from "../shared/transcript.js";
@@ -346,6 +347,10 @@ export function sessionsRoutes(
       } catch (err) {
         if (err instanceof UpstreamError) return upstreamErrorResponse(err);
         throw err;
+      }
+      // Its minutes count against the daily budget; the client key goes with the row.
+      if (session.startedAt !== null) {
+        await chargeSessionUsage(store, { sessionId: session.id, startedAt: session.startedAt });
       }
       deps.sidebands?.get(session.callId)?.controller.abort();
     }

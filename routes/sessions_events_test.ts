@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { Hono } from "npm:hono@4.13.19";
 import { sessionsRoutes } from "./sessions.ts";
 import { countSessions, createTestPeer, postJson, waitFor } from "../testing/server.ts";
-import { assertError, events, getJson, readSse, seed, withApp } from "../testing/sessions_kit.ts";
+import {
+  assertError,
+  events,
+  getJson,
+  LOCAL_CLIENT_KEY,
+  readSse,
+  seed,
+  withApp,
+} from "../testing/sessions_kit.ts";
 
 Deno.test("SSE: a dropped stream resumes with Last-Event-ID and gets exactly the rest, live, then closes", async () => {
   await withApp(async (t, writer) => {
@@ -136,6 +144,13 @@ Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed
       });
       const call = t.emulator.control.calls().find((c) => c.id === relay.json.callId);
       assert.equal(call?.endedReason, "hangup");
+      // Deleting a live session still charges its minutes, to the client too, exactly once.
+      const DAY = 86_400_000;
+      const charged = await t.store.readCounter("usage-seconds:*", DAY);
+      assert.ok(charged >= 1, `charged ${charged} s`);
+      assert.equal(await t.store.readCounter(`usage-seconds:${LOCAL_CLIENT_KEY}`, DAY), charged);
+      await waitFor(() => t.sidebands.list().length === 0, { message: "the sideband ended" });
+      assert.equal(await t.store.readCounter("usage-seconds:*", DAY), charged, "charged once");
       assertError(await getJson(t.baseUrl, `/api/sessions/${sessionId}`), 404);
       assert.deepEqual(await t.store.listEvents(sessionId), []);
       assert.deepEqual(await t.store.listUtterances(sessionId), []);

@@ -15,11 +15,10 @@ import {
   answerIncomingCall,
   CALL_INCOMING_EVENT,
   CallIncomingDataSchema,
-  claimOnce,
   invalidAllowListEntries,
-  releaseClaim,
   WebhookEventSchema,
 } from "../lib/sip.ts";
+import { claimOnce, releaseClaim } from "../lib/store/claims.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { verifyWebhook, WebhookSecretError } from "../lib/webhook_signature.ts";
 

@@ -1,7 +1,8 @@
 /**
  * Models without server VAD (gpt-realtime-whisper): the page's own voice-activity detection
  * (AudioWorklet) ends each turn with `input_audio_buffer.commit` over the data channel, shows a
- * speaking indicator, and the emulator's streaming mode sends text while the person speaks.
+ * speaking indicator and an input level meter, and the emulator's streaming mode sends text while
+ * the person speaks. The microphone picker lists the devices once permission is given.
  */
 import assert from "node:assert/strict";
 import { makeUtterancesWav } from "./speech.ts";
@@ -41,6 +42,9 @@ Deno.test(
           if (document.querySelector("#transcript .utterance.partial")) {
             seen.partial++;
           }
+          if (Number(document.querySelector("#level")?.getAttribute("aria-valuenow")) > 0) {
+            seen.level++;
+          }
         }).observe(document.body, {
           subtree: true,
           attributes: true,
@@ -67,7 +71,7 @@ Deno.test(
       assert.deepEqual(await finalTexts(page), texts);
       const seen = await page.evaluate(() =>
         (globalThis as unknown as {
-          __seen: { speaking: number; partial: number };
+          __seen: { speaking: number; partial: number; level: number };
         }).__seen
       );
       assert.ok(seen.speaking > 0, "the speaking indicator turned on");
@@ -75,6 +79,12 @@ Deno.test(
         seen.partial > 0,
         "text streamed before the turn was committed",
       );
+      assert.ok(seen.level > 0, "the input level meter moved");
+      // With the permission given, the microphone picker lists the devices by name.
+      const mics = await page.locator("#mic option").allTextContents();
+      assert.ok(mics.length >= 2, mics.join());
+      assert.equal(mics[0], "Default microphone");
+      assert.ok(mics.slice(1).every((m) => m.trim() !== ""), mics.join());
 
       const commits = await page.locator("#log li.log-out b").allTextContents();
       assert.ok(

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { makeSpeechWav } from "./speech.ts";
 import { BROWSER_TEST, openPage } from "./page_kit.ts";
+import { countSessions } from "./server.ts";
 
 Deno.test(
   "errors are explained with what to do next",
@@ -108,6 +109,8 @@ Deno.test(
       await page.evaluate(() =>
         (globalThis as unknown as { __restoreMic: () => void }).__restoreMic()
       );
+      // Both microphone failures reused one minted session instead of holding a slot each.
+      assert.equal(await countSessions(app.store), 1);
 
       // The server cannot attach its sideband: the call still runs, and the page says so.
       await page.route("**/api/calls/*/sideband", (r) =>
@@ -116,22 +119,23 @@ Deno.test(
           json: { error: { code: "unavailable", message: "Try again later" } },
         }));
       await page.click("#start");
-      await page.waitForTimeout(8000);
-      console.error("DEBUG", await page.locator("#status").textContent(), await message.textContent(), await page.locator("#log").textContent());
       await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
       await message.waitFor({ state: "visible", timeout: 10_000 });
       assert.match(
         await message.textContent() ?? "",
         /^The server could not attach to this call: captions show here, and this page saves/,
       );
+      await page.waitForSelector("#transcript .utterance.final", { timeout: 30_000 });
       await page.unroute("**/api/calls/*/sideband");
       await page.click("#stop");
       await page.waitForSelector("#status[data-state='idle']");
+      // ...and, as it says, the page's gap repair saved the final line it saw.
+      const newest = (await app.store.listSessions({ limit: 1 })).sessions[0];
+      const saved = await app.store.listUtterances(newest.id);
+      assert.deepEqual(saved.map((u) => [u.status, u.seenBy]), [["final", "browser"]]);
 
       // A working session that OpenAI ends (session hit its maximum duration).
       await page.click("#start");
-      await page.waitForTimeout(8000);
-      console.error("DEBUG2", await page.locator("#status").textContent(), await message.textContent(), await page.locator("#log").textContent());
       await page.waitForSelector("#status[data-state='live']", {
         timeout: 30_000,
       });

@@ -89,6 +89,14 @@ Deno.test("an allowed caller's speech becomes stored utterances of a masked sip 
       !t.logs.some((l) => JSON.stringify(l).includes(ALLOWED)),
       "full number logged",
     );
+    // Viewable and exportable like a browser session.
+    const viewer = await fetch(`${t.baseUrl}/s/${session.id}`);
+    await viewer.body?.cancel();
+    assert.equal(viewer.status, 200);
+    const txt = await fetch(`${t.baseUrl}/api/sessions/${session.id}/transcript?format=txt`);
+    const transcript = await txt.text();
+    assert.equal(txt.status, 200);
+    for (const text of texts) assert.ok(transcript.includes(text), transcript);
 
     // The call ends: the sideband sees it close and ends the session.
     const hangup = await fetch(

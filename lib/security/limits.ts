@@ -12,6 +12,7 @@ import type { Config } from "../config.ts";
 import type { SessionRow, Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./access.ts";
 import { clientIp, clientKey } from "./client_ip.ts";
+import { claimOnce } from "../store/claims.ts";
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -89,21 +90,25 @@ export async function recordUsage(
 }
 
 /**
- * Charges a session to the daily minutes budget when its sideband ends (however it ends, also when
- * the session was deleted meanwhile): `now - startedAt` seconds, to the client that minted it.
- * Called once by `lib/sideband.ts`.
+ * Charges a session to the daily minutes budget as it ends: `now - startedAt` seconds, to the
+ * client that minted it. Called by `lib/sideband.ts` when the sideband ends and by
+ * `DELETE /api/sessions/:id` before it deletes a live session (the client key goes with the row).
+ * Only the first call per session charges (a claim in the Store, shared by every process); it
+ * returns whether it did.
  */
 export async function chargeSessionUsage(
   store: Store,
   charge: { sessionId: string; startedAt: number; now?: number },
-): Promise<void> {
+): Promise<boolean> {
   const now = charge.now ?? Date.now();
+  if (!await claimOnce(store, `usage-charged:${charge.sessionId}`, now)) return false;
   const clientKey = (await store.sessionClientKey?.(charge.sessionId)) ?? null;
   await recordUsage(store, {
     seconds: (now - charge.startedAt) / 1000,
     clientKey,
     now,
   });
+  return true;
 }
 
 /** Why a new session may not start now. */

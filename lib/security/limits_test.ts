@@ -204,10 +204,15 @@ Deno.test("mintLimits refuses when today's minutes are used up, per client and g
     // The key is write-only: no row shows it.
     assert.equal("clientKey" in (await store.getSession(s.id))!, false);
     assert.equal(await store.sessionClientKey?.(s.id), key);
-    // A deleted session is still charged, globally.
-    await store.deleteSession(s.id);
+    // A session is charged once; a deleted one is still charged, globally.
+    assert.equal(
+      await chargeSessionUsage(store, { sessionId: s.id, startedAt: NOW - 1000, now: NOW }),
+      false,
+    );
+    const gone = await store.createSession({ source: "webrtc", model: "m", settings: {} });
+    await store.deleteSession(gone.id);
     await chargeSessionUsage(store, {
-      sessionId: s.id,
+      sessionId: gone.id,
       startedAt: NOW - 1000,
       now: NOW,
     });
@@ -250,5 +255,35 @@ Deno.test("spendRefusal applies the global caps to sessions without a client (SI
     assert.ok(spent!.retryAfter > 0);
   } finally {
     await store.close();
+  }
+});
+
+Deno.test("chargeSessionUsage charges a session once, to its client, even from two stores", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "charge_once_" });
+  const url = `file:${dir}/app.db`;
+  const config = await loadConfig({ OPENAI_API_KEY: "sk-test-limits" });
+  const a = await openStore(config, { url });
+  const b = await openStore(config, { url });
+  try {
+    const s = await a.createSession({
+      source: "webrtc",
+      model: "m",
+      settings: {},
+      clientKey: "client-a-000000000000",
+    });
+    const charge = { sessionId: s.id, startedAt: NOW - 90_500, now: NOW };
+    const results = await Promise.all([
+      chargeSessionUsage(a, charge),
+      chargeSessionUsage(b, charge),
+      chargeSessionUsage(a, { ...charge, now: NOW + 5000 }),
+    ]);
+    assert.deepEqual(results.filter(Boolean).length, 1);
+    const DAY = 86_400_000;
+    assert.equal(await a.readCounter("usage-seconds:*", DAY, NOW), 91);
+    assert.equal(await a.readCounter("usage-seconds:client-a-000000000000", DAY, NOW), 91);
+  } finally {
+    await a.close();
+    await b.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../config.ts";
 import { openStore, withRetention } from "./mod.ts";
+import { newSession } from "./testdata/events.ts";
 
 const DAY = 86_400_000;
 
@@ -49,11 +50,7 @@ Deno.test("withRetention prunes after a session ends, at most once per interval"
   for (let i = 0; i < 3; i++) {
     now += 1000;
     ids.push(
-      (await store.createSession({
-        source: "webrtc",
-        model: "m",
-        settings: {},
-      })).id,
+      await newSession(store),
     );
   }
   await store.updateSession(ids[0], { status: "ended" }); // prunes: ids[0] is beyond the newest 1

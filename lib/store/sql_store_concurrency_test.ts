@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
 import type { Store } from "./types.ts";
-import { open, tempDbUrl, utteranceEvents } from "./testdata/events.ts";
+import { newSession, open, tempDbUrl, utteranceEvents } from "./testdata/events.ts";
 
 Deno.test("two stores on one file recording the same events concurrently keep exactly one utterance each", async () => {
   const { url, dir } = await tempDbUrl();
   const a = await open(url);
   const b = await open(url);
-  const { id } = await a.createSession({
-    source: "webrtc",
-    model: "m",
-    settings: {},
-  });
+  const id = await newSession(a);
   const items = ["item_1", "item_2", "item_3", "item_4"];
   const all = items.flatMap((item, i) =>
     utteranceEvents(item, i ? items[i - 1] : null, [
@@ -69,11 +65,7 @@ Deno.test("two stores on one file recording the same events concurrently keep ex
 Deno.test("three processes recording the same events into one file store each event once", async () => {
   const { url, dir } = await tempDbUrl();
   const store = await open(url);
-  const { id } = await store.createSession({
-    source: "webrtc",
-    model: "m",
-    settings: {},
-  });
+  const id = await newSession(store);
   const items = Array.from({ length: 20 }, (_, i) => `item_${i}`);
   const all = items.flatMap((item, i) =>
     utteranceEvents(
@@ -135,11 +127,7 @@ Deno.test("concurrent writers folding different events of the same items lose no
   const { url, dir } = await tempDbUrl();
   const a = await open(url);
   const b = await open(url);
-  const { id } = await a.createSession({
-    source: "webrtc",
-    model: "m",
-    settings: {},
-  });
+  const id = await newSession(a);
   const items = Array.from({ length: 12 }, (_, i) => `item_${i}`);
   const streams = items.map((item, i) =>
     utteranceEvents(item, i ? items[i - 1] : null, [], i * 100)

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../config.ts";
 import { openStore } from "./mod.ts";
-import { open, tempDbUrl, utteranceEvents } from "./testdata/events.ts";
+import { newSession, open, tempDbUrl, utteranceEvents } from "./testdata/events.ts";
 
 Deno.test("migrations are idempotent: opening the same file twice keeps one schema and the data", async () => {
   const { url, dir } = await tempDbUrl();
@@ -30,11 +30,7 @@ Deno.test("sessions: create, read by id and call id, update, page newest first, 
   for (let i = 0; i < 5; i++) {
     now += 10;
     ids.push(
-      (await store.createSession({
-        source: "webrtc",
-        model: "m",
-        settings: {},
-      })).id,
+      await newSession(store),
     );
   }
   for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/);
@@ -70,13 +66,8 @@ Deno.test("sessions: create, read by id and call id, update, page newest first, 
 });
 
 Deno.test("recordEvent folds events into ordered utterances and ignores duplicates", async () => {
-  const config = await loadConfig({}, { platform: "local" });
-  const store = await openStore(config, { url: ":memory:" });
-  const { id } = await store.createSession({
-    source: "webrtc",
-    model: "m",
-    settings: {},
-  });
+  const store = await open(":memory:");
+  const id = await newSession(store);
   const first = utteranceEvents("item_A", null, ["hello", "there"], 100);
   const second = utteranceEvents("item_B", "item_A", ["second", "one"], 2000);
   // Second utterance's completed arrives before the first's (allowed by the protocol).
@@ -107,13 +98,8 @@ Deno.test("recordEvent folds events into ordered utterances and ignores duplicat
 });
 
 Deno.test("the event log is bounded per session but utterances survive trimming", async () => {
-  const config = await loadConfig({}, { platform: "local" });
-  const store = await openStore(config, { url: ":memory:", eventLogCap: 10 });
-  const { id } = await store.createSession({
-    source: "webrtc",
-    model: "m",
-    settings: {},
-  });
+  const store = await open(":memory:", 10);
+  const id = await newSession(store);
   const events = [
     ...utteranceEvents("item_1", null, ["a", "b", "c", "d"]),
     ...utteranceEvents("item_2", "item_1", ["e", "f", "g", "h"], 1000),
@@ -137,13 +123,8 @@ Deno.test("the event log is bounded per session but utterances survive trimming"
 });
 
 Deno.test("mergeBrowserUtterances adds browser-only finals and confirms shared ones, idempotently", async () => {
-  const config = await loadConfig({}, { platform: "local" });
-  const store = await openStore(config, { url: ":memory:" });
-  const { id } = await store.createSession({
-    source: "webrtc",
-    model: "m",
-    settings: {},
-  });
+  const store = await open(":memory:");
+  const id = await newSession(store);
   for (const e of utteranceEvents("item_1", null, ["one"])) {
     await store.recordEvent(id, e);
   }

@@ -61,3 +61,8 @@ export async function open(url: string, cap?: number): Promise<Store> {
   const config = await loadConfig({}, { platform: "local" });
   return await openStore(config, { url, eventLogCap: cap });
 }
+
+/** Creates a plain webrtc session (model `m`, no settings) and returns its id. */
+export async function newSession(store: Store): Promise<string> {
+  return (await store.createSession({ source: "webrtc", model: "m", settings: {} })).id;
+}
