@@ -86,6 +86,16 @@ Deno.test(
       assert.equal(mics[0], "Default microphone");
       assert.ok(mics.slice(1).every((m) => m.trim() !== ""), mics.join());
 
+      // Streaming: the first delta came in before the page committed the first turn.
+      const logged = await page.locator("#log li b").allTextContents();
+      const firstDelta = logged.indexOf(
+        "conversation.item.input_audio_transcription.delta",
+      );
+      const firstCommit = logged.indexOf("input_audio_buffer.commit");
+      assert.ok(
+        firstDelta >= 0 && firstCommit > firstDelta,
+        `a delta before the first commit (${logged.join(", ")})`,
+      );
       const commits = await page.locator("#log li.log-out b").allTextContents();
       assert.ok(
         commits.filter((c) => c === "input_audio_buffer.commit").length >= 2,
