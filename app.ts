@@ -96,6 +96,19 @@ export function createApp(appDeps: AppDeps): Hono {
     deps.log?.("error", "Unhandled error", {
       error: String(err?.stack ?? err),
     });
+    // The database being unreachable or locked is a passing condition, not a bug: say so.
+    if (isStorageError(err)) {
+      return c.json<ErrorBody>(
+        {
+          error: {
+            code: "storage_unavailable",
+            message: "The server cannot reach its database right now; try again in a few seconds",
+          },
+        },
+        503,
+        { "Retry-After": "5" },
+      );
+    }
     return c.json<ErrorBody>(
       {
         error: {
@@ -107,4 +120,10 @@ export function createApp(appDeps: AppDeps): Hono {
     );
   });
   return app;
+}
+
+/** True for errors thrown by the SQLite/libSQL engine (locked, busy, unreachable, I/O). */
+export function isStorageError(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  return e?.name === "LibsqlError" || (typeof e?.code === "string" && e.code.startsWith("SQLITE_"));
 }

@@ -193,13 +193,11 @@ export function callRoutes(deps: AppDeps): Hono {
     const auth = await authorise(deps, c.req.raw, TicketBody);
     if (!auth.ok) return auth.response;
     const { session } = auth;
-    if (session.callId !== callId) {
-      return apiError(
-        409,
-        "call_mismatch",
-        "This session belongs to a different call",
-      );
-    }
+    // Stop must work even when the sideband never attached (its route failed): then the call is
+    // bound here, unless another session owns it.
+    const conflict = await callConflict(deps, session, callId);
+    if (conflict) return conflict;
+    if (!session.callId) await store.updateSession(session.id, { callId });
     let hungUp;
     try {
       hungUp = await deps.upstream!.hangup(callId);

@@ -138,12 +138,6 @@ Deno.test({
             401,
             "invalid_ticket",
           ],
-          [
-            `/api/calls/${callId}/hangup`,
-            { ticket: a.ticket },
-            409,
-            "call_mismatch",
-          ],
         ];
         for (const [path, body, status, code] of bad) {
           const r = await postJson(t.baseUrl, path, body);
@@ -265,6 +259,40 @@ Deno.test({
       assert.equal(await countSessions(t.store), 1);
     } finally {
       await peer.close();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  ...T,
+  name: "Stop before the sideband attached still hangs the call up and ends the session",
+  fn: async () => {
+    const t = await startTestApp();
+    try {
+      const s = await mint(t);
+      const { peer, callId } = await directCall(s);
+      try {
+        // The sideband route never ran (say it failed): the session has no call id yet.
+        assert.equal((await t.store.getSession(s.sessionId))?.callId, null);
+        const r = await postJson(t.baseUrl, `/api/calls/${callId}/hangup`, { ticket: s.ticket });
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.deepEqual(r.json, { sessionId: s.sessionId, callId, hungUp: true });
+        const row = await t.store.getSession(s.sessionId);
+        assert.equal(row?.callId, callId);
+        assert.equal(row?.status, "ended");
+        assert.equal(row?.endReason, "hangup");
+        assert.notEqual(calls(t).find((c) => c.id === callId)?.state, "active");
+        // Another session's ticket still cannot hang up a call it does not own.
+        const other = await mint(t);
+        const steal = await postJson(t.baseUrl, `/api/calls/${callId}/hangup`, {
+          ticket: other.ticket,
+        });
+        assert.deepEqual([steal.status, steal.json.error.code], [409, "call_mismatch"]);
+      } finally {
+        await peer.close();
+      }
+    } finally {
       await t.close();
     }
   },
