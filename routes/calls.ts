@@ -159,15 +159,22 @@ export function callRoutes(deps: AppDeps): Hono {
     );
   });
 
+  /** Checks the call id's shape and the ticket, and that the call is (or can be) this session's. */
+  async function claimCall(
+    callId: string,
+    req: Request,
+  ): Promise<{ session: SessionRow; callId: string } | Response> {
+    if (!CALL_ID_PATTERN.test(callId)) return badCallId();
+    const auth = await authorise(deps, req, TicketBody);
+    if (!auth.ok) return auth.response;
+    return (await callConflict(deps, auth.session, callId)) ?? { session: auth.session, callId };
+  }
+
   // Attach the server's sideband to a call the browser created (early return; see /internal).
   app.post("/:callId/sideband", async (c) => {
-    const callId = c.req.param("callId");
-    if (!CALL_ID_PATTERN.test(callId)) return badCallId();
-    const auth = await authorise(deps, c.req.raw, TicketBody);
-    if (!auth.ok) return auth.response;
-    const { session } = auth;
-    const conflict = await callConflict(deps, session, callId);
-    if (conflict) return conflict;
+    const claim = await claimCall(c.req.param("callId"), c.req.raw);
+    if (claim instanceof Response) return claim;
+    const { session, callId } = claim;
     if (session.status === "ended" || session.status === "failed") {
       return apiError(409, "session_ended", "This session has already ended");
     }
@@ -188,15 +195,10 @@ export function callRoutes(deps: AppDeps): Hono {
 
   // Stop: the server hangs the call up (the sideband then ends and marks the session ended).
   app.post("/:callId/hangup", async (c) => {
-    const callId = c.req.param("callId");
-    if (!CALL_ID_PATTERN.test(callId)) return badCallId();
-    const auth = await authorise(deps, c.req.raw, TicketBody);
-    if (!auth.ok) return auth.response;
-    const { session } = auth;
-    // Stop must work even when the sideband never attached (its route failed): then the call is
-    // bound here, unless another session owns it.
-    const conflict = await callConflict(deps, session, callId);
-    if (conflict) return conflict;
+    const claim = await claimCall(c.req.param("callId"), c.req.raw);
+    if (claim instanceof Response) return claim;
+    const { session, callId } = claim;
+    // Stop must work even when the sideband never attached (its route failed): bind the call here.
     if (!session.callId) await store.updateSession(session.id, { callId });
     let hungUp;
     try {
