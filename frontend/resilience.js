@@ -214,18 +214,15 @@ export function watchCall(conn, options) {
  */
 export async function handover(params) {
   const lostAt = params.lostAt ?? performance.now();
-  // A lost call is hung up first (its ticket still matches) so it does not linger upstream, but
-  // a network that is down must not hold the reconnect up for long.
-  if (params.reason !== "rotate") {
-    await Promise.race([
-      params.previous.stop().catch(() => {}),
-      new Promise((r) => setTimeout(r, 1500)),
-    ]);
-  }
+  // A lost call is hung up first, while the session still belongs to it: a hang-up that reached
+  // the server after the continuation would claim the released session for the old call.
+  if (params.reason !== "rotate") await params.previous.stop().catch(() => {});
   const session = await continueSession(params.session, { fetch: params.fetch });
   const conn = await params.connect(session);
   const connectedAt = performance.now();
   if (params.reason === "rotate") {
+    // The session must belong to the new call before the old one's hang-up reaches the server.
+    await conn.sideband?.catch(() => false);
     // The old call stops hearing the microphone; what it already heard is committed and awaited.
     for (const sender of params.previous.pc.getSenders()) {
       if (sender.track?.kind === "audio") await sender.replaceTrack(null).catch(() => {});
