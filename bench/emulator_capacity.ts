@@ -103,7 +103,7 @@ export const emulatorCapacity: Benchmark = {
         one.sessions,
         one.starts,
         speech.chunkMs,
-        SILENCE_MS,
+        0, // audio_end_ms already includes the silence (emulator default "silence_end")
       );
       await sleep(300);
       ctx.log(`streaming ${n} sessions`);
@@ -113,7 +113,7 @@ export const emulatorCapacity: Benchmark = {
         many.sessions,
         many.starts,
         speech.chunkMs,
-        SILENCE_MS,
+        0, // audio_end_ms already includes the silence (emulator default "silence_end")
       );
       const lost = lostUtterances(many.sessions, speech.utterances);
       const rows: Row[] = [

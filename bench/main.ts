@@ -22,12 +22,14 @@ import { sidebandCost } from "./sideband_cost.ts";
 import { clickToCaptions, speechToText } from "./browser_latency.ts";
 import { webrtcCapacity } from "./webrtc_capacity.ts";
 import { pageWeight } from "./page_weight_bench.ts";
+import { datachannelLatency } from "./datachannel_latency.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
   overhead,
   clickToCaptions,
   speechToText,
+  datachannelLatency,
   pageWeight,
   coldStart,
   sidebandCost,

@@ -47,8 +47,9 @@ export async function loadSpeech(
 }
 
 /**
- * Lag of each `speech_stopped` event: its arrival minus the moment the audio that reveals it
- * (`audio_end_ms + silenceMs`) was sent. Slack from chunking is removed by comparing with a run
+ * Lag of each `speech_stopped` event: its arrival minus the moment the audio that reveals it was
+ * sent. The emulator's default `audio_end_ms` already includes the silence that ended the turn (as
+ * the SDK documents); with `speechStoppedAudioEnd: "speech_end"` pass that silence as `silenceMs`. Slack from chunking is removed by comparing with a run
  * of one session (the baseline); this is what "keeping up with real time" looks like from outside.
  */
 export function speechStoppedLags(
