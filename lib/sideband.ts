@@ -123,6 +123,9 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
 
     function closeSoon(reason: string, graceMs: number) {
       endReason ??= reason;
+      // After finish() cleared the timers, a late caller (a hang-up answering after the close)
+      // must not start one that nobody clears.
+      if (finished) return;
       timers.push(setTimeout(() => {
         if (ws.readyState !== WebSocket.CLOSED) ws.close(1000, "done");
       }, graceMs));

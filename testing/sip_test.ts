@@ -233,11 +233,6 @@ Deno.test("when OpenAI refuses the accept, nothing is kept and the retried deliv
 
 Deno.test({
   name: "a phone call is hung up at the maximum session length and charged to today's minutes",
-  // Known defect, reported: lib/sideband.ts `closeSoon` can start its 5 s timer after `finish()`
-  // cleared the timers (the hang-up resolves after the socket closed), so that timer outlives the
-  // test. Remove both lines once `closeSoon` returns early when finished.
-  sanitizeOps: false,
-  sanitizeResources: false,
 }, async () => {
   const texts = ["This call goes on and on."];
   const wav = await makeUtterancesWav(texts, { padStartSec: 0.5, padEndSec: 6, gapSec: 1 });
