@@ -184,6 +184,22 @@ export async function spawnApp(
   }
 }
 
+/** A bare pass-through proxy to `client_secrets` (`bench/fixtures/proxy_serve.ts`). */
+export async function spawnProxy(upstream: { baseUrl: string }): Promise<AppProcess> {
+  const proc = spawnDeno({
+    args: ["run", "-A", new URL("fixtures/proxy_serve.ts", import.meta.url).pathname],
+    env: { UPSTREAM_URL: upstream.baseUrl, NO_COLOR: "1" },
+    readLine: true,
+  });
+  try {
+    const ready = JSON.parse(await proc.firstLine) as { baseUrl: string };
+    return { baseUrl: ready.baseUrl, pid: proc.pid, close: proc.close };
+  } catch (error) {
+    await proc.close();
+    throw new Error(`Proxy process did not start: ${proc.stderr().slice(-500) || error}`);
+  }
+}
+
 /**
  * Things to close at the end of a benchmark, closed in reverse order even when a later start-up
  * step throws (so a failed `spawnApp` never leaves its emulator running).

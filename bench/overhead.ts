@@ -9,7 +9,7 @@
  */
 import type { Benchmark } from "./runner.ts";
 import { addedAtMost, type Row } from "./stats.ts";
-import { pool, Resources, spawnApp, spawnEmulator } from "./harness.ts";
+import { pool, Resources, spawnApp, spawnEmulator, spawnProxy } from "./harness.ts";
 import { buildTranscriptionSession, resolveSessionOptions } from "../lib/session_config.ts";
 
 /** Emulated upstream latency, ms. */
@@ -46,6 +46,8 @@ export const overhead: Benchmark = {
       const app = owned.use(await spawnApp(emu));
       // The same app on an in-memory store: isolates what the SQLite file writes cost.
       const memApp = owned.use(await spawnApp(emu, { BENCH_DATABASE_URL: ":memory:" }));
+      // The thinnest server in front of the emulator: the floor any extra hop costs here.
+      const proxy = owned.use(await spawnProxy(emu));
       const settings = resolveSessionOptions({}, {
         defaultModel: "gpt-transcribe",
       });
@@ -70,9 +72,9 @@ export const overhead: Benchmark = {
         );
       const viaApp = mint(app.baseUrl);
       const viaMemApp = mint(memApp.baseUrl);
-      const direct: Call = async () =>
+      const secrets = (base: string): Call => async () =>
         await check(
-          await fetch(`${emu.baseUrl}/v1/realtime/client_secrets`, {
+          await fetch(`${base}/v1/realtime/client_secrets`, {
             method: "POST",
             headers: {
               "content-type": "application/json",
@@ -82,15 +84,19 @@ export const overhead: Benchmark = {
           }),
           "client_secrets",
         );
+      const direct = secrets(emu.baseUrl);
+      const viaProxy = secrets(proxy.baseUrl);
       for (let i = 0; i < 10; i++) {
         await viaApp();
         await viaMemApp();
+        await viaProxy();
         await direct();
       }
       const rounds = ctx.quick ? 2 : 4;
       const perRound = ctx.quick ? 15 : 25;
       const lat: number[] = [];
       const memLat: number[] = [];
+      const proxyLat: number[] = [];
       const base: number[] = [];
       const rps1: number[] = [];
       const rps1Base: number[] = [];
@@ -100,6 +106,7 @@ export const overhead: Benchmark = {
         for (let i = 0; i < perRound; i++) {
           const a = await timed(viaApp);
           memLat.push(await timed(viaMemApp));
+          proxyLat.push(await timed(viaProxy));
           const b = await timed(direct);
           lat.push(a);
           base.push(b);
@@ -136,6 +143,14 @@ export const overhead: Benchmark = {
           baseline: base,
           goal: addedAtMost(2, 1.05),
           note: "the same with DATABASE_URL=:memory: (isolates the cost of SQLite file writes)",
+        },
+        {
+          name: "overhead.proxy_floor_c1",
+          unit: "ms",
+          samples: proxyLat,
+          baseline: base,
+          note:
+            "reference: a bare Deno pass-through proxy to client_secrets (one extra loopback hop, no app logic)",
         },
         {
           name: "overhead.throughput_c1",
