@@ -17,7 +17,11 @@ import { openApiRoutes } from "./routes/openapi.ts";
 import { viewerRoutes } from "./routes/viewer.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { authRoutes } from "./routes/auth.ts";
-import { SidebandRegistry } from "./lib/sideband.ts";
+import { denoConnectWebSocket, SidebandRegistry } from "./lib/sideband.ts";
+// issue #8 (resilience): retries where safe, reconnecting sidebands, a session across calls.
+import { withRetries } from "./lib/retry.ts";
+import { reconnectingConnect } from "./lib/sideband_supervisor.ts";
+import { continuationRoutes } from "./routes/continuation.ts";
 import { createUpstream, type UpstreamClient } from "./lib/upstream.ts";
 import { securityMiddleware } from "./lib/security/mod.ts";
 
@@ -64,10 +68,19 @@ export interface ErrorBody {
 export function createApp(appDeps: AppDeps): Hono {
   const deps: AppDeps = {
     ...appDeps,
-    upstream: appDeps.upstream ?? createUpstream({
-      baseUrl: appDeps.config.openaiBaseUrl,
-      apiKey: appDeps.config.openaiApiKey,
-      fetch: appDeps.fetch,
+    // issue #8: transient upstream failures are retried where a repeat is safe (lib/retry.ts).
+    upstream: appDeps.upstream ?? withRetries(
+      createUpstream({
+        baseUrl: appDeps.config.openaiBaseUrl,
+        apiKey: appDeps.config.openaiApiKey,
+        fetch: appDeps.fetch,
+      }),
+      { log: appDeps.log },
+    ),
+    // issue #8: a dropped sideband reconnects with backoff (lib/sideband_supervisor.ts).
+    connectWebSocket: reconnectingConnect({
+      connect: appDeps.connectWebSocket ?? denoConnectWebSocket,
+      log: appDeps.log,
     }),
     sidebands: appDeps.sidebands ?? new SidebandRegistry(),
   };
@@ -78,6 +91,7 @@ export function createApp(appDeps: AppDeps): Hono {
 
   app.route("/", pageRoutes(deps));
   app.route("/api/session", sessionRoutes(deps));
+  app.route("/api/session", continuationRoutes(deps)); // issue #8: POST /api/session/:id/continue
   app.route("/api/calls", callRoutes(deps));
   app.route("/api/models", modelRoutes(deps));
   app.route("/api/sessions", sessionsRoutes(deps));

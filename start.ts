@@ -6,6 +6,7 @@
  * @module
  */
 import { buildApp, consoleLogger, readEnv } from "./main.tsx";
+import { installShutdownHandler } from "./lib/shutdown.ts";
 
 const env = readEnv();
 let emulator:
@@ -43,24 +44,11 @@ const server = Deno.serve({
   },
 }, app.fetch);
 
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
-  consoleLogger("info", "Shutting down");
-  const running = deps.sidebands!.list();
-  await deps.sidebands!.shutdown();
-  for (const run of running) {
-    await deps.store.updateSession(run.sessionId, {
-      status: "ended",
-      endedAt: Date.now(),
-      endReason: "server_shutdown",
-    }).catch(() => {});
-  }
-  await server.shutdown();
-  await deps.store.close();
-  await emulator?.close();
-  Deno.exit(0);
-}
-Deno.addSignalListener("SIGINT", stop);
-if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+// issue #8: on SIGINT/SIGTERM flush and stop the sidebands, then the server and the store.
+installShutdownHandler({
+  sidebands: deps.sidebands!,
+  store: deps.store,
+  server,
+  log: consoleLogger,
+  onClosed: async () => await emulator?.close(),
+});

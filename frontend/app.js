@@ -7,6 +7,8 @@
  * @module
  */
 import { connect, openMicrophone } from "./connection.js";
+// issue #8: call retries, ICE reconnect and rotation before the session limit.
+import { createCallKeeper, describeHandover, retryingFetch } from "./resilience.js";
 import { createPreminter } from "./preminter.js";
 import { describeEndReason, describeError, fetchJson, postUtterances } from "./api.js";
 import { bindSettings, buildSessionOptions, pageCommits } from "./settings.js";
@@ -66,15 +68,46 @@ const preminter = createPreminter({
  * @typedef {{ session: any, conn: any, audio: any, mic: Promise<MediaStream>,
  *   clientCommits: boolean, stopping: boolean, speechStart: number|null,
  *   lastSpeechEnd: number|null, segments: Segment[], repair: number, posted: number,
- *   endReason: string|null, abort: AbortController }} Live
+ *   endReason: string|null, abort: AbortController,
+ *   watch?: import("./resilience.js").CallWatch|null, handingOver?: boolean }} Live
  */
 /** The running session, or null. @type {Live|null} */
 let live = null;
+
+/** issue #8: SDP posts to OpenAI retry 429/503; lost or expiring calls move to a new call. */
+const callFetch = retryingFetch();
+const keeper = createCallKeeper({
+  live: () => live,
+  connect: async (session, current) =>
+    await connect({
+      session,
+      stream: await current.mic,
+      onEvent,
+      onStatus,
+      signal: /** @type {Live} */ (current).abort.signal,
+      fetch: callFetch,
+    }),
+  pending: () =>
+    timeline.transcript.list().some((u) => u.status === "pending" || u.status === "partial"),
+  onStatus: (text) => show.set("starting", text),
+  onHandedOver: async (next, current) => {
+    await repair();
+    // The new call's lines form a new chain on a new clock: they continue after the old ones.
+    timeline.archive();
+    view.clear();
+    for (const u of timeline.archived) view.render(u, timeline.facts.get(u.itemId));
+    /** @type {Live} */ (current).posted = 0;
+    show.set("live");
+    show.message(describeHandover(next));
+  },
+  onFailed: () => void serverEnded(),
+});
 
 /** @param {Record<string, any>} event */
 function onEvent(event) {
   log.add(event);
   if (!live) return;
+  live.watch?.noteEvent(event); // issue #8: the session's expires_at, turns in progress
   const id = typeof event.item_id === "string" ? event.item_id : null;
   const type = event.type;
   if (
@@ -93,7 +126,8 @@ function onEvent(event) {
   }
   if (type === "error") {
     const err = event.error ?? {};
-    if (err.code === "session_expired") {
+    if (err.code === "session_expired" && !live.handingOver) {
+      // (issue #8: the call being replaced may expire during a handover; the session goes on.)
       // Terminal: OpenAI closes the session right after this event.
       live.endReason = "session_expired";
       setTimeout(() => void serverEnded(), 300);
@@ -140,6 +174,7 @@ function onSpeech(edge) {
 function onStatus(status) {
   if (!live || live.stopping) return;
   log.add({ type: `page.status.${status}` }, "note");
+  if (live.handingOver) return; // issue #8: a handover is in progress
   // Checked first: the sideband is attached while the call is still connecting (no conn yet).
   if (status === "sideband_failed") {
     show.message(
@@ -147,7 +182,9 @@ function onStatus(status) {
         "final lines to the server itself.",
     );
   } else if (!live.conn) show.set("starting", StatusView.LABELS[status]);
-  else if (/^(closed|failed|ended)$/.test(status)) void serverEnded();
+  else if (live.watch && /^(failed|disconnected)$/.test(status)) {
+    show.set("starting", "Reconnecting…"); // issue #8: the call keeper decides
+  } else if (/^(closed|failed|ended)$/.test(status)) void serverEnded();
   else if (status === "connected") show.set("live");
   else if (status === "disconnected") {
     // WebRTC may recover from "disconnected"; if it does not soon, the call is over.
@@ -223,8 +260,10 @@ async function start() {
       onEvent,
       onStatus,
       signal: current.abort.signal,
+      fetch: callFetch,
     });
     if (live !== current) return;
+    keeper.watch(current);
     shareBtn.disabled = false;
     shareBtn.dataset.sessionId = current.session.sessionId;
     stopBtn.disabled = false;
@@ -298,6 +337,7 @@ async function teardown() {
   const current = live;
   if (!current) return;
   clearInterval(current.repair);
+  current.watch?.stop();
   await repair();
   live = null;
   current.abort.abort();

@@ -100,6 +100,32 @@ export const OPERATIONS: readonly Operation[] = [
       503: err("No OPENAI_API_KEY"),
     },
   },
+  // issue #8: routes/continuation.ts
+  {
+    method: "post",
+    path: "/api/session/{id}/continue",
+    tag: "calls",
+    summary: "A key for a new call of the same session (reconnect, or before the 60-minute limit)",
+    pathParams: id,
+    body: TicketBody,
+    responses: {
+      200: {
+        description: "Key and ticket for the next call; the session is released from its old call",
+        schema: MintResponse.extend({
+          continued: z.literal(true),
+          remainingSeconds: z.number().meta({
+            description: "Seconds left before MAX_SESSION_SECONDS (counted from the first call).",
+          }),
+        }),
+      },
+      400: err("Invalid id or body"),
+      401: err("Invalid ticket"),
+      403: err("The ticket belongs to another session"),
+      404: err("No such session"),
+      409: err("The session ended or reached its maximum length"),
+      502: err("The Realtime API failed"),
+    },
+  },
   {
     method: "post",
     path: "/api/calls",

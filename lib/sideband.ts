@@ -238,7 +238,14 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
         try {
           const current = await store.getSession(sessionId);
           // A replacement socket that never opened must not overwrite how the call really ended.
-          if (!opened && current?.status === "ended") {
+          if (opened && current && current.callId !== callId) {
+            // issue #8: the page moved this session to another call (reconnect / rotation):
+            // this call's end is not the session's end.
+            log("info", "Call ended; its session continues on another call", {
+              sessionId,
+              callId,
+            });
+          } else if (!opened && current?.status === "ended") {
             log("info", "Sideband not opened; the session had already ended", {
               sessionId,
               callId,

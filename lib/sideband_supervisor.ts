@@ -281,8 +281,12 @@ export class ReconnectingSocket {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
     clearTimeout(this.#timer);
-    this.onclose?.(
-      new CloseEvent("close", { code, reason, wasClean: code === 1000 }),
+    // Dispatched like a real close event: never inside the caller's `close()` (which may run
+    // before the caller has set `onclose`).
+    queueMicrotask(() =>
+      this.onclose?.(
+        new CloseEvent("close", { code, reason, wasClean: code === 1000 }),
+      )
     );
   }
 }

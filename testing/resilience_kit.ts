@@ -12,13 +12,10 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../em
 import { appendAudio, type Ev, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
-import { withRetries } from "../lib/retry.ts";
-import { denoConnectWebSocket, SidebandRegistry } from "../lib/sideband.ts";
-import { type ReconnectInfo, reconnectingConnect } from "../lib/sideband_supervisor.ts";
+import { SidebandRegistry } from "../lib/sideband.ts";
+import type { ReconnectInfo } from "../lib/sideband_supervisor.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
-import { createUpstream } from "../lib/upstream.ts";
-import { continuationRoutes } from "../routes/continuation.ts";
 import { launchBrowser, type LaunchedBrowser } from "./browser.ts";
 import { type LogLine, waitFor } from "./server.ts";
 import { makeSilenceWav } from "./speech.ts";
@@ -166,9 +163,9 @@ export interface ResilientApp {
 }
 
 /**
- * Starts the app on loopback the way production wires resilience: upstream calls retried where
- * safe (`withRetries`), sidebands that reconnect (`reconnectingConnect`), and the continuation
- * route mounted (harmless if `app.ts` mounts it too: the first match answers).
+ * Starts the app on loopback as production wires it (`createApp` retries upstream calls where
+ * safe, reconnects sidebands and mounts the continuation route), with a file or `:memory:` store
+ * and a config whose platform request limit may be set below the environment's minimum.
  */
 export async function startResilientApp(
   options: ResilientAppOptions = {},
@@ -191,30 +188,22 @@ export async function startResilientApp(
   }
   const store = await openStore(config, { url: options.databaseUrl ?? ":memory:" });
   const logs: LogLine[] = [];
-  const log: Logger = (level, message, fields) => void logs.push({ level, message, fields });
   const reconnects: ReconnectInfo[] = [];
+  const log: Logger = (level, message, fields) => {
+    logs.push({ level, message, fields });
+    if (message === "Sideband reconnected") reconnects.push(fields as unknown as ReconnectInfo);
+  };
   const sidebands = new SidebandRegistry();
-  const upstream = withRetries(
-    createUpstream({ baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey }),
-    { log },
-  );
+  // createApp wires the resilient parts itself: retried upstream calls, reconnecting sidebands,
+  // the continuation route (app.ts).
   const deps: AppDeps = {
     config,
     store,
     readFile: createFileReader({ platform: "local" }),
     log,
     sidebands,
-    upstream,
-    connectWebSocket: reconnectingConnect({
-      connect: denoConnectWebSocket,
-      baseDelayMs: 50,
-      maxDelayMs: 500,
-      log,
-      onReconnect: (info) => reconnects.push(info),
-    }),
   };
   const app = createApp(deps);
-  app.route("/api/session", continuationRoutes(deps));
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   let closed = false;
   return {

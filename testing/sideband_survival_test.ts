@@ -1,8 +1,7 @@
 /**
  * Issue #8 item 1, end to end: one call whose sideband is rotated before a (tiny) platform
  * request limit and dropped by the emulator many times, while utterances keep coming. The app
- * runs with the resilient parts wired as production wires them (`reconnectingConnect`,
- * `withRetries`), over real HTTP, real WebSockets and a real SQLite store. Every utterance must
+ * runs as `createApp` wires it (`withRetries`, `reconnectingConnect`), over real HTTP, real WebSockets and a real SQLite store. Every utterance must
  * be in the store exactly once, in order, and the session must stay live until the hang-up.
  */
 import assert from "node:assert/strict";
@@ -11,11 +10,8 @@ import { startEmulator } from "../emulator/mod.ts";
 import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
-import { withRetries } from "../lib/retry.ts";
-import { denoConnectWebSocket, SidebandRegistry } from "../lib/sideband.ts";
-import { type ReconnectInfo, reconnectingConnect } from "../lib/sideband_supervisor.ts";
+import { SidebandRegistry } from "../lib/sideband.ts";
 import { openStore } from "../lib/store/mod.ts";
-import { createUpstream } from "../lib/upstream.ts";
 import { createTestPeer, type LogLine, postJson, waitFor } from "./server.ts";
 
 const COMPLETED = "conversation.item.input_audio_transcription.completed";
@@ -47,28 +43,14 @@ Deno.test({
       message: string,
       fields?: Record<string, unknown>,
     ) => void logs.push({ level, message, fields });
-    const reconnects: ReconnectInfo[] = [];
     const sidebands = new SidebandRegistry();
+    // The production wiring: createApp retries upstream calls and reconnects sidebands itself.
     const app = createApp({
       config,
       store,
       readFile: createFileReader({ platform: "local" }),
       log,
       sidebands,
-      upstream: withRetries(
-        createUpstream({
-          baseUrl: config.openaiBaseUrl,
-          apiKey: config.openaiApiKey,
-        }),
-        { log },
-      ),
-      connectWebSocket: reconnectingConnect({
-        connect: denoConnectWebSocket,
-        baseDelayMs: 20,
-        maxDelayMs: 200,
-        log,
-        onReconnect: (info) => reconnects.push(info),
-      }),
     });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
     const base = `http://127.0.0.1:${server.addr.port}`;
@@ -132,7 +114,8 @@ Deno.test({
       ).length;
       assert.ok(rotations >= 3, `only ${rotations} rotations`);
       assert.ok(drops >= 3, `only ${drops} drops`);
-      assert.ok(reconnects.length >= 1, "no reconnect after a drop");
+      const reconnects = logs.filter((l) => l.message === "Sideband reconnected").length;
+      assert.ok(reconnects >= 1, "no reconnect after a drop");
 
       // Every utterance once, in spoken order, seen by the server itself.
       const utterances = await store.listUtterances(sessionId);

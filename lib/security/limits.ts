@@ -101,8 +101,9 @@ export async function chargeSessionUsage(
   charge: { sessionId: string; startedAt: number; now?: number },
 ): Promise<boolean> {
   const now = charge.now ?? Date.now();
-  if (!await claimOnce(store, `usage-charged:${charge.sessionId}`, now)) return false;
+  // Read before claiming (issue #8 race): the row may be deleted while the other charger runs.
   const clientKey = (await store.sessionClientKey?.(charge.sessionId)) ?? null;
+  if (!await claimOnce(store, `usage-charged:${charge.sessionId}`, now)) return false;
   await recordUsage(store, {
     seconds: (now - charge.startedAt) / 1000,
     clientKey,
