@@ -214,7 +214,12 @@ export function orderUtterances(utterances) {
     (index.get(a.itemId) ?? 0) - (index.get(b.itemId) ?? 0);
   /** @param {Utterance} u */
   const rank = (u) => (u.committed && u.previousItemId === null ? 0 : 1);
-  heads.sort((a, b) => rank(a) - rank(b) || byTime(a, b));
+  // Each call's first turn has previous_item_id null and times that restart at 0 (a session that
+  // moved to a new call has several), so those heads keep the order they were first seen in.
+  heads.sort((a, b) =>
+    rank(a) - rank(b) ||
+    (rank(a) === 0 ? (index.get(a.itemId) ?? 0) - (index.get(b.itemId) ?? 0) : byTime(a, b))
+  );
   /** @type {Utterance[]} */
   const out = [];
   const seen = new Set();

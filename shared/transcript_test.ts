@@ -351,3 +351,26 @@ Deno.test("timeout_triggered sets the times of its item", () => {
   assert.equal(u?.startMs, 10);
   assert.equal(u?.endMs, 700);
 });
+
+Deno.test("orderUtterances() keeps calls in the order they were first seen when times restart", () => {
+  const t = new Transcript();
+  const turn = (item: string, prev: string | null, start: number, text: string) => [
+    { type: "input_audio_buffer.speech_started", item_id: item, audio_start_ms: start },
+    { type: "input_audio_buffer.committed", item_id: item, previous_item_id: prev },
+    {
+      type: "conversation.item.input_audio_transcription.completed",
+      item_id: item,
+      transcript: text,
+    },
+  ];
+  // Call 1, then the session continues on call 2 whose audio clock starts again near 0.
+  for (
+    const e of [
+      ...turn("c1_a", null, 4000, "first call, first line"),
+      ...turn("c1_b", "c1_a", 9000, "first call, second line"),
+      ...turn("c2_a", null, 300, "second call, first line"),
+      ...turn("c2_b", "c2_a", 2500, "second call, second line"),
+    ]
+  ) t.apply(e);
+  assert.deepEqual(t.list().map((u) => u.itemId), ["c1_a", "c1_b", "c2_a", "c2_b"]);
+});
