@@ -88,7 +88,8 @@ export function resolveSessionOptions(
   input: unknown,
   options: ResolveOptions,
 ): SessionSettings {
-  const parsed = SessionOptionsSchema.safeParse(input ?? {});
+  // An empty body means "all defaults" (readJsonBody gives {}); a JSON null is not an options object.
+  const parsed = SessionOptionsSchema.safeParse(input === undefined ? {} : input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];

@@ -148,3 +148,13 @@ Deno.test("every catalog model's default session passes the emulator's strict sc
     });
   }
 });
+
+Deno.test("resolveSessionOptions() rejects a body that is not an object, naming the body", () => {
+  for (const body of [null, [], "gpt-transcribe", 42, true]) {
+    assert.throws(
+      () => resolveSessionOptions(body, { defaultModel: "gpt-transcribe" }),
+      (err: unknown) => err instanceof SessionOptionsError && err.field === "body",
+      JSON.stringify(body),
+    );
+  }
+});
