@@ -57,8 +57,8 @@ export function authRoutes(deps: AppDeps): Hono {
     const html = new TextDecoder().decode(
       await deps.readFile("frontend/signin.html"),
     )
-      .replace("{{next}}", escapeHtml(next))
-      .replace("{{message}}", escapeHtml(message));
+      .replace(/\{\{\s*next\s*\}\}/, escapeHtml(next))
+      .replace(/\{\{\s*message\s*\}\}/, escapeHtml(message));
     return c.html(html, status);
   };
 
