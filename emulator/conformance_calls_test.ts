@@ -5,24 +5,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { createRawCall, makeOffer, post, startTestEmulator } from "./testkit.ts";
+import { assertEnvelope, createRawCall, makeOffer, post, startTestEmulator } from "./testkit.ts";
 
 /** werift (the client offer peer) leaves timers and crypto handles behind. */
 const TW = { sanitizeResources: false, sanitizeOps: false };
-
-function assertEnvelope(
-  json: unknown,
-  code: string | null,
-  param: string | null,
-) {
-  // deno-lint-ignore no-explicit-any
-  const e = (json as any)?.error;
-  assert.ok(e, `no error envelope in ${JSON.stringify(json)}`);
-  assert.deepEqual(Object.keys(e).sort(), ["code", "message", "param", "type"]);
-  assert.equal(e.code, code, JSON.stringify(e));
-  assert.equal(e.param, param, JSON.stringify(e));
-  assert.equal(typeof e.message, "string");
-}
 
 Deno.test(
   "§2 calls: raw SDP with ek_ and standard key, 201 + Location + CORS, hangup 200 then 404",

@@ -5,23 +5,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { post, startTestEmulator } from "./testkit.ts";
+import { assertEnvelope, post, startTestEmulator } from "./testkit.ts";
 
 const T = {};
-
-function assertEnvelope(
-  json: unknown,
-  code: string | null,
-  param: string | null,
-) {
-  // deno-lint-ignore no-explicit-any
-  const e = (json as any)?.error;
-  assert.ok(e, `no error envelope in ${JSON.stringify(json)}`);
-  assert.deepEqual(Object.keys(e).sort(), ["code", "message", "param", "type"]);
-  assert.equal(e.code, code, JSON.stringify(e));
-  assert.equal(e.param, param, JSON.stringify(e));
-  assert.equal(typeof e.message, "string");
-}
 
 Deno.test(
   "§1 client_secrets: defaults filled, ek_ value, expires_at",

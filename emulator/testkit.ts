@@ -4,6 +4,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "./mod.ts";
 
 /** Fast latencies for tests. */
@@ -250,4 +251,19 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Asserts OpenAI's REST error envelope `{error:{message,type,param,code}}` with this code and param. */
+export function assertEnvelope(
+  json: unknown,
+  code: string | null,
+  param: string | null,
+): void {
+  // deno-lint-ignore no-explicit-any
+  const e = (json as any)?.error;
+  assert.ok(e, `no error envelope in ${JSON.stringify(json)}`);
+  assert.deepEqual(Object.keys(e).sort(), ["code", "message", "param", "type"]);
+  assert.equal(e.code, code, JSON.stringify(e));
+  assert.equal(e.param, param, JSON.stringify(e));
+  assert.equal(typeof e.message, "string");
 }
