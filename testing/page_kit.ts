@@ -28,17 +28,31 @@ export interface OpenedPage {
   close(): Promise<void>;
 }
 
-/** Starts the app, launches Chromium and opens the page (waits until settings are bound). */
-export async function openPage(
-  options: OpenPageOptions = {},
-): Promise<OpenedPage> {
-  const app = await startTestApp(options);
-  let browser: LaunchedBrowser | null = null;
+/** Options for {@linkcode loadPage}. */
+export interface LoadPageOptions {
+  /** WAV the fake microphone plays once. */
+  wav?: string;
+  /** Viewport (default 1280×900). */
+  viewport?: { width: number; height: number };
+  /** Print the page's console to stderr. */
+  logConsole?: boolean;
+  /** Runs in the page before any of its scripts (e.g. to wrap `RTCPeerConnection`). */
+  initScript?: () => void;
+}
+
+/**
+ * Launches Chromium with a fake microphone and opens the app at `baseUrl` (waits until settings
+ * are bound); collects uncaught page errors and Content-Security-Policy violations.
+ */
+export async function loadPage(
+  baseUrl: string,
+  options: LoadPageOptions = {},
+): Promise<{ browser: LaunchedBrowser; page: Page; pageErrors: string[] }> {
+  const browser = await launchBrowser({
+    fakeAudioWav: options.wav,
+    logConsole: options.logConsole,
+  });
   try {
-    browser = await launchBrowser({
-      fakeAudioWav: options.wav,
-      logConsole: options.logConsole,
-    });
     const { page } = browser;
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -48,24 +62,35 @@ export async function openPage(
         pageErrors.push(m.text());
       }
     });
-    await page.setViewportSize(
-      options.viewport ?? { width: 1280, height: 900 },
-    );
-    await page.goto(app.baseUrl);
+    if (options.initScript) await page.addInitScript(options.initScript);
+    await page.setViewportSize(options.viewport ?? { width: 1280, height: 900 });
+    await page.goto(baseUrl);
     await page.waitForSelector("body[data-ready]");
-    const b = browser;
+    return { browser, page, pageErrors };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+/** Starts the app, launches Chromium and opens the page (waits until settings are bound). */
+export async function openPage(
+  options: OpenPageOptions = {},
+): Promise<OpenedPage> {
+  const app = await startTestApp(options);
+  try {
+    const { browser, page, pageErrors } = await loadPage(app.baseUrl, options);
     return {
       app,
-      browser: b,
+      browser,
       page,
       pageErrors,
       async close() {
-        await b.close();
+        await browser.close();
         await app.close();
       },
     };
   } catch (err) {
-    await browser?.close();
     await app.close();
     throw err;
   }

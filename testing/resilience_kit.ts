@@ -16,7 +16,8 @@ import { SidebandRegistry } from "../lib/sideband.ts";
 import type { ReconnectInfo } from "../lib/sideband_supervisor.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
-import { launchBrowser, type LaunchedBrowser } from "./browser.ts";
+import type { LaunchedBrowser } from "./browser.ts";
+import { loadPage } from "./page_kit.ts";
 import { type LogLine, waitFor } from "./server.ts";
 import { makeSilenceWav } from "./speech.ts";
 
@@ -242,39 +243,34 @@ export async function openResilientPage(
   options: ResilientAppOptions & { wav?: string; logConsole?: boolean } = {},
 ): Promise<ResilientPage> {
   const app = await startResilientApp(options);
-  let browser: LaunchedBrowser | null = null;
   try {
     const wav = options.wav ?? (await makeSilenceWav(60)).path;
-    browser = await launchBrowser({ fakeAudioWav: wav, logConsole: options.logConsole });
-    const { page } = browser;
-    const pageErrors: string[] = [];
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    await page.addInitScript(() => {
-      const Original = globalThis.RTCPeerConnection;
-      const pcs: RTCPeerConnection[] = [];
-      (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
-      globalThis.RTCPeerConnection = class extends Original {
-        constructor(config?: RTCConfiguration) {
-          super(config);
-          pcs.push(this);
-        }
-      };
+    const { browser, page, pageErrors } = await loadPage(app.baseUrl, {
+      wav,
+      logConsole: options.logConsole,
+      initScript: () => {
+        const Original = globalThis.RTCPeerConnection;
+        const pcs: RTCPeerConnection[] = [];
+        (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+        globalThis.RTCPeerConnection = class extends Original {
+          constructor(config?: RTCConfiguration) {
+            super(config);
+            pcs.push(this);
+          }
+        };
+      },
     });
-    await page.goto(app.baseUrl);
-    await page.waitForSelector("body[data-ready]");
-    const b = browser;
     return {
       app,
-      browser: b,
+      browser,
       page,
       pageErrors,
       async close() {
-        await b.close();
+        await browser.close();
         await app.close();
       },
     };
   } catch (err) {
-    await browser?.close();
     await app.close();
     throw err;
   }
