@@ -17,7 +17,8 @@ import { openApiRoutes } from "./routes/openapi.ts";
 import { viewerRoutes } from "./routes/viewer.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { authRoutes } from "./routes/auth.ts";
-import { denoConnectWebSocket, SidebandRegistry } from "./lib/sideband.ts";
+import { denoConnectWebSocket } from "./lib/sideband.ts";
+import { SidebandRegistry } from "./lib/sideband_registry.ts";
 // issue #8 (resilience): retries where safe, reconnecting sidebands, a session across calls.
 import { withRetries } from "./lib/retry.ts";
 import { reconnectingConnect } from "./lib/sideband_supervisor.ts";

@@ -9,7 +9,7 @@
 import { type AppDeps, createApp, type Logger } from "./app.ts";
 import { EnvSchema, loadConfig, type LoadConfigOptions } from "./lib/config.ts";
 import { createFileReader, type FileReader } from "./lib/files.ts";
-import { SidebandRegistry } from "./lib/sideband.ts";
+import { SidebandRegistry } from "./lib/sideband_registry.ts";
 import { openStore } from "./lib/store/mod.ts";
 import type { Store } from "./lib/store/types.ts";
 import { valTownEnvVarsUrl } from "./routes/pages.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Logger } from "../app.ts";
-import type { SidebandRegistry } from "./sideband.ts";
+import type { SidebandRegistry } from "./sideband_registry.ts";
 import type { Store } from "./store/types.ts";
 
 /** Options for {@linkcode gracefulShutdown}. */

@@ -4,7 +4,8 @@ import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/test
 import { loadConfig } from "./config.ts";
 import { openStore } from "./store/mod.ts";
 import { buildTranscriptionSession, resolveSessionOptions } from "./session_config.ts";
-import { runSideband, SidebandRegistry } from "./sideband.ts";
+import { runSideband } from "./sideband.ts";
+import { SidebandRegistry } from "./sideband_registry.ts";
 import { createUpstream } from "./upstream.ts";
 import { createTestPeer, waitFor } from "../testing/server.ts";
 

@@ -10,7 +10,7 @@ import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import { buildTranscriptionSession, type SessionSettings } from "../lib/session_config.ts";
-import { startSidebandInBackground } from "../lib/sideband.ts";
+import { startSidebandInBackground } from "../lib/sideband_registry.ts";
 import type { SessionRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { CALL_ID_PATTERN, UpstreamError } from "../lib/upstream.ts";

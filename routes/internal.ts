@@ -10,7 +10,7 @@ import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
 import { apiError, readJsonBody } from "../lib/api_errors.ts";
 import type { SessionSettings } from "../lib/session_config.ts";
-import { INTERNAL_SECRET_HEADER, startSidebandInBackground } from "../lib/sideband.ts";
+import { INTERNAL_SECRET_HEADER, startSidebandInBackground } from "../lib/sideband_registry.ts";
 import { CALL_ID_PATTERN } from "../lib/upstream.ts";
 
 const SidebandBody = z.object({

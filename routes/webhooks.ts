@@ -10,7 +10,7 @@
 import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps } from "../app.ts";
 import { apiError, upstreamErrorResponse } from "../lib/api_errors.ts";
-import { startSidebandInBackground } from "../lib/sideband.ts";
+import { startSidebandInBackground } from "../lib/sideband_registry.ts";
 import {
   answerIncomingCall,
   CALL_INCOMING_EVENT,

@@ -12,7 +12,7 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../em
 import { appendAudio, type Ev, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
-import { SidebandRegistry } from "../lib/sideband.ts";
+import { SidebandRegistry } from "../lib/sideband_registry.ts";
 import type { ReconnectInfo } from "../lib/sideband_supervisor.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";

@@ -20,7 +20,7 @@ import { buildApp } from "../main.tsx";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/mod.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
-import type { SidebandRegistry } from "../lib/sideband.ts";
+import type { SidebandRegistry } from "../lib/sideband_registry.ts";
 import { createFileReader } from "../lib/files.ts";
 import type { Platform } from "../lib/config.ts";
 

@@ -10,7 +10,7 @@ import { startEmulator } from "../emulator/mod.ts";
 import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
-import { SidebandRegistry } from "../lib/sideband.ts";
+import { SidebandRegistry } from "../lib/sideband_registry.ts";
 import { openStore } from "../lib/store/mod.ts";
 import { createTestPeer, type LogLine, postJson, waitFor } from "./server.ts";
 

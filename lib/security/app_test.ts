@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp } from "../../testing/server.ts";
 import { createTicket } from "../ticket.ts";
-import { INTERNAL_SECRET_HEADER } from "../sideband.ts";
+import { INTERNAL_SECRET_HEADER } from "../sideband_registry.ts";
 
 const JSON_POST = {
   method: "POST",
