@@ -16,8 +16,9 @@ import {
 } from "../lib/session_config.ts";
 import { createTicket } from "../lib/ticket.ts";
 import { newSessionId } from "../lib/store/ids.ts";
-import { clientKeyOf } from "../lib/security/limits.ts";
+import { clientKeyOf, mintAdmissionOf, refusalResponse } from "../lib/security/mint_limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
+import { nextTurn } from "../lib/next_turn.ts";
 
 /** What `POST /api/session` returns. */
 export interface SessionResponse {
@@ -41,6 +42,14 @@ export interface SessionResponse {
 export function ticketTtlSeconds(deps: Pick<AppDeps, "config">): number {
   return deps.config.ephemeralKeyTtlSeconds +
     deps.config.limits.maxSessionSeconds + 120;
+}
+
+/** The outcome of `promise`, never rejecting. */
+function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: "fulfilled", value }),
+    (reason) => ({ status: "rejected", reason }),
+  );
 }
 
 /** Routes for `/api/session`. */
@@ -72,21 +81,38 @@ export function sessionRoutes(deps: AppDeps): Hono {
         "The server has no OPENAI_API_KEY: set it in the environment and restart",
       );
     }
-    // The upstream mint is the long pole: write the pending row and sign the ticket meanwhile, and
-    // take the row back out if the mint fails (a failed mint changes nothing).
+    // The upstream mint is the long pole. Unless this client was refused lately, it starts before
+    // the limits decide (lib/security/mint_limits.ts); the decision, the pending row and the
+    // ticket all happen while it is in flight. A failed or refused mint changes nothing.
+    const admission = mintAdmissionOf(c);
     const id = newSessionId();
-    const [minted, created, signed] = await Promise.allSettled([
+    // Settled at once, so a failure while the limits decide is never an unhandled rejection.
+    const minting = settle(
       deps.upstream!.createClientSecret(buildTranscriptionSession(settings), {
         ttlSeconds: config.ephemeralKeyTtlSeconds,
       }),
-      store.createSession({
+    );
+    // Let the mint request leave first: a local SQLite write is synchronous and would hold it.
+    await nextTurn();
+    const decided = await settle(admission?.decide() ?? Promise.resolve(null));
+    if (decided.status === "rejected" || decided.value) {
+      // Wait for the mint so nothing runs on after the answer; its key is never handed out.
+      await minting;
+      if (decided.status === "rejected") throw decided.reason;
+      return refusalResponse(decided.value!);
+    }
+    const [minted, created, signed] = await Promise.all([
+      minting,
+      settle(store.createSession({
         id,
         clientKey: clientKeyOf(c) ?? undefined,
         source: "webrtc",
         model: settings.model,
         settings: settings as unknown as Record<string, unknown>,
-      }),
-      createTicket(id, { secret: config.signingSecret, ttlSeconds: ticketTtlSeconds(deps) }),
+      })),
+      settle(
+        createTicket(id, { secret: config.signingSecret, ttlSeconds: ticketTtlSeconds(deps) }),
+      ),
     ]);
     if (minted.status === "rejected" || created.status === "rejected") {
       if (created.status === "fulfilled") await store.deleteSession(id);

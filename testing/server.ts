@@ -47,6 +47,8 @@ export interface TestAppOptions {
   platform?: Platform;
   /** Mark the run as the offline demo (as `start.ts` does without a key). */
   demo?: boolean;
+  /** Wraps the store the app gets (e.g. to make one method fail); `TestApp.store` stays the real one. */
+  wrapStore?: (store: Store) => Store;
 }
 
 /** A running test app. */
@@ -99,7 +101,7 @@ export async function startTestApp(
       env,
       platform: options.platform ?? "local",
       demo: options.demo ?? false,
-      store,
+      store: options.wrapStore ? options.wrapStore(store) : store,
       log,
       readFile: createFileReader({ platform: "local" }),
     });

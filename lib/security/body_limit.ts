@@ -56,6 +56,13 @@ export function bodyLimits(options: BodyLimitsOptions = {}): MiddlewareHandler {
     const type = c.req.header("content-type")?.toLowerCase() ?? "";
     const big = type.startsWith("application/sdp") ||
       type.startsWith("multipart/form-data");
+    // A declared length is checked without touching `req.body` (which would make Deno build a
+    // stream for a body the route then reads whole); chunked bodies are counted as they arrive.
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && c.req.header("transfer-encoding") === undefined) {
+      const max = big ? sdp : json;
+      if (/^\d+$/.test(declared.trim()) && Number(declared) <= max) return await next();
+    }
     return await (big ? large : small)(c, next);
   };
 }

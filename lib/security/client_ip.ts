@@ -44,12 +44,18 @@ export function clientIp(c: Context, options: ClientIpOptions): string {
 }
 
 const keys = new Map<string, Promise<CryptoKey>>();
+/** Recent pseudonyms by secret and IP: a page mints again and again from one address. */
+const recent = new Map<string, string>();
+const RECENT_MAX = 1024;
 
 /**
  * A stable pseudonym for an IP: HMAC-SHA256(secret, ip), base64url, 22 characters. Counters and
  * session rows store this, never the raw address.
  */
 export async function clientKey(secret: string, ip: string): Promise<string> {
+  const cacheKey = `${secret.length}:${secret}:${ip}`;
+  const known = recent.get(cacheKey);
+  if (known !== undefined) return known;
   let key = keys.get(secret);
   if (!key) {
     // Imported once per secret: this runs on every mint and list.
@@ -67,8 +73,12 @@ export async function clientKey(secret: string, ip: string): Promise<string> {
     await key,
     new TextEncoder().encode(`client-ip:${ip}`),
   );
-  return new Uint8Array(mac).subarray(0, 16).toBase64({
+  const pseudonym = new Uint8Array(mac).subarray(0, 16).toBase64({
     alphabet: "base64url",
     omitPadding: true,
   });
+  // Bounded: a flood of addresses costs an HMAC each, never unbounded memory.
+  if (recent.size >= RECENT_MAX) recent.clear();
+  recent.set(cacheKey, pseudonym);
+  return pseudonym;
 }

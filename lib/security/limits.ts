@@ -1,42 +1,21 @@
 /**
  * Spend limits on session mints, kept in the Store so they hold across Val Town processes:
  * mints per minute (per client and global), concurrent live sessions (per client and global), and
- * transcription minutes per UTC day (per client and global). Each refusal is a 429 with
- * `Retry-After` and a JSON message the page shows as is.
+ * transcription minutes per UTC day (per client and global). This module reads the figures and
+ * decides; `mint_limits.ts` applies the decision to mint requests (a 429 with `Retry-After` and a
+ * JSON message the page shows as is).
  *
  * @module
  */
-import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
-import type { ErrorBody } from "../../app.ts";
 import type { Config } from "../config.ts";
 import type { SessionRow, Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./access.ts";
-import { clientIp, clientKey } from "./client_ip.ts";
 import { claimOnce } from "../store/claims.ts";
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
-
-/** Context variable holding the caller's pseudonymous client key (see {@linkcode clientKeyOf}). */
-export const CLIENT_KEY_VAR = "clientKey";
-
-/** The caller's client key set by {@linkcode mintLimits}, for `store.createSession({clientKey})`. */
-export function clientKeyOf(c: Context): string | null {
-  const v = (c as Context<{ Variables: { clientKey?: string } }>).get(
-    CLIENT_KEY_VAR,
-  );
-  return typeof v === "string" ? v : null;
-}
-
-/** Options for {@linkcode mintLimits}. */
-export interface MintLimitsOptions {
-  config: Pick<Config, "limits" | "platform" | "signingSecret" | "ephemeralKeyTtlSeconds">;
-  store: Store;
-  /** Exact paths whose POST creates an upstream session, e.g. `["/api/session"]`. */
-  paths: string[];
-  /** Clock, for tests. */
-  now?: () => number;
-}
+/** Window of the mint counters. */
+export const MINUTE_MS = 60_000;
+/** Window of the usage counters (a UTC day). */
+export const DAY_MS = 86_400_000;
 
 /**
  * Counts sessions that may still be running: status `pending` or `live`, created within the last
@@ -118,6 +97,80 @@ export interface Refusal {
   message: string;
   /** Seconds until trying again makes sense. */
   retryAfter: number;
+  /** Whose cap was reached: the one client's, or everyone's together. */
+  scope: "client" | "all";
+}
+
+/** The figures the spend caps decide on; null where the Store cannot tell. */
+export interface SpendFigures {
+  activeMine: number | null;
+  activeAll: number | null;
+  /** Seconds of transcription used today. */
+  usedMine: number | null;
+  usedAll: number;
+}
+
+/**
+ * The spend-cap decision from figures already read: the client's concurrency, everyone's, the
+ * client's minutes today, everyone's — the first cap reached refuses. Null when the session may
+ * start. Pure, so the single-batch path and the call-by-call path decide identically.
+ */
+export function spendRefusalFrom(
+  figures: SpendFigures,
+  limits: Config["limits"],
+  now: number,
+): Refusal | null {
+  const { activeMine, activeAll, usedMine, usedAll } = figures;
+  if (activeMine !== null && activeMine >= limits.concurrentSessionsPerIp) {
+    return {
+      code: "too_many_sessions",
+      message:
+        `You already have ${activeMine} live sessions (limit ${limits.concurrentSessionsPerIp}); stop one first`,
+      retryAfter: 30,
+      scope: "client",
+    };
+  }
+  if (activeAll !== null && activeAll >= limits.concurrentSessions) {
+    return {
+      code: "too_many_sessions",
+      message: `This app has ${activeAll} live sessions, its limit; try again in a minute`,
+      retryAfter: 60,
+      scope: "all",
+    };
+  }
+  const waitDay = secondsToWindowEnd(DAY_MS, now);
+  if (usedMine !== null && usedMine >= limits.dailyMinutesPerIp * 60) {
+    return {
+      code: "daily_budget_exhausted",
+      message:
+        `You have used today's ${limits.dailyMinutesPerIp} minutes of transcription; it resets at 00:00 UTC`,
+      retryAfter: waitDay,
+      scope: "client",
+    };
+  }
+  if (usedAll >= limits.dailyMinutes * 60) {
+    return {
+      code: "daily_budget_exhausted",
+      message:
+        `This app has used today's ${limits.dailyMinutes} minutes of transcription; it resets at 00:00 UTC`,
+      retryAfter: waitDay,
+      scope: "all",
+    };
+  }
+  return null;
+}
+
+/** Which sessions count as active at `now` (see {@linkcode countActiveSessions}). */
+export function activeWindow(
+  limits: Config["limits"],
+  now: number,
+  pendingTtlSeconds = 120,
+): { since: number; pendingSince: number } {
+  // A minted key that never started a call holds a slot only while it could still start one.
+  return {
+    since: now - limits.maxSessionSeconds * 1000,
+    pendingSince: now - pendingTtlSeconds * 1000,
+  };
 }
 
 /**
@@ -131,109 +184,18 @@ export async function spendRefusal(
   opts: { clientKey?: string | null; now?: number; pendingTtlSeconds?: number } = {},
 ): Promise<Refusal | null> {
   const now = opts.now ?? Date.now();
-  // A minted key that never started a call holds a slot only while it could still start one.
-  const pendingSince = now - (opts.pendingTtlSeconds ?? 120) * 1000;
   const key = opts.clientKey ?? null;
-  const waitDay = secondsToWindowEnd(DAY_MS, now);
-  const since = now - limits.maxSessionSeconds * 1000;
-  if (key !== null) {
-    const mine = await countActiveSessions(store, { since, clientKey: key, pendingSince });
-    if (mine !== null && mine >= limits.concurrentSessionsPerIp) {
-      return {
-        code: "too_many_sessions",
-        message:
-          `You already have ${mine} live sessions (limit ${limits.concurrentSessionsPerIp}); stop one first`,
-        retryAfter: 30,
-      };
-    }
-  }
-  const all = await countActiveSessions(store, { since, pendingSince });
-  if (all !== null && all >= limits.concurrentSessions) {
-    return {
-      code: "too_many_sessions",
-      message: `This app has ${all} live sessions, its limit; try again in a minute`,
-      retryAfter: 60,
-    };
-  }
-  if (key !== null) {
-    const used = await store.readCounter(`usage-seconds:${key}`, DAY_MS, now);
-    if (used >= limits.dailyMinutesPerIp * 60) {
-      return {
-        code: "daily_budget_exhausted",
-        message:
-          `You have used today's ${limits.dailyMinutesPerIp} minutes of transcription; it resets at 00:00 UTC`,
-        retryAfter: waitDay,
-      };
-    }
-  }
-  const usedAll = await store.readCounter("usage-seconds:*", DAY_MS, now);
-  if (usedAll >= limits.dailyMinutes * 60) {
-    return {
-      code: "daily_budget_exhausted",
-      message:
-        `This app has used today's ${limits.dailyMinutes} minutes of transcription; it resets at 00:00 UTC`,
-      retryAfter: waitDay,
-    };
-  }
-  return null;
-}
-
-function tooMany(c: Context, refusal: Refusal): Response {
-  c.header("Retry-After", String(refusal.retryAfter));
-  return c.json<ErrorBody>({
-    error: { code: refusal.code, message: refusal.message },
-  }, 429);
-}
-
-/**
- * Refuses a session mint that would exceed a limit; otherwise sets the client key variable and
- * lets the route run. Order: per-client mints, global mints, then {@linkcode spendRefusal}.
- *
- * @example
- * ```ts
- * app.use(mintLimits({ config, store, paths: ["/api/session"] }));
- * ```
- */
-export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
-  const { limits } = options.config;
-  const clock = options.now ?? Date.now;
-  return async function mintLimitsMiddleware(c, next) {
-    if (c.req.method !== "POST" || !options.paths.includes(c.req.path)) {
-      return await next();
-    }
-    const now = clock();
-    const ip = clientIp(c, { platform: options.config.platform });
-    const key = await clientKey(options.config.signingSecret, ip);
-    c.set(CLIENT_KEY_VAR as never, key as never);
-    const store = options.store;
-    const wait = secondsToWindowEnd(MINUTE_MS, now);
-    const mine = await store.incrementCounter(
-      `mints:${key}`,
-      MINUTE_MS,
-      1,
-      now,
-    );
-    if (mine > limits.mintsPerMinutePerIp) {
-      return tooMany(c, {
-        code: "rate_limited",
-        message: `Too many sessions started from your address; try again in ${wait} s`,
-        retryAfter: wait,
-      });
-    }
-    const all = await store.incrementCounter("mints:*", MINUTE_MS, 1, now);
-    if (all > limits.mintsPerMinute) {
-      return tooMany(c, {
-        code: "rate_limited",
-        message: `This app is busy; try again in ${wait} s`,
-        retryAfter: wait,
-      });
-    }
-    const refusal = await spendRefusal(store, limits, {
-      clientKey: key,
-      now,
-      pendingTtlSeconds: options.config.ephemeralKeyTtlSeconds,
-    });
-    if (refusal) return tooMany(c, refusal);
-    await next();
-  };
+  const window = activeWindow(limits, now, opts.pendingTtlSeconds);
+  return spendRefusalFrom(
+    {
+      activeMine: key === null
+        ? null
+        : await countActiveSessions(store, { ...window, clientKey: key }),
+      activeAll: await countActiveSessions(store, window),
+      usedMine: key === null ? null : await store.readCounter(`usage-seconds:${key}`, DAY_MS, now),
+      usedAll: await store.readCounter("usage-seconds:*", DAY_MS, now),
+    },
+    limits,
+    now,
+  );
 }

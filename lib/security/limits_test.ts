@@ -3,14 +3,8 @@ import { Hono } from "npm:hono@4.13.19";
 import { openStore } from "../store/mod.ts";
 import { type Config, loadConfig } from "../config.ts";
 import type { Store } from "../store/types.ts";
-import {
-  chargeSessionUsage,
-  clientKeyOf,
-  countActiveSessions,
-  mintLimits,
-  recordUsage,
-  spendRefusal,
-} from "./limits.ts";
+import { chargeSessionUsage, countActiveSessions, recordUsage, spendRefusal } from "./limits.ts";
+import { clientKeyOf, mintLimits } from "./mint_limits.ts";
 import { clientKey } from "./client_ip.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 30);
@@ -286,4 +280,103 @@ Deno.test("chargeSessionUsage charges a session once, to its client, even from t
     await b.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The store without `tallyMint`: the limits fall back to one call per figure. */
+function withoutTally(store: Store): Store {
+  return new Proxy(store, {
+    get: (target, prop, receiver) =>
+      prop === "tallyMint" ? undefined : Reflect.get(target, prop, receiver),
+  });
+}
+
+Deno.test("mintLimits decides the same in one tallyMint batch as call by call", async () => {
+  const env = {
+    RATE_MINTS_PER_MINUTE_PER_IP: "3",
+    RATE_MINTS_PER_MINUTE: "6",
+    MAX_CONCURRENT_SESSIONS_PER_IP: "2",
+    MAX_CONCURRENT_SESSIONS: "4",
+    DAILY_MINUTES_PER_IP: "2",
+    DAILY_MINUTES: "5",
+  };
+  /** Runs one script of mints, ends and usage; returns every answer and the final counters. */
+  async function script(hideTally: boolean) {
+    let clock = NOW;
+    const config = await loadConfig({ OPENAI_API_KEY: "sk-test-limits", ...env });
+    const raw = await openStore(config, { url: ":memory:", now: () => clock });
+    const store = hideTally ? withoutTally(raw) : raw;
+    assert.equal(typeof store.tallyMint, hideTally ? "undefined" : "function");
+    const app = new Hono();
+    app.use(mintLimits({ config, store, paths: ["/api/session"], now: () => clock }));
+    const ids: string[] = [];
+    app.post("/api/session", async (c) => {
+      const s = await store.createSession({
+        source: "webrtc",
+        model: "m",
+        settings: {},
+        clientKey: clientKeyOf(c),
+      });
+      ids.push(s.id);
+      return c.json({ id: s.id });
+    });
+    const answers: unknown[] = [];
+    const step = async (ip: string) => {
+      const r = await mint(app, ip);
+      answers.push([
+        ip,
+        r.status,
+        r.body.error?.code ?? null,
+        r.body.error?.message ?? null,
+        r.retryAfter,
+      ]);
+    };
+    try {
+      // Two sessions, then the client's concurrency cap, then its mints per minute (the 4th
+      // attempt is over its own limit, so it is not counted against everyone's).
+      for (let i = 0; i < 4; i++) await step("10.9.0.1");
+      // Two more clients reach the global concurrency cap (4 active); the next is refused.
+      for (const ip of ["10.9.0.2", "10.9.0.3", "10.9.0.4"]) await step(ip);
+      // Global mints per minute: 3 + 3 counted so far, so the 7th and 8th are refused.
+      for (const id of ids) await store.updateSession(id, { status: "live", startedAt: clock });
+      await step("10.9.0.5");
+      await step("10.9.0.6");
+      // A new minute: mint counters reset; ending sessions frees slots.
+      clock += 60_000;
+      for (const id of ids) await store.updateSession(id, { status: "ended", endedAt: clock });
+      await step("10.9.0.1");
+      // Daily minutes: the client's, then everyone's.
+      const key = await clientKey(config.signingSecret, "10.9.0.1");
+      await recordUsage(store, { seconds: 120, clientKey: key, now: clock });
+      await step("10.9.0.1");
+      await step("10.9.0.7");
+      await recordUsage(store, { seconds: 200, now: clock });
+      await step("10.9.0.8");
+      const counters = await Promise.all(
+        ["mints:*", `mints:${key}`].map((k) => store.readCounter(k, 60_000, clock)),
+      );
+      return { answers, counters };
+    } finally {
+      await raw.close();
+    }
+  }
+  const batched = await script(false);
+  const callByCall = await script(true);
+  assert.deepEqual(batched, callByCall);
+  // The script reached every refusal, so the comparison covers each branch.
+  const codes = batched.answers.map((a) => (a as unknown[])[2]);
+  assert.deepEqual(codes, [
+    null,
+    null,
+    "too_many_sessions",
+    "rate_limited",
+    null,
+    null,
+    "too_many_sessions",
+    "rate_limited",
+    "rate_limited",
+    null,
+    "daily_budget_exhausted",
+    null,
+    "daily_budget_exhausted",
+  ]);
 });

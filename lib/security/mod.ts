@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import { accessGate } from "./access.ts";
 import { bodyLimits } from "./body_limit.ts";
 import { securityHeaders } from "./headers.ts";
-import { mintLimits } from "./limits.ts";
+import { mintLimits } from "./mint_limits.ts";
 import { sameOrigin } from "./same_origin.ts";
 
 /** Paths whose POST mints an upstream session (and so spends money). */
@@ -26,7 +26,7 @@ export const MINT_PATHS = ["/api/session"];
  * ```
  */
 export function securityMiddleware(
-  deps: Pick<AppDeps, "config" | "store">,
+  deps: Pick<AppDeps, "config" | "store" | "log">,
 ): MiddlewareHandler[] {
   const { config, store } = deps;
   return [
@@ -37,7 +37,8 @@ export function securityMiddleware(
       accessCode: config.accessCode,
       signingSecret: config.signingSecret,
     }),
-    mintLimits({ config, store, paths: MINT_PATHS }),
+    // routes/session.ts asks for the decision while its upstream mint is in flight.
+    mintLimits({ config, store, paths: MINT_PATHS, optimistic: true, log: deps.log }),
   ];
 }
 

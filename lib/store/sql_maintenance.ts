@@ -5,6 +5,7 @@
  * @module
  */
 import type { SqlResult, SqlStatement } from "./sql_store.ts";
+import type { MintTally, MintTallyInput } from "./types.ts";
 
 /** The store's statement runners (with `SQLITE_BUSY` retry). */
 export interface SqlRunners {
@@ -112,4 +113,71 @@ export async function readCounter(
     [opts.key, opts.windowMs, start],
   );
   return Number(r.rows[0]?.count ?? 0);
+}
+
+/**
+ * Sessions that may still be running (args: `since`, `pendingSince`): live, or pending with a call
+ * or minted recently enough that its key could still start one. Written so SQLite plans it as one
+ * range over the `(status, created_at)` index.
+ */
+export const ACTIVE_SESSION_SQL = `status IN ('live', 'pending') AND created_at >= ?
+  AND (status = 'live' OR call_id IS NOT NULL OR created_at >= ?)`;
+
+const UPSERT_ONE = `INSERT INTO counters (key, window_ms, window_start, count)`;
+const ON_CONFLICT_ADD_ONE = `ON CONFLICT (key, window_ms, window_start)
+  DO UPDATE SET count = count + 1 RETURNING count`;
+const COUNTER = `(SELECT count FROM counters WHERE key = ? AND window_ms = ? AND window_start = ?)`;
+
+/**
+ * One atomic batch for the mint limits (see `Store.tallyMint`). Three short statements: SQLite
+ * prepares each anew, and one statement holding everything cost more to prepare than these three.
+ */
+export async function tallyMint(
+  db: SqlRunners,
+  input: MintTallyInput,
+): Promise<MintTally> {
+  const { mints, usage, active } = input;
+  const mintWindow = [
+    input.mintWindowMs,
+    Math.floor(input.now / input.mintWindowMs) * input.mintWindowMs,
+  ];
+  const day = [
+    input.usageWindowMs,
+    Math.floor(input.now / input.usageWindowMs) * input.usageWindowMs,
+  ];
+  const [mine, all, figures] = await db.run([
+    {
+      sql: `${UPSERT_ONE} VALUES (?, ?, ?, 1) ${ON_CONFLICT_ADD_ONE}`,
+      args: [mints.mine, ...mintWindow],
+    },
+    {
+      // Everyone's counter counts this mint only while the client is within its own limit.
+      sql: `${UPSERT_ONE} SELECT ?, ?, ?, 1 WHERE ${COUNTER} <= ? ${ON_CONFLICT_ADD_ONE}`,
+      args: [mints.all, ...mintWindow, mints.mine, ...mintWindow, mints.mineLimit],
+    },
+    {
+      sql: `SELECT COUNT(*) AS active_all, COALESCE(SUM(client_key = ?), 0) AS active_mine,
+          ${COUNTER} AS used_mine, ${COUNTER} AS used_all
+        FROM sessions WHERE ${ACTIVE_SESSION_SQL}`,
+      args: [
+        active.clientKey,
+        usage.mine,
+        ...day,
+        usage.all,
+        ...day,
+        active.since,
+        active.pendingSince,
+      ],
+    },
+  ]);
+  const row = figures.rows[0] ?? {};
+  const allRow = all.rows[0];
+  return {
+    mintsMine: Number(mine.rows[0]?.count ?? 1),
+    mintsAll: allRow ? Number(allRow.count) : null,
+    activeMine: Number(row.active_mine ?? 0),
+    activeAll: Number(row.active_all ?? 0),
+    usedMine: Number(row.used_mine ?? 0),
+    usedAll: Number(row.used_all ?? 0),
+  };
 }

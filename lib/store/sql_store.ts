@@ -31,12 +31,14 @@ import {
   writeUtteranceStmt,
 } from "./sql_rows.ts";
 import {
+  ACTIVE_SESSION_SQL,
   deleteSessions,
   incrementCounter,
   pruneCounters,
   pruneSessions,
   readCounter,
   type SqlRunners,
+  tallyMint,
 } from "./sql_maintenance.ts";
 import { mergeBrowserUtterances, readForEvent, type StoredUtterance } from "./sql_utterances.ts";
 import type { NewSession, SessionRow, Store } from "./types.ts";
@@ -119,6 +121,13 @@ export function createSqlStore(
 
   const runners: SqlRunners = { exec, run };
 
+  /** Old counter windows go every few minutes, on a counter write (no timer to leak). */
+  async function pruneCountersNowAndThen(now: number): Promise<void> {
+    if (now - lastCounterPrune <= COUNTER_PRUNE_EVERY_MS) return;
+    lastCounterPrune = now;
+    await pruneCounters(runners, now);
+  }
+
   async function sessionExists(id: string): Promise<boolean> {
     return (await exec("SELECT 1 AS ok FROM sessions WHERE id = ?", [id])).rows
       .length > 0;
@@ -171,13 +180,12 @@ export function createSqlStore(
     },
 
     async countActiveSessions({ since, clientKey, pendingSince = since }) {
-      const active = `(status = 'live' OR (status = 'pending'
-        AND (call_id IS NOT NULL OR created_at >= ?))) AND created_at >= ?`;
+      const active = ACTIVE_SESSION_SQL;
       const r = clientKey === undefined
-        ? await exec(`SELECT COUNT(*) AS n FROM sessions WHERE ${active}`, [pendingSince, since])
+        ? await exec(`SELECT COUNT(*) AS n FROM sessions WHERE ${active}`, [since, pendingSince])
         : await exec(
           `SELECT COUNT(*) AS n FROM sessions WHERE ${active} AND client_key = ?`,
-          [pendingSince, since, clientKey],
+          [since, pendingSince, clientKey],
         );
       return Number(r.rows[0]?.n ?? 0);
     },
@@ -352,11 +360,14 @@ export function createSqlStore(
         amount,
         now,
       });
-      if (now - lastCounterPrune > COUNTER_PRUNE_EVERY_MS) {
-        lastCounterPrune = now;
-        await pruneCounters(runners, now);
-      }
+      await pruneCountersNowAndThen(now);
       return total;
+    },
+
+    async tallyMint(input) {
+      const tally = await tallyMint(runners, input);
+      await pruneCountersNowAndThen(input.now);
+      return tally;
     },
 
     readCounter(key, windowMs, now = clock()) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Store } from "./types.ts";
-import { newSession, open, tempDbUrl, utteranceEvents } from "./testdata/events.ts";
+import { mintTallyInput, newSession, open, tempDbUrl, utteranceEvents } from "./testdata/events.ts";
 
 Deno.test("two stores on one file recording the same events concurrently keep exactly one utterance each", async () => {
   const { url, dir } = await tempDbUrl();
@@ -153,5 +153,58 @@ Deno.test("concurrent writers folding different events of the same items lose no
   );
   await a.close();
   await b.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("three processes tallying mints on one file store count every mint exactly once", async () => {
+  const { url, dir } = await tempDbUrl();
+  const store = await open(url);
+  const barrier = `${dir}/barrier`;
+  await Deno.mkdir(barrier);
+  const PER_WRITER = 40;
+  const LIMIT = 70; // the per-client limit: mints beyond it are not counted globally
+  const script = new URL("./testdata/tally_mints.ts", import.meta.url).pathname;
+  const child = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", script, url, barrier, String(PER_WRITER), String(LIMIT)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  type Tally = { mintsMine: number; mintsAll: number | null };
+  const [c1, c2, own] = await Promise.all([
+    child(),
+    child(),
+    (async () => {
+      while ([...Deno.readDirSync(barrier)].length < 2) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await Deno.writeTextFile(`${barrier}/go`, "");
+      const out: Tally[] = [];
+      for (let i = 0; i < PER_WRITER; i++) out.push(await store.tallyMint!(mintTallyInput(LIMIT)));
+      return out;
+    })(),
+  ]);
+  const tallies: Tally[] = [...own];
+  for (const c of [c1, c2]) {
+    assert.equal(c.code, 0, new TextDecoder().decode(c.stderr));
+    tallies.push(...JSON.parse(new TextDecoder().decode(c.stdout)).tallies);
+  }
+  const total = 3 * PER_WRITER;
+  // Each tally saw a distinct count: no two increments read the same value.
+  assert.deepEqual(
+    tallies.map((t) => t.mintsMine).sort((a, b) => a - b),
+    Array.from({ length: total }, (_, i) => i + 1),
+  );
+  // Exactly the mints within the client's limit were counted globally, each once.
+  const counted = tallies.filter((t) => t.mintsAll !== null);
+  assert.ok(counted.every((t) => t.mintsMine <= LIMIT));
+  assert.deepEqual(
+    counted.map((t) => t.mintsAll).sort((a, b) => a! - b!),
+    Array.from({ length: LIMIT }, (_, i) => i + 1),
+  );
+  const { now } = mintTallyInput(LIMIT);
+  assert.equal(await store.readCounter("mints:*", 60_000, now), LIMIT);
+  assert.equal(await store.readCounter("mints:k", 60_000, now), total);
+  await store.close();
   await Deno.remove(dir, { recursive: true });
 });

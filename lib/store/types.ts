@@ -80,6 +80,37 @@ export type NewSession = Pick<SessionRow, "source" | "model" | "settings"> & {
   clientKey?: string | null;
 };
 
+/** Input for {@linkcode Store.tallyMint}: which counters a mint touches and reads. */
+export interface MintTallyInput {
+  now: number;
+  /** Fixed window of the mint counters (one minute). */
+  mintWindowMs: number;
+  /**
+   * Counter keys: the client's and everyone's. The global counter counts this mint only when the
+   * client's count (this mint included) is at most `mineLimit`, so one client over its own limit
+   * cannot use up everybody's.
+   */
+  mints: { mine: string; all: string; mineLimit: number };
+  /** Fixed window of the usage counters (one UTC day). */
+  usageWindowMs: number;
+  usage: { mine: string; all: string };
+  /** Which sessions count as active (see {@linkcode Store.countActiveSessions}). */
+  active: { clientKey: string; since: number; pendingSince: number };
+}
+
+/** What {@linkcode Store.tallyMint} returns: everything the mint limits decide on. */
+export interface MintTally {
+  /** Mints by this client in the current window, this one included. */
+  mintsMine: number;
+  /** Mints by everyone in the current window, this one included; null when it was not counted. */
+  mintsAll: number | null;
+  activeMine: number;
+  activeAll: number;
+  /** Seconds of transcription used today. */
+  usedMine: number;
+  usedAll: number;
+}
+
 /** The storage port. Every write is idempotent where the doc says so. */
 export interface Store {
   /** Creates tables and runs migrations; safe to call on every start. */
@@ -163,6 +194,13 @@ export interface Store {
   countActiveSessions?(
     opts: { since: number; clientKey?: string; pendingSince?: number },
   ): Promise<number>;
+  /**
+   * Counts one mint attempt and reads every figure the mint limits need, atomically and in one
+   * round trip (on Val Town each Store call is an HTTP request). Optional: without it the limits
+   * make the same decision from {@linkcode Store.incrementCounter}, `countActiveSessions` and
+   * {@linkcode Store.readCounter} calls.
+   */
+  tallyMint?(input: MintTallyInput): Promise<MintTally>;
   /** The `clientKey` a session was created with, or null (for charging its usage). */
   sessionClientKey?(id: string): Promise<string | null>;
   close(): Promise<void>;

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from "../../config.ts";
 import { openStore } from "../mod.ts";
-import type { Store } from "../types.ts";
+import type { MintTallyInput, Store } from "../types.ts";
 
 const T = "conversation.item.input_audio_transcription.";
 
@@ -65,4 +65,17 @@ export async function open(url: string, cap?: number): Promise<Store> {
 /** Creates a plain webrtc session (model `m`, no settings) and returns its id. */
 export async function newSession(store: Store): Promise<string> {
   return (await store.createSession({ source: "webrtc", model: "m", settings: {} })).id;
+}
+
+/** A fixed mint tally request for one client ("k") at a fixed minute, for concurrency tests. */
+export function mintTallyInput(mineLimit: number): MintTallyInput {
+  const now = Date.UTC(2026, 10, 25, 12, 0, 30);
+  return {
+    now,
+    mintWindowMs: 60_000,
+    mints: { mine: "mints:k", all: "mints:*", mineLimit },
+    usageWindowMs: 86_400_000,
+    usage: { mine: "usage-seconds:k", all: "usage-seconds:*" },
+    active: { clientKey: "k", since: now - 900_000, pendingSince: now - 120_000 },
+  };
 }

@@ -1,0 +1,212 @@
+/**
+ * The mint limits on requests: counts each session mint against the Store limits
+ * (`limits.ts`) and answers 429 with `Retry-After` when one is reached.
+ *
+ * Optimistic admission: counting is a Store round trip (an HTTP request on Val Town), so a route
+ * that opts in starts the upstream mint first and asks for the decision while it is in flight
+ * ({@linkcode mintAdmissionOf}); it hands out the key only when admitted, and a refused mint's key
+ * is dropped unused (it expires on its own). So that a client over a limit cannot make each refused
+ * request cost an upstream call, a refusal makes this process decide BEFORE minting for that client
+ * (or for everyone, when a global cap refused) until the refusal's wait is over, at most a minute.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
+import type { ErrorBody, Logger } from "../../app.ts";
+import type { Config } from "../config.ts";
+import type { Store } from "../store/types.ts";
+import { secondsToWindowEnd } from "./access.ts";
+import { clientIp, clientKey } from "./client_ip.ts";
+import {
+  activeWindow,
+  DAY_MS,
+  MINUTE_MS,
+  type Refusal,
+  spendRefusal,
+  spendRefusalFrom,
+} from "./limits.ts";
+
+/** Context variable holding the caller's pseudonymous client key (see {@linkcode clientKeyOf}). */
+export const CLIENT_KEY_VAR = "clientKey";
+const ADMISSION_VAR = "mintAdmission";
+
+type Vars = { Variables: { clientKey?: string; mintAdmission?: MintAdmission } };
+
+/** The caller's client key set by {@linkcode mintLimits}, for `store.createSession({clientKey})`. */
+export function clientKeyOf(c: Context): string | null {
+  const v = (c as Context<Vars>).get(CLIENT_KEY_VAR);
+  return typeof v === "string" ? v : null;
+}
+
+/** One mint's admission, set by {@linkcode mintLimits} on mint paths. */
+export interface MintAdmission {
+  /** True when the route may start the upstream mint before {@linkcode MintAdmission.decide}. */
+  readonly optimistic: boolean;
+  /** Counts this mint and decides, once (later calls share the answer). Null: admitted. */
+  decide(): Promise<Refusal | null>;
+}
+
+/** The admission of this request's mint, or null outside a mint path. */
+export function mintAdmissionOf(c: Context): MintAdmission | null {
+  return (c as Context<Vars>).get(ADMISSION_VAR) ?? null;
+}
+
+/** The 429 answer for a refusal. */
+export function refusalResponse(refusal: Refusal): Response {
+  const body: ErrorBody = { error: { code: refusal.code, message: refusal.message } };
+  return Response.json(body, {
+    status: 429,
+    headers: { "Retry-After": String(refusal.retryAfter) },
+  });
+}
+
+/**
+ * Recent refusals in this process: while one holds, mints of that client (or everyone's, for a
+ * global cap) are decided before they start. Bounded; entries end after at most `holdMs`.
+ */
+export class RefusalMemory {
+  #clients = new Map<string, number>();
+  #allUntil = 0;
+  #maxClients: number;
+  #holdMs: number;
+
+  constructor(options: { maxClients?: number; holdMs?: number } = {}) {
+    this.#maxClients = options.maxClients ?? 10_000;
+    this.#holdMs = options.holdMs ?? MINUTE_MS;
+  }
+
+  /** Notes a refusal of `clientKey` at `now`. */
+  remember(refusal: Refusal, clientKey: string, now: number): void {
+    const until = now + Math.min(refusal.retryAfter * 1000, this.#holdMs);
+    if (refusal.scope === "all") {
+      this.#allUntil = Math.max(this.#allUntil, until);
+      return;
+    }
+    if (this.#clients.size >= this.#maxClients) this.#clients.clear();
+    this.#clients.set(clientKey, until);
+  }
+
+  /** True while a refusal of this client, or of everyone, still holds. */
+  holds(clientKey: string, now: number): boolean {
+    if (now < this.#allUntil) return true;
+    const until = this.#clients.get(clientKey);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.#clients.delete(clientKey);
+    return false;
+  }
+}
+
+/** Options for {@linkcode mintLimits}. */
+export interface MintLimitsOptions {
+  config: Pick<Config, "limits" | "platform" | "signingSecret" | "ephemeralKeyTtlSeconds">;
+  store: Store;
+  /** Exact paths whose POST creates an upstream session, e.g. `["/api/session"]`. */
+  paths: string[];
+  /**
+   * The routes on `paths` ask for the decision themselves, after starting the upstream mint (see
+   * the module doc). Default false: the decision is made before the route runs.
+   */
+  optimistic?: boolean;
+  /** Told when an optimistic route answered without asking for admission (a bug). */
+  log?: Logger;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * Counts one mint of `key` and decides. Order: the client's mints per minute, everyone's, then the
+ * spend caps ({@linkcode spendRefusalFrom}). One Store call when the Store has `tallyMint`.
+ */
+async function decideMint(
+  store: Store,
+  config: MintLimitsOptions["config"],
+  key: string,
+  now: number,
+): Promise<Refusal | null> {
+  const { limits } = config;
+  const wait = secondsToWindowEnd(MINUTE_MS, now);
+  const rateLimited = (scope: Refusal["scope"]): Refusal => ({
+    code: "rate_limited",
+    message: scope === "client"
+      ? `Too many sessions started from your address; try again in ${wait} s`
+      : `This app is busy; try again in ${wait} s`,
+    retryAfter: wait,
+    scope,
+  });
+  const window = activeWindow(limits, now, config.ephemeralKeyTtlSeconds);
+  if (store.tallyMint) {
+    const t = await store.tallyMint({
+      now,
+      mintWindowMs: MINUTE_MS,
+      mints: { mine: `mints:${key}`, all: "mints:*", mineLimit: limits.mintsPerMinutePerIp },
+      usageWindowMs: DAY_MS,
+      usage: { mine: `usage-seconds:${key}`, all: "usage-seconds:*" },
+      active: { clientKey: key, ...window },
+    });
+    if (t.mintsMine > limits.mintsPerMinutePerIp) return rateLimited("client");
+    if ((t.mintsAll ?? 0) > limits.mintsPerMinute) return rateLimited("all");
+    return spendRefusalFrom(t, limits, now);
+  }
+  const mine = await store.incrementCounter(`mints:${key}`, MINUTE_MS, 1, now);
+  if (mine > limits.mintsPerMinutePerIp) return rateLimited("client");
+  const all = await store.incrementCounter("mints:*", MINUTE_MS, 1, now);
+  if (all > limits.mintsPerMinute) return rateLimited("all");
+  return await spendRefusal(store, limits, {
+    clientKey: key,
+    now,
+    pendingTtlSeconds: config.ephemeralKeyTtlSeconds,
+  });
+}
+
+/**
+ * Counts every mint on `paths` against the limits and refuses ones over a limit with a 429; sets
+ * the client key and the {@linkcode MintAdmission} for the route.
+ *
+ * @example
+ * ```ts
+ * app.use(mintLimits({ config, store, paths: ["/api/session"] }));
+ * ```
+ */
+export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
+  const clock = options.now ?? Date.now;
+  const { config, store } = options;
+  const memory = new RefusalMemory();
+  return async function mintLimitsMiddleware(c, next) {
+    if (c.req.method !== "POST" || !options.paths.includes(c.req.path)) {
+      return await next();
+    }
+    const now = clock();
+    const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
+    let decided: Promise<Refusal | null> | null = null;
+    const decide = () =>
+      decided ??= decideMint(store, config, key, now).then((refusal) => {
+        if (refusal) memory.remember(refusal, key, now);
+        return refusal;
+      });
+    const optimistic = options.optimistic === true && !memory.holds(key, now);
+    const vars = c as Context<Vars>;
+    vars.set(CLIENT_KEY_VAR, key);
+    vars.set(ADMISSION_VAR, { optimistic, decide });
+    if (!optimistic) {
+      const refusal = await decide();
+      if (refusal) return refusalResponse(refusal);
+      return await next();
+    }
+    await next();
+    // Safety net: a route that never asked is decided now, and a refused mint's answer (which may
+    // hold a key) is replaced, so no key ever reaches a refused client.
+    const asked = decided !== null;
+    const refusal = await decide();
+    if (!asked && c.res.ok) {
+      options.log?.("error", "A mint route answered without asking for admission", {
+        path: c.req.path,
+      });
+    }
+    if (refusal && c.res.ok) {
+      // Unset first: Hono's setter would carry the refused answer's headers over.
+      c.res = undefined;
+      c.res = refusalResponse(refusal);
+    }
+  };
+}
