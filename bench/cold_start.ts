@@ -26,15 +26,14 @@ async function startOnce(
     env: { ...env, PORT: String(port) },
     cwd: ROOT,
   });
-  let exited = false;
   try {
     const t1 = await waitForStatus(`http://127.0.0.1:${port}${path}`, {
       init: init?.(),
-      abortReason: () => exited ? `process exited: ${proc.stderr().slice(-500)}` : null,
+      // A process that died (e.g. a module that no longer loads) fails at once, not after 30 s.
+      abortReason: () => proc.exited() ? `process exited: ${proc.stderr().slice(-500)}` : null,
     });
     return t1 - t0;
   } finally {
-    exited = true;
     await proc.close();
   }
 }

@@ -4,7 +4,7 @@
  *
  * ```sh
  * npx -y deno@2.7.5 task bench                      # everything (≤ ~5 minutes)
- * npx -y deno@2.7.5 task bench --quick              # smaller loads (≤ ~1 minute)
+ * npx -y deno@2.7.5 task bench --quick              # smaller loads (≈ 75 s on 2 cores)
  * npx -y deno@2.7.5 task bench --only overhead      # one benchmark (name or prefix; repeatable)
  * npx -y deno@2.7.5 task bench --markdown           # also print the table as Markdown
  * npx -y deno@2.7.5 task bench --json out.json      # also write raw samples as JSON

@@ -8,7 +8,7 @@ import { fmt, type Row, rowStats } from "./stats.ts";
 
 /** What a benchmark receives. */
 export interface BenchContext {
-  /** `--quick`: fewer iterations and smaller loads, for fast iteration (whole run ≤ ~1 minute). */
+  /** `--quick`: fewer iterations and smaller loads, for fast iteration (whole run ≈ 75 s). */
   quick: boolean;
   /** Progress line on stderr (the table goes to stdout). */
   log: (message: string) => void;

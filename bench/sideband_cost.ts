@@ -10,7 +10,7 @@
  */
 import type { Benchmark } from "./runner.ts";
 import type { Row } from "./stats.ts";
-import { runAppLoad } from "./app_load.ts";
+import { QUICK_SETUP, runAppLoad } from "./app_load.ts";
 import { loadSpeech } from "./speech_audio.ts";
 
 /** Sideband-cost benchmark (see module doc). */
@@ -22,7 +22,7 @@ export const sidebandCost: Benchmark = {
     const speech = await loadSpeech({ utterances: ctx.quick ? 1 : 2 });
     const rows: Row[] = [];
     for (const n of counts) {
-      const r = await runAppLoad(n, speech, ctx.log);
+      const r = await runAppLoad(n, speech, ctx.log, ctx.quick ? QUICK_SETUP : {});
       const idleMsPerS = r.idleCpuRatio * 1000;
       rows.push({
         name: `sideband.cpu_per_session_${n}`,
