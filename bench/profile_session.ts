@@ -1,7 +1,9 @@
 /**
  * Where `POST /api/session` spends its time: the app in this process (no HTTP hop) against an
  * emulator with 40 ms REST latency, with every Store call and the upstream fetch timed separately,
- * on `:memory:` and on a SQLite file. Not part of `deno task bench` (it explains a row of it):
+ * on `:memory:` and on a SQLite file. "app" is the request's time minus the fetch's, so Store calls
+ * made while the fetch is in flight (the mint limits and the pending row) count only where they
+ * outlast it. Not part of `deno task bench` (it explains a row of it):
  *
  * ```sh
  * npx -y deno@2.7.5 run -A bench/profile_session.ts
