@@ -3,7 +3,8 @@
  * page can replace its call (ICE failed, or the 60-minute session limit is near) and keep one
  * transcript and one stored record. The ticket from `POST /api/session` authorises it; the
  * session's settings are reused unchanged, and its original start time keeps bounding it
- * (`MAX_SESSION_SECONDS` counts from the first call, so continuing never extends a session).
+ * (`MAX_SESSION_SECONDS` counts from the first call, so continuing never extends a session). Each
+ * continuation counts against the per-minute mint limits, like `POST /api/session`.
  *
  * The session is released from its previous call (`callId` cleared, status back to `pending`) so
  * the usual `POST /api/calls/:callId/sideband` attaches the new call; the previous call's
@@ -25,6 +26,7 @@ import { isSessionId } from "../lib/store/ids.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import type { SessionResponse } from "./session.ts";
+import { continuationMintRefusal, refusalResponse } from "../lib/security/mint_limits.ts";
 
 const ContinueBody = z.object({ ticket: z.string().min(1).max(1024) });
 
@@ -87,6 +89,9 @@ export function continuationRoutes(deps: AppDeps): Hono {
         "This session reached its maximum length: start a new one",
       );
     }
+    // Every key can start a call, so this mint counts against the per-minute mint limits too.
+    const refusal = await continuationMintRefusal(c, { config, store });
+    if (refusal) return refusalResponse(refusal);
     let secret;
     try {
       secret = await deps.upstream!.createClientSecret(

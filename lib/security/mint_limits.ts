@@ -116,13 +116,15 @@ export interface MintLimitsOptions {
 
 /**
  * Counts one mint of `key` and decides. Order: the client's mints per minute, everyone's, then the
- * spend caps ({@linkcode spendRefusalFrom}). One Store call when the Store has `tallyMint`.
+ * spend caps ({@linkcode spendRefusalFrom}) unless `rateOnly`. One Store call when the Store has
+ * `tallyMint`.
  */
 async function decideMint(
   store: Store,
   config: MintLimitsOptions["config"],
   key: string,
   now: number,
+  rateOnly = false,
 ): Promise<Refusal | null> {
   const { limits } = config;
   const wait = secondsToWindowEnd(MINUTE_MS, now);
@@ -146,12 +148,13 @@ async function decideMint(
     });
     if (t.mintsMine > limits.mintsPerMinutePerIp) return rateLimited("client");
     if ((t.mintsAll ?? 0) > limits.mintsPerMinute) return rateLimited("all");
-    return spendRefusalFrom(t, limits, now);
+    return rateOnly ? null : spendRefusalFrom(t, limits, now);
   }
   const mine = await store.incrementCounter(`mints:${key}`, MINUTE_MS, 1, now);
   if (mine > limits.mintsPerMinutePerIp) return rateLimited("client");
   const all = await store.incrementCounter("mints:*", MINUTE_MS, 1, now);
   if (all > limits.mintsPerMinute) return rateLimited("all");
+  if (rateOnly) return null;
   return await spendRefusal(store, limits, {
     clientKey: key,
     now,
@@ -209,4 +212,18 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
       c.res = refusalResponse(refusal);
     }
   };
+}
+
+/**
+ * Counts a mint that starts no new session against the per-minute mint limits only: a key for the
+ * next call of a session already counted (`POST /api/session/:id/continue`). Its concurrency and
+ * minutes are the session's own, but every key can start a call, so keys are never unmetered.
+ */
+export async function continuationMintRefusal(
+  c: Context,
+  options: Pick<MintLimitsOptions, "config" | "store" | "now">,
+): Promise<Refusal | null> {
+  const { config } = options;
+  const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
+  return await decideMint(options.store, config, key, (options.now ?? Date.now)(), true);
 }
