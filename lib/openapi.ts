@@ -123,6 +123,7 @@ export const OPERATIONS: readonly Operation[] = [
       403: err("The ticket belongs to another session"),
       404: err("No such session"),
       409: err("The session ended or reached its maximum length"),
+      429: err("Over the per-minute mint limit (every new key counts); see Retry-After"),
       502: err("The Realtime API failed"),
     },
   },
