@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import type { Store } from "./types.ts";
-import { mintTallyInput, newSession, open, tempDbUrl, utteranceEvents } from "./testdata/events.ts";
+import {
+  mintTallyInput,
+  newSession,
+  open,
+  releaseWhenReady,
+  tempDbUrl,
+  utteranceEvents,
+} from "./testdata/events.ts";
 
 Deno.test("two stores on one file recording the same events concurrently keep exactly one utterance each", async () => {
   const { url, dir } = await tempDbUrl();
@@ -90,11 +97,7 @@ Deno.test("three processes recording the same events into one file store each ev
     child(),
     child(),
     (async () => {
-      // Start together with both children (see the script's barrier).
-      while ([...Deno.readDirSync(barrier)].length < 2) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      await Deno.writeTextFile(`${barrier}/go`, "");
+      await releaseWhenReady(barrier, 2); // start together with both children
       let n = 0;
       for (const e of all) if (await store.recordEvent(id, e)) n++;
       return n;
@@ -175,10 +178,7 @@ Deno.test("three processes tallying mints on one file store count every mint exa
     child(),
     child(),
     (async () => {
-      while ([...Deno.readDirSync(barrier)].length < 2) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      await Deno.writeTextFile(`${barrier}/go`, "");
+      await releaseWhenReady(barrier, 2);
       const out: Tally[] = [];
       for (let i = 0; i < PER_WRITER; i++) out.push(await store.tallyMint!(mintTallyInput(LIMIT)));
       return out;

@@ -79,3 +79,27 @@ export function mintTallyInput(mineLimit: number): MintTallyInput {
     active: { clientKey: "k", since: now - 900_000, pendingSince: now - 120_000 },
   };
 }
+
+/**
+ * Start-together barrier for the multi-process tests. A child calls {@linkcode waitForGo} after
+ * opening its store; the test calls {@linkcode releaseWhenReady} with how many children it spawned.
+ */
+export async function waitForGo(barrier: string): Promise<void> {
+  await Deno.writeTextFile(`${barrier}/ready-${Deno.pid}`, "");
+  for (;;) {
+    try {
+      await Deno.stat(`${barrier}/go`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+}
+
+/** Waits until `children` processes are ready at `barrier`, then lets them all go. */
+export async function releaseWhenReady(barrier: string, children: number): Promise<void> {
+  while ([...Deno.readDirSync(barrier)].length < children) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Deno.writeTextFile(`${barrier}/go`, "");
+}

@@ -8,6 +8,7 @@
  */
 import { loadConfig } from "../../config.ts";
 import { openStore } from "../mod.ts";
+import { waitForGo } from "./events.ts";
 
 const [url, sessionId, file, barrier] = Deno.args;
 const events = JSON.parse(await Deno.readTextFile(file)) as Record<
@@ -17,15 +18,7 @@ const events = JSON.parse(await Deno.readTextFile(file)) as Record<
 const store = await openStore(await loadConfig({}, { platform: "local" }), {
   url,
 });
-await Deno.writeTextFile(`${barrier}/ready-${Deno.pid}`, "");
-for (;;) {
-  try {
-    await Deno.stat(`${barrier}/go`);
-    break;
-  } catch {
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+await waitForGo(barrier);
 let recorded = 0;
 for (const e of events) if (await store.recordEvent(sessionId, e)) recorded++;
 await store.close();

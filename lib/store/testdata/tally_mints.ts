@@ -7,19 +7,11 @@
  */
 import { loadConfig } from "../../config.ts";
 import { openStore } from "../mod.ts";
-import { mintTallyInput } from "./events.ts";
+import { mintTallyInput, waitForGo } from "./events.ts";
 
 const [url, barrier, count, limit] = Deno.args;
 const store = await openStore(await loadConfig({}, { platform: "local" }), { url });
-await Deno.writeTextFile(`${barrier}/ready-${Deno.pid}`, "");
-for (;;) {
-  try {
-    await Deno.stat(`${barrier}/go`);
-    break;
-  } catch {
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+await waitForGo(barrier);
 const tallies = [];
 for (let i = 0; i < Number(count); i++) {
   tallies.push(await store.tallyMint!(mintTallyInput(Number(limit))));
