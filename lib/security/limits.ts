@@ -39,7 +39,7 @@ export async function countActiveSessions(
     });
     for (const s of res.sessions) {
       if (s.createdAt < opts.since) return count;
-      const unusedKey = s.status === "pending" && s.callId === null &&
+      const unusedKey = s.status === "pending" && s.callId === null && s.startedAt === null &&
         s.createdAt < (opts.pendingSince ?? opts.since);
       if ((s.status === "pending" || s.status === "live") && !unusedKey) count++;
     }

@@ -380,3 +380,29 @@ Deno.test("mintLimits decides the same in one tallyMint batch as call by call", 
     "daily_budget_exhausted",
   ]);
 });
+
+Deno.test("a session continuing on a new call keeps its slot after its first key expired", async () => {
+  let clock = NOW - 300_000;
+  const config = await loadConfig({ OPENAI_API_KEY: "sk-test-limits" });
+  const store = await openStore(config, { url: ":memory:", now: () => clock });
+  try {
+    const unused = await store.createSession({ source: "webrtc", model: "m", settings: {} });
+    const continuing = await store.createSession({ source: "webrtc", model: "m", settings: {} });
+    // What POST /api/session/:id/continue leaves: released from its call, pending, started.
+    await store.updateSession(continuing.id, {
+      status: "pending",
+      callId: null,
+      startedAt: NOW - 290_000,
+    });
+    clock = NOW;
+    const window = { since: NOW - 900_000, pendingSince: NOW - 60_000 };
+    assert.equal(await countActiveSessions(store, window), 1);
+    const bare = {
+      listSessions: (o: { limit: number; cursor?: string | null }) => store.listSessions(o),
+    } as unknown as Store;
+    assert.equal(await countActiveSessions(bare, window), 1, "the fallback agrees");
+    assert.equal((await store.getSession(unused.id))?.status, "pending");
+  } finally {
+    await store.close();
+  }
+});

@@ -116,12 +116,13 @@ export async function readCounter(
 }
 
 /**
- * Sessions that may still be running (args: `since`, `pendingSince`): live, or pending with a call
- * or minted recently enough that its key could still start one. Written so SQLite plans it as one
- * range over the `(status, created_at)` index.
+ * Sessions that may still be running (args: `since`, `pendingSince`): live; pending with a call;
+ * pending after it already ran (continuing on a new call: its next key may be in use); or minted
+ * recently enough that its key could still start one. Written so SQLite plans it as one range over
+ * the `(status, created_at)` index.
  */
 export const ACTIVE_SESSION_SQL = `status IN ('live', 'pending') AND created_at >= ?
-  AND (status = 'live' OR call_id IS NOT NULL OR created_at >= ?)`;
+  AND (status = 'live' OR call_id IS NOT NULL OR started_at IS NOT NULL OR created_at >= ?)`;
 
 const UPSERT_ONE = `INSERT INTO counters (key, window_ms, window_start, count)`;
 const ON_CONFLICT_ADD_ONE = `ON CONFLICT (key, window_ms, window_start)

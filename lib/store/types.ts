@@ -186,9 +186,9 @@ export interface Store {
   readCounter(key: string, windowMs: number, now?: number): Promise<number>;
   /**
    * Sessions with status `pending` or `live` created at or after `since` (unix ms), optionally only
-   * those with this `clientKey`. A `pending` session that never got a call id counts only when it was
-   * created at or after `pendingSince` (a pre-minted key nobody used stops holding a slot when it
-   * expires). Used by the concurrency limits (`lib/security/limits.ts`); when an adapter lacks it,
+   * those with this `clientKey`. A `pending` session that never got a call id and never ran counts
+   * only when it was created at or after `pendingSince` (a pre-minted key nobody used stops holding a
+   * slot when it expires); one continuing on a new call keeps counting. Used by the concurrency limits (`lib/security/limits.ts`); when an adapter lacks it,
    * only the global limit applies.
    */
   countActiveSessions?(
