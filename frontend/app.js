@@ -17,6 +17,7 @@ import { EventLog, StatusView, TranscriptView } from "./view.js";
 import { showBanners } from "./banners.js";
 import { Timeline } from "./timeline.js";
 import { toTxt } from "../shared/formats.js";
+import { itemIdOf } from "../shared/transcript.js";
 import {
   bindShortcuts,
   copyText,
@@ -68,43 +69,92 @@ const preminter = createPreminter({
  * @typedef {{ session: any, conn: any, audio: any, mic: Promise<MediaStream>,
  *   clientCommits: boolean, stopping: boolean, speechStart: number|null,
  *   lastSpeechEnd: number|null, segments: Segment[], repair: number, posted: number,
- *   endReason: string|null, abort: AbortController,
+ *   endReason: string|null, abort: AbortController, firstOpenedAt: number|null,
+ *   offsets: Promise<void>[],
  *   watch?: import("./resilience.js").CallWatch|null, handingOver?: boolean }} Live
  */
 /** The running session, or null. @type {Live|null} */
 let live = null;
+/** The page's key of each connection's call (events are tagged with it). @type {WeakMap<object, number>} */
+const callKeys = new WeakMap();
+let lastCallKey = 0;
 
 /** issue #8: SDP posts to OpenAI retry 429/503; lost or expiring calls move to a new call. */
 const callFetch = retryingFetch();
 const keeper = createCallKeeper({
   live: () => live,
   connect: async (session, current) =>
-    await connect({
-      session,
-      stream: await current.mic,
-      onEvent,
-      onStatus,
-      signal: /** @type {Live} */ (current).abort.signal,
-      fetch: callFetch,
-    }),
-  pending: () =>
-    timeline.transcript.list().some((u) => u.status === "pending" || u.status === "partial"),
+    await connectCall(/** @type {Live} */ (current), session, await current.mic),
+  // Only the call being let go is drained; the new one's lines are already on their way.
+  pending: () => timeline.pending(live?.conn ? callKeys.get(live.conn) : undefined),
   onStatus: (text) => show.set("starting", text),
-  onHandedOver: async (next, current) => {
+  onHandedOver: async (next) => {
+    // The new call's lines continue the same transcript, shifted by the call's offset.
     await repair();
-    // The new call's lines form a new chain on a new clock: they continue after the old ones.
-    timeline.archive();
-    view.clear();
-    for (const u of timeline.archived) view.render(u, timeline.facts.get(u.itemId));
-    /** @type {Live} */ (current).posted = 0;
     show.set("live");
     show.message(describeHandover(next));
   },
   onFailed: () => void serverEnded(),
 });
 
-/** @param {Record<string, any>} event */
-function onEvent(event) {
+/**
+ * Connects one call of the live session. Its events are tagged with the call, whose audio clock
+ * starts at 0: until the server says where the call sits on the session's clock, the page's own
+ * estimate (time since the session's first call opened) places its lines.
+ *
+ * @param {Live} current
+ * @param {any} session
+ * @param {MediaStream} stream
+ */
+async function connectCall(current, session, stream) {
+  const key = ++lastCallKey;
+  const conn = await connect({
+    session,
+    stream,
+    onEvent: (event) => onEvent(event, key),
+    onStatus,
+    signal: current.abort.signal,
+    fetch: callFetch,
+  });
+  callKeys.set(conn, key);
+  const openedAt = performance.now();
+  current.firstOpenedAt ??= openedAt;
+  if (openedAt > current.firstOpenedAt) {
+    timeline.setCallOffset(key, openedAt - current.firstOpenedAt);
+    current.offsets.push(adoptServerOffset(current, conn, key));
+  }
+  return conn;
+}
+
+/**
+ * Takes the offset the Store gave a later call (`GET /api/sessions/:id` → `calls`), so the page's
+ * times and its gap-repair posts match the stored ones; keeps the page's estimate when the server
+ * has none (its sideband never attached) or cannot be asked.
+ *
+ * @param {Live} current
+ * @param {any} conn
+ * @param {number} key
+ */
+async function adoptServerOffset(current, conn, key) {
+  if (!(await conn.sideband.catch(() => false))) return;
+  try {
+    const id = encodeURIComponent(current.session.sessionId);
+    const data = await fetchJson(`/api/sessions/${id}`, { signal: AbortSignal.timeout(10_000) });
+    const call = (data?.calls ?? []).find((/** @type {any} */ c) => c?.callId === conn.callId);
+    if (typeof call?.offsetMs !== "number" || !timeline.setCallOffset(key, call.offsetMs)) return;
+  } catch {
+    return;
+  }
+  for (const u of timeline.transcript.list()) {
+    if (timeline.callOf(u.itemId) === key) view.render(timeline.shifted(u), timeline.factsFor(u));
+  }
+}
+
+/**
+ * @param {Record<string, any>} event
+ * @param {number} [call] the page's key of the call that sent it
+ */
+function onEvent(event, call) {
   log.add(event);
   if (!live) return;
   live.watch?.noteEvent(event); // issue #8: the session's expires_at, turns in progress
@@ -137,6 +187,8 @@ function onEvent(event) {
       );
     }
   }
+  const item = itemIdOf(event);
+  if (item && call !== undefined) timeline.noteCall(item, call);
   const u = timeline.transcript.apply(event);
   if (!u) return;
   view.render(timeline.shifted(u), timeline.factsFor(u));
@@ -203,11 +255,17 @@ function onStatus(status) {
 /** Gap repair: uploads new final lines (every 15 s and at the end). */
 async function repair() {
   if (!live?.session) return;
-  const finals = timeline.transcript.list().filter((u) => u.status === "final");
-  if (finals.length === 0 || finals.length === live.posted) return;
   const current = live;
+  // Posted times are final once stored: wait (briefly) for the server's call offsets first.
+  await Promise.race([
+    Promise.all(current.offsets),
+    new Promise((r) => setTimeout(r, 3000)),
+  ]);
+  const finals = timeline.transcript.list().filter((u) => u.status === "final");
+  if (finals.length === 0 || finals.length === current.posted) return;
   const { sessionId, ticket } = current.session;
-  if (await postUtterances({ sessionId, ticket, utterances: finals })) {
+  const utterances = finals.map((u) => timeline.sessionTimes(u));
+  if (await postUtterances({ sessionId, ticket, utterances })) {
     current.posted = finals.length;
   }
 }
@@ -241,6 +299,8 @@ async function start() {
     posted: 0,
     endReason: null,
     abort: new AbortController(),
+    firstOpenedAt: null,
+    offsets: [],
   };
   live = current;
   current.mic.catch(() => {/* reported below */});
@@ -254,14 +314,7 @@ async function start() {
       preminter.giveBack(current.session);
       throw err;
     });
-    current.conn = await connect({
-      session: current.session,
-      stream,
-      onEvent,
-      onStatus,
-      signal: current.abort.signal,
-      fetch: callFetch,
-    });
+    current.conn = await connectCall(current, current.session, stream);
     if (live !== current) return;
     keeper.watch(current);
     shareBtn.disabled = false;
@@ -308,9 +361,7 @@ async function stop() {
     commitTurn();
   }
   const deadline = performance.now() + 2500;
-  const pending = () =>
-    timeline.transcript.list().some((u) => u.status === "pending" || u.status === "partial");
-  while (performance.now() < deadline && pending()) {
+  while (performance.now() < deadline && timeline.pending()) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await teardown();

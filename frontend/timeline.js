@@ -4,6 +4,11 @@
  * earlier sessions' final lines (shifted to follow each other), and page-side facts per line that
  * the events do not carry (latency from speech end to final text, page-VAD times).
  *
+ * A session may move to new calls (issue #8), and each call's audio clock starts at 0. Lines are
+ * tagged with the call that reported them and shifted by that call's offset, the same number the
+ * Store adds (`GET /api/sessions/:id` → `calls[].offsetMs`), so the page, its gap-repair posts
+ * and the stored transcript share one session clock.
+ *
  * @module
  */
 import { Transcript } from "../shared/transcript.js";
@@ -26,6 +31,48 @@ export class Timeline {
   offsetMs = 0;
   /** @type {Map<string, LineFacts>} */
   facts = new Map();
+  /** The call each live line came from. @type {Map<string, number>} */
+  #callOf = new Map();
+  /** Each call's offset on the session's clock. @type {Map<number, number>} */
+  #callOffsets = new Map();
+
+  /**
+   * Records which call reported an item (the first call to mention it keeps it).
+   *
+   * @param {string} itemId
+   * @param {number} call the page's key of the call
+   */
+  noteCall(itemId, call) {
+    if (!this.#callOf.has(itemId)) this.#callOf.set(itemId, call);
+  }
+
+  /** @param {string} itemId @returns {number|undefined} */
+  callOf(itemId) {
+    return this.#callOf.get(itemId);
+  }
+
+  /**
+   * Sets a call's offset on the session's clock; true when it changed (lines need re-rendering).
+   *
+   * @param {number} call
+   * @param {number} offsetMs
+   */
+  setCallOffset(call, offsetMs) {
+    if (this.#callOffsets.get(call) === offsetMs) return false;
+    this.#callOffsets.set(call, offsetMs);
+    return true;
+  }
+
+  /**
+   * A live-session utterance with its times on the session's clock (what the Store holds).
+   *
+   * @param {Utterance} u
+   * @returns {Utterance}
+   */
+  sessionTimes(u) {
+    const call = this.#callOf.get(u.itemId);
+    return moved(u, call === undefined ? 0 : this.#callOffsets.get(call) ?? 0);
+  }
 
   /**
    * Shifts an utterance of the live session onto the timeline.
@@ -34,12 +81,19 @@ export class Timeline {
    * @returns {Utterance}
    */
   shifted(u) {
-    if (!this.offsetMs) return u;
-    return {
-      ...u,
-      startMs: u.startMs === null ? null : u.startMs + this.offsetMs,
-      endMs: u.endMs === null ? null : u.endMs + this.offsetMs,
-    };
+    return moved(this.sessionTimes(u), this.offsetMs);
+  }
+
+  /**
+   * True while a line of `call` (any call when omitted) still waits for its final text.
+   *
+   * @param {number} [call]
+   */
+  pending(call) {
+    return this.transcript.list().some((u) =>
+      (u.status === "pending" || u.status === "partial") &&
+      (call === undefined || this.#callOf.get(u.itemId) === call)
+    );
   }
 
   /**
@@ -61,6 +115,7 @@ export class Timeline {
   #placed(u) {
     const f = this.facts.get(u.itemId);
     const s = this.shifted(u);
+    // Page-VAD times run on the page's own clock for the whole session: no call offset.
     const shift = (/** @type {number|null|undefined} */ v) =>
       typeof v === "number" ? v + this.offsetMs : null;
     return {
@@ -117,6 +172,7 @@ export class Timeline {
     const ends = this.archived.map((u) => u.endMs ?? u.startMs ?? 0);
     this.offsetMs = ends.length ? Math.max(...ends) + 1000 : 0;
     this.transcript = new Transcript();
+    this.#callOf.clear();
   }
 
   /** Forgets everything. */
@@ -125,5 +181,20 @@ export class Timeline {
     this.archived = [];
     this.offsetMs = 0;
     this.facts.clear();
+    this.#callOf.clear();
   }
+}
+
+/**
+ * @param {Utterance} u
+ * @param {number} by
+ * @returns {Utterance}
+ */
+function moved(u, by) {
+  if (!by) return u;
+  return {
+    ...u,
+    startMs: u.startMs === null ? null : u.startMs + by,
+    endMs: u.endMs === null ? null : u.endMs + by,
+  };
 }

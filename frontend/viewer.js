@@ -2,8 +2,9 @@
 /**
  * The read-only share viewer (`/s/:id`): loads the session and its stored utterances, then, while
  * the call runs, follows `/api/sessions/:id/events` (Server-Sent Events) and folds the raw events
- * with the same reducer the page and the server use. Text goes in through `textContent` only
- * (via `TranscriptView`).
+ * with the same reducer the page and the server use. A `call` message says which call the next
+ * events came from and its offset on the session's clock, which the fold adds to their audio times
+ * as the Store does. Text goes in through `textContent` only (via `TranscriptView`).
  *
  * @module
  */
@@ -24,6 +25,8 @@ const view = new TranscriptView({
 });
 /** @type {Map<string, Utterance>} */
 const utterances = new Map();
+/** The offset of the call whose events come next (from the stream's `call` messages). */
+let callOffsetMs = 0;
 
 /**
  * @param {string} text
@@ -49,7 +52,7 @@ function reorder() {
 function apply(event) {
   const itemId = itemIdOf(event);
   if (!itemId) return;
-  const next = reduceUtterance(utterances.get(itemId), event);
+  const next = reduceUtterance(utterances.get(itemId), event, { offsetMs: callOffsetMs });
   if (!next) return;
   utterances.set(itemId, next);
   view.render(next);
@@ -143,6 +146,10 @@ async function main() {
     setStatus("Live", "live");
     apply(JSON.parse(m.data));
   };
+  source.addEventListener("call", (m) => {
+    const offset = Number(JSON.parse(/** @type {MessageEvent} */ (m).data)?.offsetMs);
+    callOffsetMs = Number.isFinite(offset) ? offset : 0;
+  });
   source.addEventListener("end", (m) => {
     source.close();
     const ended = JSON.parse(/** @type {MessageEvent} */ (m).data);

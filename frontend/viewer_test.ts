@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { launchBrowser } from "../testing/browser.ts";
 import { startTestApp, waitFor } from "../testing/server.ts";
 import { BROWSER_TEST } from "../testing/page_kit.ts";
+import { formatClock } from "../shared/formats.js";
 
 const T = "conversation.item.input_audio_transcription.";
 
@@ -47,6 +48,7 @@ Deno.test({
       await t.store.updateSession(id, {
         status: "live",
         startedAt: Date.now(),
+        callId: "rtc_view_one",
       });
       for (
         const e of utterance(
@@ -94,6 +96,21 @@ Deno.test({
         "<img src=x onerror=alert(1)> tail",
       ]);
       assert.equal(await page.locator("#transcript img").count(), 0);
+
+      // The session moves to a second call whose audio clock starts again at 0: the viewer adds
+      // the call's offset (from the stream's `call` message) as the Store does.
+      const [call1] = await t.store.listCalls(id);
+      await new Promise((r) => setTimeout(r, Math.max(0, call1.attachedAt + 2100 - Date.now())));
+      await t.store.updateSession(id, { callId: null, status: "pending" });
+      await t.store.updateSession(id, { callId: "rtc_view_two", status: "live" });
+      for (const e of utterance("item_3", null, ["On", "call", "two."], 0)) {
+        await t.store.recordEvent(id, e, { callId: "rtc_view_two" });
+      }
+      await waitFor(async () => (await finals()).length === 3, { message: "call 2's line" });
+      const stored = (await t.store.listUtterances(id)).find((u) => u.itemId === "item_3")!;
+      assert.ok(stored.startMs! >= 2000, `${stored.startMs}`);
+      const shown = await page.locator("[data-item-id='item_3'] .start").textContent();
+      assert.equal(shown, formatClock(stored.startMs));
 
       await t.store.updateSession(id, {
         status: "ended",

@@ -192,7 +192,8 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
         typeof event.type !== "string"
       ) return;
       events++;
-      writes = writes.then(() => store.recordEvent(sessionId, event)).catch((
+      // The call id places the event's audio times on the session's clock (lib/store/types.ts).
+      writes = writes.then(() => store.recordEvent(sessionId, event, { callId })).catch((
         err,
       ) =>
         log("error", "Cannot record an event", {

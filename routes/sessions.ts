@@ -1,8 +1,8 @@
 /**
- * `/api/sessions`: the sessions the server remembers — list, one session with its utterances,
- * transcript exports, a live Server-Sent Events tail of the raw events, gap repair from the page,
- * and deletion (hanging a live call up first). Ids are validated before any lookup; every error is
- * JSON `{error:{code,message}}`.
+ * `/api/sessions`: the sessions the server remembers — list, one session with its utterances and
+ * calls, transcript exports, a live Server-Sent Events tail of the raw events, gap repair from the
+ * page, and deletion (hanging a live call up first). Ids are validated before any lookup; every
+ * error is JSON `{error:{code,message}}`.
  *
  * @module
  */
@@ -18,7 +18,7 @@ import {
   SessionIdSchema,
   TranscriptQuery,
 } from "../lib/store/schemas.ts";
-import type { SessionRow, UtteranceRow } from "../lib/store/types.ts";
+import type { CallRow, SessionRow, UtteranceRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";
 import { chargeSessionUsage } from "../lib/security/limits.ts";
@@ -93,6 +93,11 @@ export function publicSession(s: SessionRow): SessionRow {
     endedAt: s.endedAt,
     endReason: s.endReason,
   };
+}
+
+/** A call as the API shows it (the page shifts its live view by `offsetMs`, as the Store does). */
+function publicCall(call: CallRow): { callId: string; attachedAt: number; offsetMs: number } {
+  return { callId: call.callId, attachedAt: call.attachedAt, offsetMs: call.offsetMs };
 }
 
 /** Keys of a session object that may hold server-private text (`TRANSCRIPTION_PROMPT`). */
@@ -182,11 +187,15 @@ export function sessionsRoutes(
   app.get("/:id", async (c) => {
     const session = await load(c.req.param("id"));
     if (session instanceof Response) return session;
-    const utterances = await store.listUtterances(session.id);
-    const lastSeq = (await store.lastEventSeq?.(session.id)) ?? 0;
+    const [utterances, lastSeq, calls] = await Promise.all([
+      store.listUtterances(session.id),
+      store.lastEventSeq?.(session.id) ?? 0,
+      store.listCalls(session.id),
+    ]);
     return c.json({
       session: publicSession(session),
       utterances,
+      calls: calls.map(publicCall),
       lastSeq,
       shareUrl: `/s/${session.id}`,
     });
@@ -227,6 +236,8 @@ export function sessionsRoutes(
     const sessionId = first.id;
     return streamSSE(c, async (sse) => {
       const started = Date.now();
+      let call: string | null = null;
+      const offsets = new Map<string, number>();
       let lastWrite = started;
       await sse.writeSSE({
         event: "ready",
@@ -248,6 +259,17 @@ export function sessionsRoutes(
           limit: 500,
         });
         for (const row of rows) {
+          if (row.callId !== null && row.callId !== call) {
+            // Events carry their call's own audio clock: say which call (and its offset) follows.
+            call = row.callId;
+            if (!offsets.has(call)) {
+              for (const c of await store.listCalls(sessionId)) offsets.set(c.callId, c.offsetMs);
+            }
+            await sse.writeSSE({
+              event: "call",
+              data: JSON.stringify({ callId: call, offsetMs: offsets.get(call) ?? 0 }),
+            });
+          }
           await sse.writeSSE({
             id: String(row.seq),
             data: JSON.stringify(publicEvent(row.event)),

@@ -207,3 +207,58 @@ Deno.test("SSE: an idle stream sends heartbeat comments and closes at its time l
     }
   });
 });
+
+Deno.test("SSE and GET: a session on two calls names each call and its offset before its events", async () => {
+  await withApp(async (t, writer) => {
+    const s = await writer.createSession({ source: "webrtc", model: "m", settings: {} });
+    await writer.updateSession(s.id, { callId: "rtc_first", status: "live" });
+    for (const e of events("item_a", null, "On one.", 1000)) {
+      await writer.recordEvent(s.id, e, { callId: "rtc_first" });
+    }
+    // The session moves to a new call 40 ms later (routes/continuation.ts releases it first).
+    await new Promise((r) => setTimeout(r, 40));
+    await writer.updateSession(s.id, { callId: null, status: "pending" });
+    await writer.updateSession(s.id, { callId: "rtc_second", status: "live" });
+    const [offset] = (await writer.listCalls(s.id)).slice(1).map((c) => c.offsetMs);
+    assert.ok(offset >= 40, `offset ${offset}`);
+    const two = events("item_b", null, "On two.", 200);
+    for (const e of two) await writer.recordEvent(s.id, e, { callId: "rtc_second" });
+    await writer.updateSession(s.id, { status: "ended", endedAt: Date.now() });
+
+    const detail = await getJson(t.baseUrl, `/api/sessions/${s.id}`);
+    assert.deepEqual(
+      detail.json.calls.map((c: { callId: string; offsetMs: number }) => [c.callId, c.offsetMs]),
+      [["rtc_first", 0], ["rtc_second", offset]],
+    );
+    assert.deepEqual(
+      detail.json.utterances.map((u: { startMs: number }) => u.startMs),
+      [1000, 200 + offset],
+    );
+
+    const url = `${t.baseUrl}/api/sessions/${s.id}/events`;
+    const all = await readSse(await fetch(url), () => false);
+    const calls = all.msgs.filter((m) => m.event === "call");
+    assert.deepEqual(calls.map((m) => JSON.parse(m.data)), [
+      { callId: "rtc_first", offsetMs: 0 },
+      { callId: "rtc_second", offsetMs: offset },
+    ]);
+    assert.ok(calls.every((m) => m.id === undefined), "a call message does not move Last-Event-ID");
+    const kinds = all.msgs.filter((m) => m.event !== "ready" && m.event !== "end")
+      .map((m) => m.event === "call" ? JSON.parse(m.data).callId : JSON.parse(m.data).item_id);
+    const n = two.length;
+    assert.deepEqual(kinds, [
+      "rtc_first",
+      ...Array(n).fill("item_a"),
+      "rtc_second",
+      ...Array(n).fill("item_b"),
+    ]);
+    // A stream resumed in the middle of call 2 starts by naming call 2 again.
+    const resumed = await readSse(
+      await fetch(url, { headers: { "Last-Event-ID": String(n + 2) } }),
+      () => false,
+    );
+    const first = resumed.msgs.find((m) => m.event !== "ready")!;
+    assert.equal(first.event, "call");
+    assert.deepEqual(JSON.parse(first.data), { callId: "rtc_second", offsetMs: offset });
+  });
+});

@@ -11,6 +11,10 @@
  *   1 s, at most 10 s);
  * - an end not after its start is pushed to start + 500 ms.
  *
+ * Cue starts never go back: a start before the previous cue's start is raised to it. Times are
+ * session-relative, but a later call's offset is an estimate (see `CallRow` in
+ * `lib/store/types.ts`), and players expect cues in time order.
+ *
  * @module
  */
 
@@ -32,11 +36,12 @@ export function toCues(utterances) {
   /** @type {Cue[]} */
   const cues = [];
   let lastEnd = 0;
+  let lastStart = 0;
   for (const u of utterances) {
     if (!u || u.status !== "final") continue;
     const text = String(u.text ?? "").trim();
     if (!text) continue;
-    const start = finite(u.startMs) ? Math.max(0, Math.round(u.startMs)) : lastEnd;
+    const start = Math.max(lastStart, finite(u.startMs) ? Math.round(u.startMs) : lastEnd);
     const words = text.split(/\s+/).length;
     let end = finite(u.endMs)
       ? Math.round(u.endMs)
@@ -50,6 +55,7 @@ export function toCues(utterances) {
       utterance: u,
     });
     lastEnd = end;
+    lastStart = start;
   }
   return cues;
 }

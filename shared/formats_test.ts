@@ -123,6 +123,22 @@ Deno.test("missing times fall back: start = previous end, end = start + reading 
   assert.equal(srt[0].endSeconds, 1);
 });
 
+Deno.test("cue starts never go back: an earlier start is raised to the previous cue's", () => {
+  // A later call's offset is an estimate; its first line may land just before the last one.
+  const lines = [
+    utt("a", { text: "end of call one", startMs: 58_000, endMs: 59_500 }),
+    utt("b", { text: "start of call two", startMs: 57_900, endMs: 61_000 }),
+    utt("c", { text: "then", startMs: 62_000, endMs: 63_000 }),
+  ];
+  assert.deepEqual(toCues(lines).map((c) => [c.startMs, c.endMs]), [
+    [58_000, 59_500],
+    [58_000, 61_000],
+    [62_000, 63_000],
+  ]);
+  const starts = new SrtParser().fromSrt(toSrt(lines)).map((c) => c.startSeconds);
+  assert.deepEqual(starts, [58, 58, 62]);
+});
+
 Deno.test("TXT holds final lines only, optionally with timestamps", () => {
   assert.equal(
     toTxt(SAMPLE),

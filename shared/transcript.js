@@ -18,8 +18,10 @@
  *
  * - `status`: `pending` (speech or commit seen, no text yet), `partial` (deltas streaming),
  *   `final` (completed; text is the model's final transcript), `failed` (transcription failed).
- * - `startMs` / `endMs`: session-relative audio times from `speech_started` / `speech_stopped`
- *   (or `timeout_triggered`); null when the model or VAD mode does not report them.
+ * - `startMs` / `endMs`: audio times from `speech_started` / `speech_stopped` (or
+ *   `timeout_triggered`) plus the fold's `offsetMs`; null when the model or VAD mode does not
+ *   report them. Each call's audio clock starts at 0, so a session that moved to a new call passes
+ *   that call's offset (see {@linkcode FoldOptions}) to keep the times session-relative.
  * - `confidence`: mean token probability (0..1) from the `completed` logprobs, or null.
  * - `languages`: detected language codes from `completed` (e.g. `["en"]`), or null.
  * - `committed`: true once the item is known to be in the input buffer's linked list.
@@ -41,6 +43,13 @@
  */
 
 /** @typedef {Record<string, unknown>} ServerEvent */
+
+/**
+ * How to fold an event. `offsetMs` is added to the event's `audio_start_ms` / `audio_end_ms`: the
+ * time at which the event's call began, relative to the session's first call (0 for that call).
+ *
+ * @typedef {{ offsetMs?: number }} FoldOptions
+ */
 
 const PREFIX = "conversation.item.input_audio_transcription.";
 
@@ -82,10 +91,11 @@ export function confidenceFromLogprobs(logprobs) {
  *
  * @param {Utterance|undefined} prev the utterance so far, or undefined if none yet
  * @param {unknown} event one server event
+ * @param {FoldOptions} [options]
  * @returns {Utterance|undefined} the new utterance, or undefined when the event does not concern
  *   an utterance (session events, errors, unknown types)
  */
-export function reduceUtterance(prev, event) {
+export function reduceUtterance(prev, event, options = {}) {
   const itemId = itemIdOf(event);
   if (!itemId || !isObject(event) || typeof event.type !== "string") {
     return undefined;
@@ -94,16 +104,22 @@ export function reduceUtterance(prev, event) {
   /** @type {Utterance} */
   const u = prev ? { ...prev } : blank(itemId);
   const type = event.type;
+  const offset = numberOr(options.offsetMs, 0) ?? 0;
+  /** @param {unknown} v */
+  const at = (v) => {
+    const ms = numberOr(v, null);
+    return ms === null ? null : ms + offset;
+  };
   switch (type) {
     case "input_audio_buffer.speech_started":
-      u.startMs = numberOr(event.audio_start_ms, u.startMs);
+      u.startMs = at(event.audio_start_ms) ?? u.startMs;
       return u;
     case "input_audio_buffer.speech_stopped":
-      u.endMs = numberOr(event.audio_end_ms, u.endMs);
+      u.endMs = at(event.audio_end_ms) ?? u.endMs;
       return u;
     case "input_audio_buffer.timeout_triggered":
-      u.startMs = u.startMs ?? numberOr(event.audio_start_ms, null);
-      u.endMs = numberOr(event.audio_end_ms, u.endMs);
+      u.startMs = u.startMs ?? at(event.audio_start_ms);
+      u.endMs = at(event.audio_end_ms) ?? u.endMs;
       return u;
     case "input_audio_buffer.committed":
       u.previousItemId = stringOrNull(event.previous_item_id);
@@ -214,8 +230,9 @@ export function orderUtterances(utterances) {
     (index.get(a.itemId) ?? 0) - (index.get(b.itemId) ?? 0);
   /** @param {Utterance} u */
   const rank = (u) => (u.committed && u.previousItemId === null ? 0 : 1);
-  // Each call's first turn has previous_item_id null and times that restart at 0 (a session that
-  // moved to a new call has several), so those heads keep the order they were first seen in.
+  // Each call's first turn has previous_item_id null (a session that moved to a new call has
+  // several); their times are only as good as the call offset's estimate (or restart at 0 when
+  // folded without one), so those heads keep the order they were first seen in.
   heads.sort((a, b) =>
     rank(a) - rank(b) ||
     (rank(a) === 0 ? (index.get(a.itemId) ?? 0) - (index.get(b.itemId) ?? 0) : byTime(a, b))

@@ -374,3 +374,35 @@ Deno.test("orderUtterances() keeps calls in the order they were first seen when 
   ) t.apply(e);
   assert.deepEqual(t.list().map((u) => u.itemId), ["c1_a", "c1_b", "c2_a", "c2_b"]);
 });
+
+Deno.test("reduceUtterance() adds the call's offset to audio times, and only to them", () => {
+  const fold = (events: Record<string, unknown>[], offsetMs?: number) =>
+    events.reduce<Utterance | undefined>(
+      (u, e) => reduceUtterance(u, e, offsetMs === undefined ? undefined : { offsetMs }),
+      undefined,
+    );
+  const events = [
+    started("o1", 300),
+    stopped("o1", 1200),
+    committed("o1", null),
+    { type: P + "completed", event_id: eid(), item_id: "o1", transcript: "later call" },
+  ];
+  const shifted = fold(events, 61_500)!;
+  assert.equal(shifted.startMs, 61_800);
+  assert.equal(shifted.endMs, 62_700);
+  assert.equal(shifted.text, "later call");
+  assert.deepEqual({ ...fold(events)!, startMs: 61_800, endMs: 62_700 }, shifted);
+  const timeout = reduceUtterance(undefined, {
+    type: "input_audio_buffer.timeout_triggered",
+    item_id: "o2",
+    audio_start_ms: 100,
+    audio_end_ms: 5100,
+  }, { offsetMs: 1000 });
+  assert.deepEqual([timeout?.startMs, timeout?.endMs], [1100, 6100]);
+  // A missing time stays missing rather than becoming the offset.
+  const none = reduceUtterance(undefined, {
+    type: "input_audio_buffer.speech_started",
+    item_id: "o3",
+  }, { offsetMs: 1000 });
+  assert.equal(none?.startMs, null);
+});

@@ -5,17 +5,58 @@
  * captions continue, and says how long the handover gap was. The status is visible throughout.
  */
 import assert from "node:assert/strict";
+import type { Page } from "npm:playwright-core@1.65.1";
 import { finalTexts } from "./page_kit.ts";
 import { waitFor } from "./server.ts";
 import {
   calls,
+  dropSidebandsExcept,
   fakeConnectionState,
   openResilientPage,
   openSpeaker,
+  type ResilientApp,
   waitForActiveCall,
 } from "./resilience_kit.ts";
 
 const T = { sanitizeResources: false, sanitizeOps: false } as const;
+
+type Times = Record<string, [number | null, number | null]>;
+
+/** Start and end of every final line, by item id, from the page's own JSON export. */
+async function pageTimes(page: Page): Promise<Times> {
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click("[data-export='json']"),
+  ]);
+  const doc = JSON.parse(await Deno.readTextFile(await download.path()));
+  return Object.fromEntries(
+    doc.utterances.map((u: { itemId: string; startMs: number; endMs: number }) => [
+      u.itemId,
+      [u.startMs, u.endMs],
+    ]),
+  );
+}
+
+/**
+ * After a hand-over the page shows the Store's session-relative times (it takes the call's offset
+ * from the server), and call 2's line starts after call 1's ended.
+ */
+async function assertPageAgreesWithStore(page: Page, app: ResilientApp, sessionId: string) {
+  const stored = async (): Promise<Times> =>
+    Object.fromEntries(
+      (await app.store.listUtterances(sessionId)).filter((u) => u.status === "final")
+        .map((u) => [u.itemId, [u.startMs, u.endMs]]),
+    );
+  let last: [Times, Times] = [{}, {}];
+  await waitFor(async () => {
+    last = [await pageTimes(page), await stored()];
+    return JSON.stringify(last[0]) === JSON.stringify(last[1]);
+  }, { timeoutMs: 10_000, message: "the page's times equal the stored ones" })
+    .catch(() => assert.deepEqual(last[0], last[1]));
+  const [first, second] = Object.values(last[1]);
+  assert.equal(Object.keys(last[1]).length, 2);
+  assert.ok(second[0]! > first[1]!, `call 2's line ${second} overlaps call 1's ${first}`);
+}
 
 Deno.test(
   "ICE failure: the page reconnects on a new call, same transcript, same stored session",
@@ -70,6 +111,7 @@ Deno.test(
         "before the network problem",
         "after reconnecting",
       ]);
+      await assertPageAgreesWithStore(page, app, session.id);
 
       // One stored session, now on call 2, holding both utterances; call 1 was let go.
       assert.equal((await app.store.listSessions({ limit: 5 })).sessions.length, 1);
@@ -134,6 +176,7 @@ Deno.test(
       await page.locator("#transcript .utterance.final", { hasText: "on the second call" })
         .waitFor({ timeout: 10_000 });
       assert.deepEqual(await finalTexts(page), ["on the first call", "on the second call"]);
+      await assertPageAgreesWithStore(page, app, session.id);
 
       const row = await app.store.getSession(session.id);
       assert.equal(row?.status, "live");
@@ -147,6 +190,64 @@ Deno.test(
 
       await page.click("#stop");
       await page.waitForSelector("#status[data-state='idle']", { timeout: 30_000 });
+      assert.deepEqual(t.pageErrors, []);
+    } finally {
+      await t.close();
+    }
+  },
+);
+
+Deno.test(
+  "gap repair after a hand-over: a line only the page saw is stored on the session's clock",
+  T,
+  async () => {
+    const t = await openResilientPage();
+    try {
+      const { page, app } = t;
+      const emu = app.emulator;
+      await page.click("#start");
+      await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
+      const call1 = await waitForActiveCall(emu);
+      const [session] = (await app.store.listSessions({ limit: 5 })).sessions;
+      let speaker = await openSpeaker(emu, call1);
+      await speaker.say("heard on call one");
+      await speaker.close();
+      // The speaker's audio goes in faster than real time, so call 1's audio clock is ~1.2 s ahead
+      // of the wall clock (a microphone's cannot be): let the wall clock catch up first.
+      await new Promise((r) => setTimeout(r, 1500));
+      await fakeConnectionState(page, "failed");
+      const call2 = await waitForActiveCall(emu, [call1]);
+      await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
+      await waitFor(async () => (await app.store.getSession(session.id))?.callId === call2);
+      await waitFor(() => app.sidebands.get(call2) !== undefined, { message: "sideband 2" });
+
+      // Call 2's sideband is cut and cannot come back: only the page hears the next line.
+      speaker = await openSpeaker(emu, call2);
+      emu.control.faults.refuseSidebandAttaches = 1000;
+      assert.equal(dropSidebandsExcept(emu, call2, [speaker.sinkId]), 1);
+      await speaker.say("only the page heard this");
+      await speaker.close();
+      await page.locator("#transcript .utterance.final", { hasText: "only the page heard this" })
+        .waitFor({ timeout: 10_000 });
+      const shown = await pageTimes(page);
+      await page.click("#stop");
+      await page.waitForSelector("#status[data-state='idle']", { timeout: 30_000 });
+
+      const rows = await waitFor(async () => {
+        const list = await app.store.listUtterances(session.id);
+        return list.some((u) => u.seenBy === "browser") ? list : null;
+      }, { message: "the page's report merged" });
+      const [one, only] = rows;
+      assert.deepEqual(rows.map((u) => [u.text, u.seenBy]), [
+        ["heard on call one", "both"],
+        ["only the page heard this", "browser"],
+      ]);
+      const offset = (await app.store.listCalls(session.id)).find((c) => c.callId === call2)!
+        .offsetMs;
+      assert.ok(offset > 0);
+      // Stored as the page showed it: call 2's own clock plus the call's offset, after call 1.
+      assert.deepEqual([only.startMs, only.endMs], shown[only.itemId]);
+      assert.ok(only.startMs! > one.endMs!, `${only.startMs} is not after ${one.endMs}`);
       assert.deepEqual(t.pageErrors, []);
     } finally {
       await t.close();

@@ -104,6 +104,96 @@ export async function openSpeaker(
   };
 }
 
+/** Where one spoken tone sits, in wall-clock Unix ms and on its call's audio clock. */
+export interface SpokenTurn {
+  itemId: string;
+  /** Wall-clock Unix ms at which the tone began and ended. */
+  startWall: number;
+  endWall: number;
+  /** The same instants on the call's audio clock (ms since the microphone's first sample). */
+  startAudioMs: number;
+  endAudioMs: number;
+}
+
+/**
+ * A {@linkcode Speaker} that behaves like a browser microphone: from the moment it opens it sends
+ * audio in real time (silence between turns), so the call's audio clock follows the wall clock
+ * from `startedAt` on, as a real call's does from its first packet.
+ */
+export interface PacedSpeaker {
+  /** Wall-clock Unix ms of the first sample: audio time 0 of the call. */
+  startedAt: number;
+  /** Ms of audio sent so far. */
+  audioMs(): number;
+  /** Speaks `text` as a `toneMs` tone in the stream, then waits for its transcription to end. */
+  say(text: string, options?: { toneMs?: number }): Promise<SpokenTurn>;
+  close(): Promise<void>;
+}
+
+/** Opens a {@linkcode PacedSpeaker} on `callId` (a second connection that appends audio). */
+export async function openPacedSpeaker(
+  emulator: RunningEmulator,
+  callId: string,
+): Promise<PacedSpeaker> {
+  const socket = new EventSocket(wsUrl(emulator, `call_id=${callId}`), {
+    headers: { Authorization: `Bearer ${emulator.apiKey}` },
+  });
+  await socket.opened;
+  const startedAt = Date.now();
+  let sent = 0; // samples at 24 kHz
+  let queued: Int16Array[] = [];
+  const pump = () => {
+    // Send whatever the wall clock says is due, so late timers cannot slow the audio clock.
+    let due = Math.round((Date.now() - startedAt) * 24) - sent;
+    while (due > 0) {
+      const head = queued[0];
+      const n = Math.min(due, head ? head.length : due);
+      const chunk = head ? head.subarray(0, n) : new Int16Array(n);
+      if (head) {
+        queued = n === head.length ? queued.slice(1) : [head.subarray(n), ...queued.slice(1)];
+      }
+      appendAudio(socket, chunk);
+      sent += n;
+      due -= n;
+    }
+  };
+  pump();
+  const timer = setInterval(pump, 20);
+  return {
+    startedAt,
+    audioMs: () => sent / 24,
+    async say(text, options = {}) {
+      const toneMs = options.toneMs ?? 500;
+      emulator.control.queueTranscripts([text], callId);
+      const n = socket.events.length;
+      const startAudioMs = (sent + queued.reduce((a, q) => a + q.length, 0)) / 24;
+      queued.push(tone(toneMs));
+      const endAudioMs = startAudioMs + toneMs;
+      const fresh = () => socket.events.slice(n);
+      const itemId = await waitFor(
+        () => fresh().find((e) => e.type === "input_audio_buffer.committed")?.item_id as string,
+        { message: "turn committed" },
+      );
+      await waitFor(
+        () =>
+          fresh().some((e) => (e.type === COMPLETED || e.type === FAILED) && e.item_id === itemId),
+        { timeoutMs: 10_000, message: "transcription ended" },
+      );
+      return {
+        itemId,
+        startWall: startedAt + startAudioMs,
+        endWall: startedAt + endAudioMs,
+        startAudioMs,
+        endAudioMs,
+      };
+    },
+    async close() {
+      clearInterval(timer);
+      await socket.close();
+    },
+  };
+}
+
 /**
  * Closes the call's sideband connections (code 1011, as a network drop) except `keep` — white-box
  * through the emulator's state, because the control API's `dropSidebands` drops every one.

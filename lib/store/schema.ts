@@ -80,6 +80,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS sessions_active ON sessions (status, created_at)`,
     ],
   },
+  {
+    // A session may move to new calls (routes/continuation.ts), each with an audio clock that
+    // starts at 0: every call bound to a session, with its offset on the session's clock, and the
+    // call each event came from. A session bound to a call before this version gets that call as
+    // its first (offset 0).
+    version: 3,
+    name: "session_calls, events.call_id",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS session_calls (
+        session_id TEXT NOT NULL,
+        call_id TEXT NOT NULL,
+        attached_at INTEGER NOT NULL,
+        offset_ms REAL NOT NULL,
+        PRIMARY KEY (session_id, call_id)
+      )`,
+      `INSERT OR IGNORE INTO session_calls (session_id, call_id, attached_at, offset_ms)
+        SELECT id, call_id, COALESCE(started_at, created_at), 0 FROM sessions
+        WHERE call_id IS NOT NULL`,
+      `ALTER TABLE events ADD COLUMN call_id TEXT`,
+    ],
+  },
 ];
 
 /** Creates the migrations table and applies every migration not yet recorded. */

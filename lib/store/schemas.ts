@@ -98,10 +98,26 @@ export const SessionListResponse = z.object({
   nextCursor: z.string().nullable(),
 });
 
+/** One call of a session, with its place on the session's clock. */
+export const SessionCallSchema = z.object({
+  callId: z.string(),
+  attachedAt: z.number().meta({
+    description: "Unix milliseconds at which the call was first bound to the session.",
+  }),
+  offsetMs: z.number().meta({
+    description: "Added to this call's audio times to make them session-relative: the time " +
+      "between the session's first call and this one being bound (0 for the first call).",
+  }),
+});
+
 /** `GET /api/sessions/:id` response. */
 export const SessionDetailResponse = z.object({
   session: SessionSchema,
   utterances: z.array(UtteranceSchema),
+  calls: z.array(SessionCallSchema).meta({
+    description: "The calls the session ran on, first first (more than one after a " +
+      "`POST /api/session/{id}/continue`).",
+  }),
   lastSeq: z.number().int()
     .meta({
       description: "Sequence number of the newest stored event; pass as `after`.",

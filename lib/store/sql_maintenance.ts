@@ -16,7 +16,7 @@ export interface SqlRunners {
 
 const DAY_MS = 86_400_000;
 
-/** Deletes sessions with their utterances and events; returns how many sessions went. */
+/** Deletes sessions with their utterances, events and calls; returns how many sessions went. */
 export async function deleteSessions(
   db: SqlRunners,
   ids: string[],
@@ -31,9 +31,10 @@ export async function deleteSessions(
         sql: `DELETE FROM utterances WHERE session_id IN (${marks})`,
         args: chunk,
       },
+      { sql: `DELETE FROM session_calls WHERE session_id IN (${marks})`, args: chunk },
       { sql: `DELETE FROM sessions WHERE id IN (${marks})`, args: chunk },
     ]);
-    deleted += results[2].rowsAffected;
+    deleted += results[3].rowsAffected;
   }
   return deleted;
 }

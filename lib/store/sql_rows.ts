@@ -5,7 +5,7 @@
  */
 import type { Utterance } from "../../shared/transcript.js";
 import type { SqlStatement } from "./sql_store.ts";
-import type { EventRow, SessionRow, SessionStatus, UtteranceRow } from "./types.ts";
+import type { CallRow, EventRow, SessionRow, SessionStatus, UtteranceRow } from "./types.ts";
 
 /** Which side saw an utterance's final text. */
 export type Seen = UtteranceRow["seenBy"];
@@ -62,8 +62,9 @@ export function insertEventStmt(
 ): SqlStatement {
   const { sessionId } = row;
   return {
-    sql: `INSERT OR IGNORE INTO events (session_id, seq, event_id, type, event, received_at)
-      SELECT ?, COALESCE((SELECT MAX(seq) FROM events WHERE session_id = ?), 0) + 1, ?, ?, ?, ?
+    sql: `INSERT OR IGNORE INTO events (session_id, seq, event_id, type, event, received_at,
+        call_id)
+      SELECT ?, COALESCE((SELECT MAX(seq) FROM events WHERE session_id = ?), 0) + 1, ?, ?, ?, ?, ?
       WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)
         AND COALESCE((SELECT version FROM utterances WHERE session_id = ? AND item_id = ?), 0) = ?`,
     args: [
@@ -73,11 +74,37 @@ export function insertEventStmt(
       row.type,
       JSON.stringify(row.event),
       row.receivedAt,
+      row.callId,
       sessionId,
       sessionId,
       itemId ?? "",
       expected,
     ],
+  };
+}
+
+/**
+ * Records that `callId` is bound to the session at `now`, once (the first binding wins). Its
+ * offset is the time since the session's first call was bound (0 when this is the first; never
+ * negative, should another process's clock lag).
+ */
+export function bindCallStmt(sessionId: string, callId: string, now: number): SqlStatement {
+  return {
+    sql: `INSERT OR IGNORE INTO session_calls (session_id, call_id, attached_at, offset_ms)
+      SELECT ?, ?, ?, MAX(0, ? - COALESCE(
+        (SELECT MIN(attached_at) FROM session_calls WHERE session_id = ?), ?))
+      WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)`,
+    args: [sessionId, callId, now, now, sessionId, now, sessionId],
+  };
+}
+
+/** Maps a `session_calls` row. */
+export function toCall(row: Record<string, unknown>): CallRow {
+  return {
+    sessionId: String(row.session_id),
+    callId: String(row.call_id),
+    attachedAt: Number(row.attached_at),
+    offsetMs: Number(row.offset_ms),
   };
 }
 
@@ -113,6 +140,7 @@ export function toEvent(row: Record<string, unknown>): EventRow {
     type: String(row.type),
     event: JSON.parse(String(row.event)),
     receivedAt: Number(row.received_at),
+    callId: str(row.call_id),
   };
 }
 

@@ -19,12 +19,14 @@ import {
 import { newSessionId } from "./ids.ts";
 import { migrate } from "./schema.ts";
 import {
+  bindCallStmt,
   decodeCursor,
   encodeCursor,
   insertEventStmt,
   isBusy,
   type Seen,
   syntheticEventId,
+  toCall,
   toEvent,
   toSession,
   toUtteranceRow,
@@ -152,11 +154,11 @@ export function createSqlStore(
         endedAt: null,
         endReason: null,
       };
-      await exec(
-        `INSERT INTO sessions
+      const insert: SqlStatement = {
+        sql: `INSERT INTO sessions
            (id, call_id, source, status, model, settings, caller, created_at, client_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
+        args: [
           row.id,
           row.callId,
           row.source,
@@ -167,7 +169,9 @@ export function createSqlStore(
           row.createdAt,
           input.clientKey ?? null,
         ],
-      );
+      };
+      if (row.callId) await run([insert, bindCallStmt(row.id, row.callId, row.createdAt)]);
+      else await exec(insert.sql, insert.args);
       return row;
     },
 
@@ -221,10 +225,19 @@ export function createSqlStore(
         args.push(value);
       }
       if (sets.length === 0) return;
-      await exec(`UPDATE sessions SET ${sets.join(", ")} WHERE id = ?`, [
-        ...args,
-        id,
-      ]);
+      const sql = `UPDATE sessions SET ${sets.join(", ")} WHERE id = ?`;
+      // The first binding of a call to the session fixes that call's offset (see `CallRow`).
+      if (patch.callId) {
+        await run([{ sql, args: [...args, id] }, bindCallStmt(id, patch.callId, clock())]);
+      } else await exec(sql, [...args, id]);
+    },
+
+    async listCalls(sessionId) {
+      const r = await exec(
+        "SELECT * FROM session_calls WHERE session_id = ? ORDER BY attached_at, rowid",
+        [sessionId],
+      );
+      return r.rows.map(toCall);
     },
 
     async listSessions({ limit, cursor, clientKey }) {
@@ -254,7 +267,8 @@ export function createSqlStore(
       return (await deleteSessions(runners, [id])) > 0;
     },
 
-    async recordEvent(sessionId, event) {
+    async recordEvent(sessionId, event, opts = {}) {
+      const callId = opts.callId ?? null;
       const type = typeof event.type === "string" ? event.type : "unknown";
       const eventId = typeof event.event_id === "string" && event.event_id
         ? event.event_id
@@ -263,15 +277,18 @@ export function createSqlStore(
       for (let attempt = 0; attempt < 50; attempt++) {
         // Events about no item need no read: INSERT OR IGNORE alone makes them idempotent.
         let cur: StoredUtterance | null = null;
+        let offsetMs = 0;
         if (itemId) {
-          const read = await readForEvent(exec, sessionId, eventId, itemId);
+          const read = await readForEvent(exec, sessionId, eventId, itemId, callId);
           if (read.duplicate) return null;
           cur = read.utterance;
+          offsetMs = read.offsetMs;
         }
         const expected = cur?.version ?? 0;
-        const next = itemId ? reduceUtterance(cur?.state, event) : undefined;
+        // The event is stored as received; only the fold moves its times onto the session's clock.
+        const next = itemId ? reduceUtterance(cur?.state, event, { offsetMs }) : undefined;
         const receivedAt = clock();
-        const row = { sessionId, eventId, type, event, receivedAt };
+        const row = { sessionId, eventId, type, event, receivedAt, callId };
         const stmts = [insertEventStmt(row, itemId, expected)];
         if (next) {
           const seenBy: Seen = cur?.seenBy === "browser"

@@ -28,22 +28,31 @@ function stored(row: Record<string, unknown>): StoredUtterance | null {
   };
 }
 
-/** One round trip: whether the event is already stored, and the utterance it concerns. */
+/**
+ * One round trip: whether the event is already stored, the utterance it concerns, and the offset
+ * of the call it came from (0 for no call or one the session was never bound to).
+ */
 export async function readForEvent(
   exec: SqlRunners["exec"],
   sessionId: string,
   eventId: string,
   itemId: string,
-): Promise<{ duplicate: boolean; utterance: StoredUtterance | null }> {
+  callId: string | null = null,
+): Promise<{ duplicate: boolean; utterance: StoredUtterance | null; offsetMs: number }> {
   const r = await exec(
     `SELECT EXISTS (SELECT 1 FROM events WHERE session_id = ? AND event_id = ?) AS dup,
+       (SELECT offset_ms FROM session_calls WHERE session_id = ? AND call_id = ?) AS offset_ms,
        u.state, u.version, u.seen_by, u.updated_at
      FROM (SELECT 1) AS one
      LEFT JOIN utterances AS u ON u.session_id = ? AND u.item_id = ?`,
-    [sessionId, eventId, sessionId, itemId],
+    [sessionId, eventId, sessionId, callId, sessionId, itemId],
   );
   const row = r.rows[0] ?? {};
-  return { duplicate: Number(row.dup) === 1, utterance: stored(row) };
+  return {
+    duplicate: Number(row.dup) === 1,
+    utterance: stored(row),
+    offsetMs: Number(row.offset_ms ?? 0) || 0,
+  };
 }
 
 /** The stored utterance of an item, or null. */

@@ -43,7 +43,10 @@ export interface UtteranceRow {
   status: "partial" | "final" | "failed";
   /** Final transcript, or partial text while streaming. */
   text: string;
-  /** From `audio_start_ms` / `audio_end_ms`, session-relative. */
+  /**
+   * From `audio_start_ms` / `audio_end_ms` plus the offset of the call that reported them
+   * ({@linkcode CallRow.offsetMs}), so session-relative across calls.
+   */
   startMs: number | null;
   endMs: number | null;
   /** Mean token probability in 0..1 from logprobs, when asked for. */
@@ -66,6 +69,22 @@ export interface EventRow {
   /** The event as received. */
   event: Record<string, unknown>;
   receivedAt: number;
+  /** The call whose sideband received it, when the recorder said so. */
+  callId: string | null;
+}
+
+/**
+ * One call a session was bound to. Each call's audio clock starts at 0; `offsetMs` places it on
+ * the session's clock: the time between this call and the session's first call being bound to the
+ * session (`attachedAt`), an estimate of the time between their audio starts.
+ */
+export interface CallRow {
+  sessionId: string;
+  callId: string;
+  /** Unix ms at which the call was first bound to the session. */
+  attachedAt: number;
+  /** Added to this call's audio times; 0 for the session's first call. */
+  offsetMs: number;
 }
 
 /** Input for {@linkcode Store.createSession}. */
@@ -138,12 +157,20 @@ export interface Store {
   deleteSession(id: string): Promise<boolean>;
   /**
    * Records one server event (idempotent by `event_id`) and folds it into the utterances
-   * (idempotent by `item_id`). Returns the stored row, or null when it was a duplicate.
+   * (idempotent by `item_id`). With `callId`, the event's audio times are folded with that call's
+   * offset (see {@linkcode CallRow}); the event itself is stored as received. Returns the stored
+   * row, or null when it was a duplicate.
    */
   recordEvent(
     sessionId: string,
     event: Record<string, unknown>,
+    options?: { callId?: string | null },
   ): Promise<EventRow | null>;
+  /**
+   * The calls the session was bound to, first first. A call is recorded the first time
+   * `createSession` or `updateSession` sets it as the session's `callId`.
+   */
+  listCalls(sessionId: string): Promise<CallRow[]>;
   /** Events with `seq > afterSeq`, oldest first. */
   listEvents(
     sessionId: string,
@@ -153,7 +180,11 @@ export interface Store {
   lastEventSeq?(sessionId: string): Promise<number>;
   /** Utterances in spoken order (by `previous_item_id` chain). */
   listUtterances(sessionId: string): Promise<UtteranceRow[]>;
-  /** Gap repair: merges finals the browser saw; marks ones only it saw as `seenBy: "browser"`. */
+  /**
+   * Gap repair: merges finals the browser saw; marks ones only it saw as `seenBy: "browser"`.
+   * Their times must already be session-relative (the page adds the call offsets it got from
+   * {@linkcode Store.listCalls}); times the server folded win.
+   */
   mergeBrowserUtterances(
     sessionId: string,
     utterances: Array<
