@@ -16,6 +16,7 @@ import { startAudio } from "./audio.js";
 import { EventLog, StatusView, TranscriptView } from "./view.js";
 import { showBanners } from "./banners.js";
 import { Timeline } from "./timeline.js";
+import { CallClock } from "./call_clock.js";
 import { toTxt } from "../shared/formats.js";
 import { itemIdOf } from "../shared/transcript.js";
 import {
@@ -69,16 +70,11 @@ const preminter = createPreminter({
  * @typedef {{ session: any, conn: any, audio: any, mic: Promise<MediaStream>,
  *   clientCommits: boolean, stopping: boolean, speechStart: number|null,
  *   lastSpeechEnd: number|null, segments: Segment[], repair: number, posted: number,
- *   endReason: string|null, abort: AbortController, firstOpenedAt: number|null,
- *   offsets: Promise<void>[],
+ *   endReason: string|null, abort: AbortController, clock: CallClock,
  *   watch?: import("./resilience.js").CallWatch|null, handingOver?: boolean }} Live
  */
 /** The running session, or null. @type {Live|null} */
 let live = null;
-/** The page's key of each connection's call (events are tagged with it). @type {WeakMap<object, number>} */
-const callKeys = new WeakMap();
-let lastCallKey = 0;
-
 /** issue #8: SDP posts to OpenAI retry 429/503; lost or expiring calls move to a new call. */
 const callFetch = retryingFetch();
 const keeper = createCallKeeper({
@@ -86,7 +82,7 @@ const keeper = createCallKeeper({
   connect: async (session, current) =>
     await connectCall(/** @type {Live} */ (current), session, await current.mic),
   // Only the call being let go is drained; the new one's lines are already on their way.
-  pending: () => timeline.pending(live?.conn ? callKeys.get(live.conn) : undefined),
+  pending: () => timeline.pending(live?.clock.keyOf(live.conn)),
   onStatus: (text) => show.set("starting", text),
   onHandedOver: async (next) => {
     // The new call's lines continue the same transcript, shifted by the call's offset.
@@ -98,16 +94,15 @@ const keeper = createCallKeeper({
 });
 
 /**
- * Connects one call of the live session. Its events are tagged with the call, whose audio clock
- * starts at 0: until the server says where the call sits on the session's clock, the page's own
- * estimate (time since the session's first call opened) places its lines.
+ * Connects one call of the live session; its events are tagged with the call (see
+ * `call_clock.js`: each call's audio clock starts at 0).
  *
  * @param {Live} current
  * @param {any} session
  * @param {MediaStream} stream
  */
 async function connectCall(current, session, stream) {
-  const key = ++lastCallKey;
+  const key = current.clock.nextKey();
   const conn = await connect({
     session,
     stream,
@@ -116,35 +111,15 @@ async function connectCall(current, session, stream) {
     signal: current.abort.signal,
     fetch: callFetch,
   });
-  callKeys.set(conn, key);
-  const openedAt = performance.now();
-  current.firstOpenedAt ??= openedAt;
-  if (openedAt > current.firstOpenedAt) {
-    timeline.setCallOffset(key, openedAt - current.firstOpenedAt);
-    current.offsets.push(adoptServerOffset(current, conn, key));
-  }
+  current.clock.opened(conn, key, session.sessionId);
   return conn;
 }
 
 /**
- * Takes the offset the Store gave a later call (`GET /api/sessions/:id` → `calls`), so the page's
- * times and its gap-repair posts match the stored ones; keeps the page's estimate when the server
- * has none (its sideband never attached) or cannot be asked.
- *
- * @param {Live} current
- * @param {any} conn
+ * Redraws the lines of one call after its offset changed.
  * @param {number} key
  */
-async function adoptServerOffset(current, conn, key) {
-  if (!(await conn.sideband.catch(() => false))) return;
-  try {
-    const id = encodeURIComponent(current.session.sessionId);
-    const data = await fetchJson(`/api/sessions/${id}`, { signal: AbortSignal.timeout(10_000) });
-    const call = (data?.calls ?? []).find((/** @type {any} */ c) => c?.callId === conn.callId);
-    if (typeof call?.offsetMs !== "number" || !timeline.setCallOffset(key, call.offsetMs)) return;
-  } catch {
-    return;
-  }
+function rerenderCall(key) {
   for (const u of timeline.transcript.list()) {
     if (timeline.callOf(u.itemId) === key) view.render(timeline.shifted(u), timeline.factsFor(u));
   }
@@ -257,10 +232,7 @@ async function repair() {
   if (!live?.session) return;
   const current = live;
   // Posted times are final once stored: wait (briefly) for the server's call offsets first.
-  await Promise.race([
-    Promise.all(current.offsets),
-    new Promise((r) => setTimeout(r, 3000)),
-  ]);
+  await current.clock.settled(3000);
   const finals = timeline.transcript.list().filter((u) => u.status === "final");
   if (finals.length === 0 || finals.length === current.posted) return;
   const { sessionId, ticket } = current.session;
@@ -299,8 +271,7 @@ async function start() {
     posted: 0,
     endReason: null,
     abort: new AbortController(),
-    firstOpenedAt: null,
-    offsets: [],
+    clock: new CallClock({ timeline, fetchJson, rerender: rerenderCall }),
   };
   live = current;
   current.mic.catch(() => {/* reported below */});
