@@ -6,7 +6,8 @@
  * 2. the offer goes to `session.realtimeUrl` with the ephemeral key (only `Authorization` and
  *    `Content-Type`, so the CORS preflight passes); the call id comes from `Location`;
  * 3. if `Location` cannot be read (CORS) the page relays a fresh offer through `POST /api/calls`,
- *    where the server creates the call with its own key;
+ *    where the server creates the call with its own key. A session without a key (the server runs
+ *    with `SIGNALING=relay`) goes to the relay at once: there is nothing to try directly;
  * 4. `POST /api/calls/:callId/sideband` (ticket) makes the server attach its sideband; it runs in
  *    parallel with ICE/DTLS, so there is no serial round trip to our server after the offer.
  *
@@ -21,9 +22,12 @@
  * @typedef {object} SessionInfo
  * @property {string} sessionId
  * @property {string} ticket
- * @property {string} ephemeralKey
- * @property {number} expiresAt Unix seconds when the key stops starting calls.
- * @property {string} realtimeUrl Where the SDP offer goes (`{base}/v1/realtime/calls`).
+ * @property {string | null} ephemeralKey Null when the server relays every offer
+ *   (`SIGNALING=relay`).
+ * @property {number} expiresAt Unix seconds by which the session must start its call (the key's
+ *   expiry, or the server's start-by time when there is no key).
+ * @property {string | null} realtimeUrl Where the SDP offer goes (`{base}/v1/realtime/calls`);
+ *   null without a key.
  * @property {boolean} clientCommits True when this page must commit turns.
  * @property {string} model
  * @property {Record<string, unknown>} [settings]
@@ -172,7 +176,8 @@ async function newPeer(stream) {
  * Connects a session. Resolves once the data channel is open; rejects (after releasing the
  * peer, the microphone it opened, and hanging up a created call) with a {@linkcode ConnectionError}.
  *
- * `onStatus` receives, in order: `microphone`, `negotiating`, `fallback` (relay path), then the
+ * `onStatus` receives, in order: `microphone`, `negotiating`, `fallback` (a direct attempt gave
+ * way to the relay; never for a session without a key, which relays from the start), then the
  * peer's `connectionState` values (`connecting`, `connected`, `disconnected` — which may recover —,
  * `failed`, `closed`), `connected` once the channel is open, `sideband_failed` (detail: the error)
  * if the server could not attach, and `ended` when the channel closes. Nothing is reported after
@@ -220,14 +225,18 @@ export async function connect(params) {
     let path = "direct";
     let answer = "";
     let relayed = false;
+    // No key: the server relays every offer (SIGNALING=relay), so a direct attempt cannot work.
+    const direct = session.ephemeralKey && session.realtimeUrl
+      ? { url: session.realtimeUrl, key: session.ephemeralKey }
+      : null;
     const preferRelay = safeSession(() => sessionStorage.getItem(RELAY_MEMO) === "1");
-    if (!preferRelay) {
+    if (direct && !preferRelay) {
       let res = null;
       try {
-        res = await doFetch(session.realtimeUrl, {
+        res = await doFetch(direct.url, {
           method: "POST",
           headers: {
-            Authorization: `Bearer ${session.ephemeralKey}`,
+            Authorization: `Bearer ${direct.key}`,
             "Content-Type": "application/sdp",
           },
           body: peer.sdp,

@@ -15,7 +15,7 @@ Deno.test("createPreminter() keeps a fresh key ready and refreshes it before exp
       message: "key refreshed before expiry",
     });
     const session = await keys.take();
-    assert.match(session.ephemeralKey, /^ek_/);
+    assert.match(session.ephemeralKey ?? "", /^ek_/);
     assert.ok(session.expiresAt * 1000 - Date.now() > 9_000, "fresh enough");
     const row = await t.store.getSession(session.sessionId);
     assert.equal((row?.settings as { language: string }).language, "en");
@@ -75,6 +75,33 @@ Deno.test("createPreminter().giveBack() reuses a session that started no call, u
     assert.notEqual(fresh.sessionId, first.sessionId);
     const row = await t.store.getSession(fresh.sessionId);
     assert.equal((row?.settings as { language: string }).language, "fr");
+  } finally {
+    keys.stop();
+    await t.close();
+  }
+});
+
+Deno.test("createPreminter() with SIGNALING=relay refreshes keyless sessions before their start-by time", async () => {
+  const t = await startTestApp({
+    env: { SIGNALING: "relay", EPHEMERAL_KEY_TTL_SECONDS: "10" },
+  });
+  const keys = createPreminter({
+    marginMs: 8_000, // a 10 s start-by time is refreshed after ~2 s, exactly like a key
+    fetch: (url, init) => fetch(`${t.baseUrl}${url}`, init),
+  });
+  try {
+    keys.prime();
+    await waitFor(async () => (await countSessions(t.store)) >= 2, {
+      message: "keyless session refreshed before its start-by time",
+    });
+    const session = await keys.take();
+    assert.equal(session.ephemeralKey, null);
+    assert.equal(session.realtimeUrl, null);
+    assert.ok(session.expiresAt * 1000 - Date.now() > 8_000, "fresh enough");
+    // A keyless session that started no call is given back and reused like any other.
+    keys.giveBack(session);
+    assert.equal((await keys.take()).sessionId, session.sessionId);
+    assert.equal(t.emulator.control.state.secrets.size, 0, "no client secret minted");
   } finally {
     keys.stop();
     await t.close();

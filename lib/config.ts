@@ -17,6 +17,14 @@ const list = z.string().transform((v) =>
   v.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 );
 
+/**
+ * The signalling topologies (`../shared/realtime-protocol.md` §0): A (`direct`) and B (`relay`).
+ */
+export const SIGNALING_MODES = ["direct", "relay"] as const;
+
+/** How the page's SDP offer reaches OpenAI; see `SIGNALING` in {@linkcode EnvSchema}. */
+export type SignalingMode = (typeof SIGNALING_MODES)[number];
+
 /** The environment variables the app reads, with defaults. Documented in README.md. */
 export const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
@@ -31,6 +39,15 @@ export const EnvSchema = z.object({
   TRANSCRIPTION_PROMPT: z.string().max(4000).optional(),
   /** Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). */
   EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200).default(60),
+  /**
+   * How the page's SDP offer reaches OpenAI: `direct` (the browser posts it with an ephemeral key,
+   * the server relays only when `Location` is unreadable) or `relay` (the server relays every offer
+   * with its own key and no key reaches the browser, so the caps see every call).
+   */
+  SIGNALING: z.enum(SIGNALING_MODES, {
+    error: () =>
+      `Use "direct" (the browser starts its call with an ephemeral key) or "relay" (the server relays every SDP offer)`,
+  }).default("direct"),
   /** Secret for HMAC tickets and cookies; derived from OPENAI_API_KEY when unset. */
   SIGNING_SECRET: z.string().min(16).optional(),
   /** Secret for self-invoked internal requests; derived when unset. */
@@ -73,6 +90,12 @@ export interface Config {
   defaultModel: string;
   privatePrompt: string | null;
   ephemeralKeyTtlSeconds: number;
+  /**
+   * `direct`: `POST /api/session` hands the page an ephemeral key (topology A, relay as fallback).
+   * `relay`: no key is minted; every call is created by the server (`POST /api/calls`), so the
+   * server knows, caps and can hang up every call.
+   */
+  signaling: SignalingMode;
   signingSecret: string;
   internalSecret: string;
   databaseUrl: string | null;
@@ -147,6 +170,7 @@ export async function loadConfig(
     defaultModel: e.TRANSCRIPTION_MODEL,
     privatePrompt: e.TRANSCRIPTION_PROMPT ?? null,
     ephemeralKeyTtlSeconds: e.EPHEMERAL_KEY_TTL_SECONDS,
+    signaling: e.SIGNALING,
     signingSecret: e.SIGNING_SECRET ?? await derive(seed, "ticket-signing"),
     internalSecret: e.INTERNAL_SECRET ?? await derive(seed, "internal-requests"),
     databaseUrl: e.DATABASE_URL ?? null,

@@ -13,6 +13,7 @@ Deno.test("loadConfig() without any variable gives safe defaults and never throw
   assert.equal(config.defaultModel, "gpt-transcribe");
   assert.equal(config.privatePrompt, null);
   assert.equal(config.ephemeralKeyTtlSeconds, 60);
+  assert.equal(config.signaling, "direct");
   assert.equal(config.platformRequestLimitSeconds, null);
   assert.ok(config.signingSecret.length >= 32);
   assert.ok(config.internalSecret.length >= 32);
@@ -73,6 +74,7 @@ Deno.test("loadConfig() names the variable of every invalid value", async () => 
     [{ SIGNING_SECRET: "short" }, "SIGNING_SECRET"],
     [{ SIP_ENABLED: "maybe" }, "SIP_ENABLED"],
     [{ TRANSCRIPTION_MODEL: "gpt-9-transcribe" }, "TRANSCRIPTION_MODEL"],
+    [{ SIGNALING: "proxy" }, "SIGNALING"],
   ];
   for (const [env, name] of cases) {
     await assert.rejects(
@@ -95,4 +97,25 @@ Deno.test("loadConfig() names the variable of every invalid value", async () => 
     (await loadConfig({ TRANSCRIPTION_MODEL: "whisper-1" })).defaultModel,
     "whisper-1",
   );
+});
+
+Deno.test("loadConfig() reads SIGNALING: direct by default, relay on request, anything else names the choices", async () => {
+  assert.equal((await loadConfig({ SIGNALING: "direct" })).signaling, "direct");
+  assert.equal((await loadConfig({ SIGNALING: "relay" })).signaling, "relay");
+  // Empty means unset, like every other variable.
+  assert.equal((await loadConfig({ SIGNALING: "" })).signaling, "direct");
+  for (const value of ["proxy", "RELAY", " relay", "true"]) {
+    await assert.rejects(
+      () => loadConfig({ SIGNALING: value }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.match(
+          err.message,
+          /^Cannot read environment variable "SIGNALING": Use "direct" \(.*\) or "relay" \(.*\)$/,
+        );
+        return true;
+      },
+      value,
+    );
+  }
 });

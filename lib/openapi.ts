@@ -34,11 +34,17 @@ const CallId = z.string().regex(/^rtc_[A-Za-z0-9_]{1,128}$/);
 const MintResponse = z.object({
   sessionId: SessionIdSchema,
   ticket: z.string(),
-  ephemeralKey: z.string().meta({
-    description: "`ek_…`: only starts one call.",
+  ephemeralKey: z.string().nullable().meta({
+    description:
+      "`ek_…`: only starts one call. Null when the server runs with `SIGNALING=relay`: relay the offer through `POST /api/calls`.",
   }),
-  expiresAt: z.number().meta({ description: "Unix seconds." }),
-  realtimeUrl: z.string(),
+  expiresAt: z.number().meta({
+    description:
+      "Unix seconds by which the call must start (the key's expiry; with `SIGNALING=relay`, when `POST /api/calls` stops accepting this session's first offer).",
+  }),
+  realtimeUrl: z.string().nullable().meta({
+    description: "Where to post the SDP offer with the key; null when there is no key.",
+  }),
   clientCommits: z.boolean(),
   model: z.string(),
   settings: z.record(z.string(), z.unknown()),
@@ -87,7 +93,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "post",
     path: "/api/session",
     tag: "calls",
-    summary: "Mint an ephemeral key and a pending session",
+    summary: "Mint an ephemeral key (none with SIGNALING=relay) and a pending session",
     body: SessionOptionsSchema,
     responses: {
       200: {
@@ -122,7 +128,9 @@ export const OPERATIONS: readonly Operation[] = [
       401: err("Invalid ticket"),
       403: err("The ticket belongs to another session"),
       404: err("No such session"),
-      409: err("The session ended or reached its maximum length"),
+      409: err(
+        "The session ended, reached its maximum length, or never started a call in time (`session_start_expired`)",
+      ),
       429: err("Over the per-minute mint limit (every new key counts); see Retry-After"),
       502: err("The Realtime API failed"),
     },
@@ -131,7 +139,8 @@ export const OPERATIONS: readonly Operation[] = [
     method: "post",
     path: "/api/calls",
     tag: "calls",
-    summary: "Fallback: relay the SDP offer with the server key and start the sideband",
+    summary:
+      "Relay the SDP offer with the server key and start the sideband (the fallback, or every call with SIGNALING=relay)",
     body: RelayBody,
     responses: {
       201: {
@@ -144,7 +153,9 @@ export const OPERATIONS: readonly Operation[] = [
       },
       400: err("Invalid body"),
       401: err("Invalid ticket"),
-      409: err("The session already has a call"),
+      409: err(
+        "The session already has a call, has ended, or was not started within EPHEMERAL_KEY_TTL_SECONDS (`session_start_expired`: start again)",
+      ),
       502: err("The Realtime API failed"),
     },
   },

@@ -1,7 +1,8 @@
 /**
  * The page's call routes, all authorised by the ticket from `POST /api/session`:
- * the SDP relay fallback (Topology B, when the browser cannot read `Location`), starting the
- * server's sideband for a call, and hanging a call up.
+ * the SDP relay (Topology B: the only way to start a call with `SIGNALING=relay`, else the fallback
+ * when the browser cannot read `Location`), starting the server's sideband for a call, and hanging
+ * a call up.
  *
  * @module
  */
@@ -14,6 +15,8 @@ import { startSidebandInBackground } from "../lib/sideband_registry.ts";
 import type { SessionRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { CALL_ID_PATTERN, UpstreamError } from "../lib/upstream.ts";
+import { missedStartBy } from "../lib/security/limits.ts";
+import { startExpiredResponse } from "./session.ts";
 
 const TicketBody = z.object({ ticket: z.string().min(1).max(1024) });
 const RelayBody = z.object({
@@ -120,7 +123,8 @@ export function callRoutes(deps: AppDeps): Hono {
       log: deps.log,
     });
 
-  // Fallback SDP relay: create the call with the server's key (multipart) and start the sideband.
+  // SDP relay (fallback, or every call with SIGNALING=relay): create the call with the server's
+  // key (multipart) and start the sideband.
   app.post("/", async (c) => {
     const auth = await authorise(deps, c.req.raw, RelayBody);
     if (!auth.ok) return auth.response;
@@ -138,6 +142,10 @@ export function callRoutes(deps: AppDeps): Hono {
         "session_not_pending",
         "This session has already ended",
       );
+    }
+    // Like a key, a session may start its first call only while the caps still count it.
+    if (missedStartBy(session, deps.config.ephemeralKeyTtlSeconds, Date.now())) {
+      return startExpiredResponse(deps);
     }
     let call;
     try {

@@ -4,7 +4,9 @@
  * transcript and one stored record. The ticket from `POST /api/session` authorises it; the
  * session's settings are reused unchanged, and its original start time keeps bounding it
  * (`MAX_SESSION_SECONDS` counts from the first call, so continuing never extends a session). Each
- * continuation counts against the per-minute mint limits, like `POST /api/session`.
+ * continuation counts against the per-minute mint limits, like `POST /api/session`. With
+ * `SIGNALING=relay` it mints no key (`ephemeralKey: null`): the next call goes through
+ * `POST /api/calls` like the first, and is counted all the same.
  *
  * The session is released from its previous call (`callId` cleared, status back to `pending`) so
  * the usual `POST /api/calls/:callId/sideband` attaches the new call; the previous call's
@@ -25,7 +27,8 @@ import {
 import { isSessionId } from "../lib/store/ids.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { UpstreamError } from "../lib/upstream.ts";
-import type { SessionResponse } from "./session.ts";
+import { type SessionResponse, startBySeconds, startExpiredResponse } from "./session.ts";
+import { missedStartBy } from "../lib/security/limits.ts";
 import { continuationMintRefusal, refusalResponse } from "../lib/security/mint_limits.ts";
 
 const ContinueBody = z.object({ ticket: z.string().min(1).max(1024) });
@@ -44,7 +47,8 @@ export function continuationRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { config, store } = deps;
 
-  // Mint a key for the next call of a stored session (reconnect / rotation before the limit).
+  // Mint a key (none with SIGNALING=relay) for the next call of a stored session (reconnect /
+  // rotation before the limit).
   app.post("/:id/continue", async (c) => {
     const id = c.req.param("id");
     if (!isSessionId(id)) {
@@ -80,6 +84,11 @@ export function continuationRoutes(deps: AppDeps): Hono {
     ) {
       return apiError(409, "session_ended", "This session has ended: start a new one");
     }
+    // Continuing marks the session started, which would exempt a session that never had a call
+    // from its start-by time (and bring it back under the caps unweighed): refuse that instead.
+    if (missedStartBy(session, config.ephemeralKeyTtlSeconds, now)) {
+      return startExpiredResponse(deps);
+    }
     const started = session.startedAt ?? session.createdAt;
     const leftMs = config.limits.maxSessionSeconds * 1000 - (now - started);
     if (leftMs <= 5000) {
@@ -92,17 +101,22 @@ export function continuationRoutes(deps: AppDeps): Hono {
     // Every key can start a call, so this mint counts against the per-minute mint limits too.
     const refusal = await continuationMintRefusal(c, { config, store });
     if (refusal) return refusalResponse(refusal);
-    let secret;
-    try {
-      secret = await deps.upstream!.createClientSecret(
-        buildTranscriptionSession(session.settings as unknown as SessionSettings),
-        { ttlSeconds: config.ephemeralKeyTtlSeconds },
-      );
-    } catch (err) {
-      if (err instanceof UpstreamError) return upstreamErrorResponse(err);
-      throw err;
+    // Relay mode: no key, the page relays its next offer; the start-by time is nominal here (a
+    // session that already started is not held to it by `POST /api/calls`).
+    let secret = { value: null as string | null, expiresAt: startBySeconds(deps, now) };
+    if (config.signaling === "direct") {
+      try {
+        secret = await deps.upstream!.createClientSecret(
+          buildTranscriptionSession(session.settings as unknown as SessionSettings),
+          { ttlSeconds: config.ephemeralKeyTtlSeconds },
+        );
+      } catch (err) {
+        if (err instanceof UpstreamError) return upstreamErrorResponse(err);
+        throw err;
+      }
     }
-    // Release the previous call; the next `/api/calls/:callId/sideband` claims the session.
+    // Release the previous call; the next `/api/calls/:callId/sideband` (or, relaying, the next
+    // `POST /api/calls`) claims the session.
     await store.updateSession(id, {
       callId: null,
       status: "pending",
@@ -121,7 +135,7 @@ export function continuationRoutes(deps: AppDeps): Hono {
         ticket: parsed.data.ticket,
         ephemeralKey: secret.value,
         expiresAt: secret.expiresAt,
-        realtimeUrl: `${config.openaiBaseUrl}/v1/realtime/calls`,
+        realtimeUrl: secret.value === null ? null : `${config.openaiBaseUrl}/v1/realtime/calls`,
         clientCommits: clientCommits(settings),
         model: session.model,
         settings: session.settings,

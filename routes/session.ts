@@ -3,6 +3,10 @@
  * transcription session, records a pending Store session, and returns what the page needs to
  * connect (key, where to post the SDP, a ticket for the call routes).
  *
+ * With `SIGNALING=relay` no key is minted (the answer's `ephemeralKey` and `realtimeUrl` are null):
+ * the page must relay its offer through `POST /api/calls`, so the server creates, sees and can hang
+ * up every call. The session is counted against the mint limits all the same.
+ *
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
@@ -25,12 +29,18 @@ export interface SessionResponse {
   sessionId: string;
   /** HMAC ticket for `/api/calls…`; valid for the key's lifetime plus the longest session. */
   ticket: string;
-  /** `ek_…`: authorises exactly one thing, posting an SDP offer to `realtimeUrl`. */
-  ephemeralKey: string;
-  /** Unix seconds when the ephemeral key stops starting calls. */
+  /**
+   * `ek_…`: authorises exactly one thing, posting an SDP offer to `realtimeUrl`. Null with
+   * `SIGNALING=relay`: the offer goes through `POST /api/calls` instead.
+   */
+  ephemeralKey: string | null;
+  /**
+   * Unix seconds by which the session must start its call: the key's expiry, or with
+   * `SIGNALING=relay` the same start-by time that `POST /api/calls` enforces.
+   */
   expiresAt: number;
-  /** Where the browser posts its SDP offer: `{base}/v1/realtime/calls`. */
-  realtimeUrl: string;
+  /** Where the browser posts its SDP offer: `{base}/v1/realtime/calls`; null with a null key. */
+  realtimeUrl: string | null;
   /** True when the page's VAD must commit turns (`input_audio_buffer.commit`). */
   clientCommits: boolean;
   model: string;
@@ -42,6 +52,28 @@ export interface SessionResponse {
 export function ticketTtlSeconds(deps: Pick<AppDeps, "config">): number {
   return deps.config.ephemeralKeyTtlSeconds +
     deps.config.limits.maxSessionSeconds + 120;
+}
+
+/**
+ * Unix seconds by which a session created at `createdAtMs` must start its first call: what a key
+ * minted with it would allow. `POST /api/calls` refuses a never-started session after it, because
+ * from then on the session no longer counts against the concurrency caps (`ACTIVE_SESSION_SQL`).
+ * Rounded down, so the page never thinks it has longer than the server allows.
+ */
+export function startBySeconds(deps: Pick<AppDeps, "config">, createdAtMs: number): number {
+  return Math.floor(createdAtMs / 1000) + deps.config.ephemeralKeyTtlSeconds;
+}
+
+/**
+ * The 409 for a session asked to start its first call after its start-by time (see
+ * `missedStartBy` in `lib/security/limits.ts`); shared by the relay and the continuation.
+ */
+export function startExpiredResponse(deps: Pick<AppDeps, "config">): Response {
+  return apiError(
+    409,
+    "session_start_expired",
+    `This session was not started within ${deps.config.ephemeralKeyTtlSeconds} s: start again`,
+  );
 }
 
 /** The outcome of `promise`, never rejecting. */
@@ -57,7 +89,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { config, store } = deps;
 
-  // Mint an ephemeral key + pending session for the page.
+  // Mint an ephemeral key (none with SIGNALING=relay) + pending session for the page.
   app.post("/", async (c) => {
     const body = await readJsonBody(c.req.raw);
     if (!body.ok) return body.response;
@@ -81,11 +113,42 @@ export function sessionRoutes(deps: AppDeps): Hono {
         "The server has no OPENAI_API_KEY: set it in the environment and restart",
       );
     }
+    const admission = mintAdmissionOf(c);
+    const id = newSessionId();
+    if (config.signaling === "relay") {
+      // No key to mint, so nothing to overlap the decision with: decide first, and only an
+      // admitted session gets a row (it then holds a concurrency slot until its start-by time).
+      const refusal = await (admission?.decide() ?? Promise.resolve(null));
+      if (refusal) return refusalResponse(refusal);
+      const ticket = await createTicket(id, {
+        secret: config.signingSecret,
+        ttlSeconds: ticketTtlSeconds(deps),
+      });
+      const row = await store.createSession({
+        id,
+        clientKey: clientKeyOf(c) ?? undefined,
+        source: "webrtc",
+        model: settings.model,
+        settings: settings as unknown as Record<string, unknown>,
+      });
+      return c.json<SessionResponse>(
+        {
+          sessionId: id,
+          ticket,
+          ephemeralKey: null,
+          expiresAt: startBySeconds(deps, row.createdAt),
+          realtimeUrl: null,
+          clientCommits: clientCommits(settings),
+          model: settings.model,
+          settings: settings as unknown as Record<string, unknown>,
+        },
+        200,
+        { "Cache-Control": "no-store" },
+      );
+    }
     // The upstream mint is the long pole. Unless this client was refused lately, it starts before
     // the limits decide (lib/security/mint_limits.ts); the decision, the pending row and the
     // ticket all happen while it is in flight. A failed or refused mint changes nothing.
-    const admission = mintAdmissionOf(c);
-    const id = newSessionId();
     // Settled at once, so a failure while the limits decide is never an unhandled rejection.
     const minting = settle(
       deps.upstream!.createClientSecret(buildTranscriptionSession(settings), {

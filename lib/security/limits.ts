@@ -174,6 +174,23 @@ export function activeWindow(
 }
 
 /**
+ * True when a session that never had a call is past its start-by time (`pendingTtlSeconds` after
+ * it was created, what its key would allow). From then on it no longer counts against the
+ * concurrency caps ({@linkcode activeWindow}), so starting a call on it now — through the relay,
+ * or a continuation that would mark it started — would bring a session back that the caps never
+ * weighed: the routes answer "start again" instead. A session that already ran is never held to it.
+ */
+export function missedStartBy(
+  session: Pick<SessionRow, "createdAt" | "startedAt" | "callId">,
+  pendingTtlSeconds: number,
+  now: number,
+): boolean {
+  // The exact complement of `created_at >= pendingSince` in the active-session count.
+  return session.startedAt === null && session.callId === null &&
+    now - session.createdAt > pendingTtlSeconds * 1000;
+}
+
+/**
  * The spend caps that apply to ANY new session, whoever starts it (a page's mint, or an incoming
  * SIP call before `/accept`): concurrency and today's minutes, for one client when `clientKey` is
  * given, and globally. Null when the session may start.
