@@ -227,3 +227,25 @@ for (const mode of ["direct", "relay"] as const) {
     },
   });
 }
+
+Deno.test({
+  ...T,
+  name: "SIGNALING=relay: the page may connect only to its own origin (CSP)",
+  fn: async () => {
+    for (const [env, allowed] of [[RELAY, false], [{}, true]] as const) {
+      const t = await startTestApp({ env });
+      try {
+        const res = await fetch(`${t.baseUrl}/`);
+        await res.body?.cancel();
+        const connect = /connect-src ([^;]*)/.exec(
+          res.headers.get("content-security-policy") ?? "",
+        );
+        assert.ok(connect, "a connect-src directive");
+        assert.equal(connect[1].includes(new URL(t.emulator.baseUrl).origin), allowed, connect[1]);
+        assert.match(connect[1], /'self'/);
+      } finally {
+        await t.close();
+      }
+    }
+  },
+});

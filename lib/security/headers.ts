@@ -11,16 +11,17 @@ import type { MiddlewareHandler } from "npm:hono@4.13.19";
 export interface SecurityHeadersOptions {
   /**
    * Base URL of the Realtime API the page talks to directly (the WebRTC SDP exchange); its origin
-   * is added to `connect-src`. Usually `config.openaiBaseUrl`.
+   * is added to `connect-src`. Usually `config.openaiBaseUrl`; null when the page never does
+   * (`SIGNALING=relay`).
    */
-  realtimeBaseUrl: string;
+  realtimeBaseUrl: string | null;
 }
 
 /** Builds the Content-Security-Policy value for a Realtime API base URL. */
-export function contentSecurityPolicy(realtimeBaseUrl: string): string {
+export function contentSecurityPolicy(realtimeBaseUrl: string | null): string {
   let origin = "";
   try {
-    origin = new URL(realtimeBaseUrl).origin;
+    if (realtimeBaseUrl !== null) origin = new URL(realtimeBaseUrl).origin;
   } catch {
     origin = "";
   }

@@ -30,7 +30,10 @@ export function securityMiddleware(
 ): MiddlewareHandler[] {
   const { config, store } = deps;
   return [
-    securityHeaders({ realtimeBaseUrl: config.openaiBaseUrl }),
+    // With SIGNALING=relay the page never talks to the Realtime API itself: CSP allows only 'self'.
+    securityHeaders({
+      realtimeBaseUrl: config.signaling === "relay" ? null : config.openaiBaseUrl,
+    }),
     bodyLimits({ jsonBytes: 64 * 1024, sdpBytes: 256 * 1024 }),
     sameOrigin({ prefixes: ["/api", "/auth"] }),
     accessGate({
