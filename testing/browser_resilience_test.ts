@@ -22,6 +22,18 @@ const T = { sanitizeResources: false, sanitizeOps: false } as const;
 
 type Times = Record<string, [number | null, number | null]>;
 
+/** Presses Start, waits until live, and says `text` on the first call. */
+async function startAndSay(t: { page: Page; app: ResilientApp }, text: string) {
+  await t.page.click("#start");
+  await t.page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
+  const call1 = await waitForActiveCall(t.app.emulator);
+  const [session] = (await t.app.store.listSessions({ limit: 5 })).sessions;
+  const speaker = await openSpeaker(t.app.emulator, call1);
+  await speaker.say(text);
+  await speaker.close();
+  return { call1, session };
+}
+
 /** Start and end of every final line, by item id, from the page's own JSON export. */
 async function pageTimes(page: Page): Promise<Times> {
   const [download] = await Promise.all([
@@ -66,13 +78,7 @@ Deno.test(
     try {
       const { page, app } = t;
       const emu = app.emulator;
-      await page.click("#start");
-      await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
-      const call1 = await waitForActiveCall(emu);
-      const [session] = (await app.store.listSessions({ limit: 5 })).sessions;
-      let speaker = await openSpeaker(emu, call1);
-      await speaker.say("before the network problem");
-      await speaker.close();
+      const { call1, session } = await startAndSay(t, "before the network problem");
       await page.locator("#transcript .utterance.final", { hasText: "before the network problem" })
         .waitFor({ timeout: 10_000 });
 
@@ -102,7 +108,7 @@ Deno.test(
         /dropped and was restored.*\d+\.\d s/,
       );
 
-      speaker = await openSpeaker(emu, call2);
+      const speaker = await openSpeaker(emu, call2);
       await speaker.say("after reconnecting");
       await speaker.close();
       await page.locator("#transcript .utterance.final", { hasText: "after reconnecting" })
@@ -145,13 +151,7 @@ Deno.test(
     try {
       const { page, app } = t;
       const emu = app.emulator;
-      await page.click("#start");
-      await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
-      const call1 = await waitForActiveCall(emu);
-      const [session] = (await app.store.listSessions({ limit: 5 })).sessions;
-      let speaker = await openSpeaker(emu, call1);
-      await speaker.say("on the first call");
-      await speaker.close();
+      const { call1, session } = await startAndSay(t, "on the first call");
 
       // About 1.6 s before the 8 s limit the page moves to a new call, then lets the old one go.
       const call2 = await waitFor(
@@ -170,7 +170,7 @@ Deno.test(
         /Switched to a new call.*gap \d+\.\d s/,
       );
 
-      speaker = await openSpeaker(emu, call2);
+      const speaker = await openSpeaker(emu, call2);
       await speaker.say("on the second call");
       await speaker.close();
       await page.locator("#transcript .utterance.final", { hasText: "on the second call" })
@@ -205,13 +205,7 @@ Deno.test(
     try {
       const { page, app } = t;
       const emu = app.emulator;
-      await page.click("#start");
-      await page.waitForSelector("#status[data-state='live']", { timeout: 30_000 });
-      const call1 = await waitForActiveCall(emu);
-      const [session] = (await app.store.listSessions({ limit: 5 })).sessions;
-      let speaker = await openSpeaker(emu, call1);
-      await speaker.say("heard on call one");
-      await speaker.close();
+      const { call1, session } = await startAndSay(t, "heard on call one");
       // The speaker's audio goes in faster than real time, so call 1's audio clock is ~1.2 s ahead
       // of the wall clock (a microphone's cannot be): let the wall clock catch up first.
       await new Promise((r) => setTimeout(r, 1500));
@@ -222,7 +216,7 @@ Deno.test(
       await waitFor(() => app.sidebands.get(call2) !== undefined, { message: "sideband 2" });
 
       // Call 2's sideband is cut and cannot come back: only the page hears the next line.
-      speaker = await openSpeaker(emu, call2);
+      const speaker = await openSpeaker(emu, call2);
       emu.control.faults.refuseSidebandAttaches = 1000;
       assert.equal(dropSidebandsExcept(emu, call2, [speaker.sinkId]), 1);
       await speaker.say("only the page heard this");
