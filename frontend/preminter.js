@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { postJson } from "./connection.js";
+import { postJson } from "./requests.js";
 
 /** @typedef {import("./connection.js").SessionInfo} SessionInfo */
 

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { ConnectionError, responseError } from "./connection.js";
+import { ConnectionError, responseError } from "./requests.js";
 
 /**
  * Full-jitter backoff: a random delay in `[0, min(maxMs, baseMs · 2^attempt))`.
