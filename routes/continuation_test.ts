@@ -106,9 +106,10 @@ Deno.test({
 });
 
 Deno.test("continuations count against the per-minute mint limits, and a refused one mints nothing", async () => {
-  const { startTestApp } = await import("../testing/server.ts");
+  const { insideOneMinute, startTestApp } = await import("../testing/server.ts");
   const app = await startTestApp({ env: { RATE_MINTS_PER_MINUTE_PER_IP: "3" } });
   try {
+    await insideOneMinute();
     const { sessionId, ticket } = (await postJson(app.baseUrl, "/api/session", {})).json;
     const path = `/api/session/${sessionId}/continue`;
     assert.equal((await postJson(app.baseUrl, path, { ticket })).status, 200);
