@@ -7,6 +7,7 @@ import { openStore } from "../lib/store/mod.ts";
 import { securityMiddleware } from "../lib/security/mod.ts";
 import { ACCESS_COOKIE } from "../lib/security/access.ts";
 import { authRoutes, safeNext } from "./auth.ts";
+import { insideOneWindow } from "../testing/clock.ts";
 
 /** The security chain + sign-in routes + one page and one API route, served on loopback. */
 async function serve(env: Record<string, string>) {
@@ -130,6 +131,7 @@ Deno.test("sign-in: JSON clients, cross-site posts and guessing are refused", as
   assert.equal(bad.status, 400);
   assert.equal((await bad.json()).error.code, "invalid_request");
 
+  await insideOneWindow(15 * 60_000); // the attempt counters' window
   for (let i = 0; i < 10; i++) {
     const r = await fetch(`${s.base}/auth/signin`, {
       method: "POST",

@@ -106,10 +106,11 @@ Deno.test({
 });
 
 Deno.test("continuations count against the per-minute mint limits, and a refused one mints nothing", async () => {
-  const { insideOneMinute, startTestApp } = await import("../testing/server.ts");
+  const { startTestApp } = await import("../testing/server.ts");
+  const { insideOneWindow } = await import("../testing/clock.ts");
   const app = await startTestApp({ env: { RATE_MINTS_PER_MINUTE_PER_IP: "3" } });
   try {
-    await insideOneMinute();
+    await insideOneWindow();
     const { sessionId, ticket } = (await postJson(app.baseUrl, "/api/session", {})).json;
     const path = `/api/session/${sessionId}/continue`;
     assert.equal((await postJson(app.baseUrl, path, { ticket })).status, 200);

@@ -10,7 +10,6 @@ import { openStore } from "../lib/store/mod.ts";
 import { createTicket } from "../lib/ticket.ts";
 import {
   createTestPeer,
-  insideOneMinute,
   postJson,
   startTestApp,
   type TestApp,
@@ -18,6 +17,7 @@ import {
   waitFor,
 } from "../testing/server.ts";
 import { openSpeaker } from "../testing/resilience_kit.ts";
+import { insideOneWindow } from "../testing/clock.ts";
 
 // werift (the test peers) keeps timers and crypto handles past close().
 const T = { sanitizeResources: false, sanitizeOps: false };
@@ -44,7 +44,7 @@ async function relay(t: TestApp, ticket: string, peers: TestPeer[], peer?: TestP
 Deno.test("SIGNALING=relay: keyless sessions and continuations still count against the mint limits", async () => {
   const rate = await startTestApp({ env: { ...RELAY, RATE_MINTS_PER_MINUTE_PER_IP: "3" } });
   try {
-    await insideOneMinute();
+    await insideOneWindow();
     const first = await postJson(rate.baseUrl, "/api/session", {});
     assert.equal(first.status, 200);
     assert.equal(first.json.ephemeralKey, null);

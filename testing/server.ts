@@ -142,15 +142,6 @@ export async function startTestApp(
   }
 }
 
-/**
- * Waits, when needed, until the next `marginMs` lie inside one clock minute. Tests that count mints
- * against the per-minute limits with the real clock would otherwise see the window reset midway.
- */
-export async function insideOneMinute(marginMs = 8_000): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
-}
-
 /** Polls `check` every 20 ms until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(
   check: () => T | Promise<T>,

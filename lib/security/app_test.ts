@@ -5,7 +5,8 @@
  * The maximum session length (real Chromium) is in `spend_caps_test.ts`.
  */
 import assert from "node:assert/strict";
-import { insideOneMinute, startTestApp, type TestApp } from "../../testing/server.ts";
+import { startTestApp, type TestApp } from "../../testing/server.ts";
+import { insideOneWindow } from "../../testing/clock.ts";
 import { createTicket } from "../ticket.ts";
 import { INTERNAL_SECRET_HEADER } from "../sideband_registry.ts";
 
@@ -102,7 +103,7 @@ Deno.test("app: cross-site and oversized mints are refused before anything is sp
 Deno.test("app: session mints are rate limited per client with 429 and Retry-After", async () => {
   const t = await startTestApp({ env: { RATE_MINTS_PER_MINUTE_PER_IP: "2" } });
   try {
-    await insideOneMinute();
+    await insideOneWindow();
     assert.equal((await mint(t)).res.status, 200);
     assert.equal((await mint(t)).res.status, 200);
     const third = await mint(t);

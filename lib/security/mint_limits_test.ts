@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "npm:hono@4.13.19";
-import { insideOneMinute, startTestApp, type TestApp } from "../../testing/server.ts";
+import { startTestApp, type TestApp } from "../../testing/server.ts";
+import { insideOneWindow } from "../../testing/clock.ts";
 import { loadConfig } from "../config.ts";
 import { openStore } from "../store/mod.ts";
 import { mintLimits, RefusalMemory } from "./mint_limits.ts";
@@ -34,7 +35,7 @@ const minted = (t: TestApp) => t.emulator.control.state.secrets.size;
 Deno.test("a client's first refused mint was minted and dropped; its next ones are decided first", async () => {
   const t = await startTestApp({ env: { RATE_MINTS_PER_MINUTE_PER_IP: "2" } });
   try {
-    await insideOneMinute();
+    await insideOneWindow();
     assert.equal((await mint(t)).status, 200);
     assert.equal((await mint(t)).status, 200);
     assert.equal(minted(t), 2);
@@ -59,7 +60,7 @@ Deno.test("a global refusal makes every client's mints decided first for a while
   // On Val Town the first X-Forwarded-For hop is the client, so each address is its own client.
   const t = await startTestApp({ platform: "valtown", env: { RATE_MINTS_PER_MINUTE: "2" } });
   try {
-    await insideOneMinute();
+    await insideOneWindow();
     assert.equal((await mint(t, "203.0.113.1")).status, 200);
     assert.equal((await mint(t, "203.0.113.2")).status, 200);
     const busy = await mint(t, "203.0.113.3");
