@@ -98,6 +98,8 @@ const GATHER_TIMEOUT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 30_000;
 /** Longest wait for the browser to answer the data channel's stream reset when closing. */
 const RESET_WAIT_MS = 1500;
+/** How long the last SCTP packets get to leave before the peer (and its socket) closes. */
+const FLUSH_WAIT_MS = 50;
 /** A peer that stays ICE-disconnected this long is closed. */
 const DISCONNECTED_TIMEOUT_MS = 10_000;
 
@@ -195,6 +197,10 @@ async function closePeer(pc: RTCPeerConnection, channel: RTCDataChannel | undefi
       subscription?.unSubscribe();
     }
     await pc.sctpTransport?.stop();
+    // The last SCTP packets (our answer to Chromium's stream reset, the ABORT) are written to the
+    // UDP socket asynchronously; closing the peer at once could drop them, and then Chromium would
+    // notice only by ICE. Give them a moment to leave.
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_WAIT_MS));
   } catch (error) {
     console.error("webrtc: SCTP close failed:", error);
   }
