@@ -1,48 +1,19 @@
 import assert from "node:assert/strict";
-import { startEmulator } from "../emulator/mod.ts";
 import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "./config.ts";
-import { openStore } from "./store/mod.ts";
-import { buildTranscriptionSession, resolveSessionOptions } from "./session_config.ts";
+import { resolveSessionOptions } from "./session_config.ts";
 import { denoConnectWebSocket, runSideband } from "./sideband.ts";
 import { type ReconnectInfo, reconnectingConnect } from "./sideband_supervisor.ts";
-import { createUpstream } from "./upstream.ts";
-import { createTestPeer, waitFor } from "../testing/server.ts";
+import { waitFor } from "../testing/server.ts";
+import { openLiveCall } from "../testing/live_call.ts";
 
 const T = { sanitizeResources: false, sanitizeOps: false };
 const COMPLETED = "conversation.item.input_audio_transcription.completed";
 
 /** Emulator + store + a live WebRTC call (werift peer) + a reconnecting connector. */
 async function setup(attempts = 6, stableMs = 0) {
-  const emulator = await startEmulator({
-    firstDeltaDelayMs: 10,
-    completedDelayMs: 30,
-    sessionUpdatedDelayMs: 0,
-  });
-  const config = await loadConfig({
-    OPENAI_API_KEY: emulator.apiKey,
-    OPENAI_BASE_URL: emulator.baseUrl,
-  }, { platform: "local" });
-  const store = await openStore(config, { url: ":memory:" });
-  const upstream = createUpstream({
-    baseUrl: config.openaiBaseUrl,
-    apiKey: config.openaiApiKey,
-  });
-  const settings = resolveSessionOptions({}, {
-    defaultModel: config.defaultModel,
-  });
-  const peer = await createTestPeer();
-  const call = await upstream.createCall({
-    sdp: peer.offer,
-    session: buildTranscriptionSession(settings),
-  });
-  await peer.answer(call.sdp);
-  const row = await store.createSession({
-    source: "webrtc",
-    model: settings.model,
-    settings: settings as unknown as Record<string, unknown>,
-    callId: call.callId,
-  });
+  const live = await openLiveCall({ emulator: { sessionUpdatedDelayMs: 0 } });
+  const { emulator, config, store, upstream, settings, callId, sessionId } = live;
   const reconnects: ReconnectInfo[] = [];
   const connectWebSocket = reconnectingConnect({
     connect: denoConnectWebSocket,
@@ -58,23 +29,23 @@ async function setup(attempts = 6, stableMs = 0) {
       store,
       upstream,
       settings,
-      sessionId: row.id,
-      callId: call.callId,
+      sessionId,
+      callId,
       connectWebSocket,
     });
   return {
     emulator,
     store,
     upstream,
-    callId: call.callId,
-    sessionId: row.id,
+    callId,
+    sessionId,
     reconnects,
     run,
     /** Speaks one utterance on a short-lived second connection; resolves on its `completed`. */
     async speak(text: string) {
-      emulator.control.queueTranscripts([text], call.callId);
+      emulator.control.queueTranscripts([text], callId);
       const speaker = new EventSocket(
-        wsUrl(emulator, `call_id=${call.callId}`),
+        wsUrl(emulator, `call_id=${callId}`),
         { headers: { Authorization: `Bearer ${emulator.apiKey}` } },
       );
       try {
@@ -91,20 +62,16 @@ async function setup(attempts = 6, stableMs = 0) {
       const res = await fetch(`${emulator.baseUrl}/_emulator/faults`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ dropSidebands: call.callId }),
+        body: JSON.stringify({ dropSidebands: callId }),
       });
       const body = await res.json();
       assert.ok(body.droppedSidebands >= 1, JSON.stringify(body));
     },
     async finals() {
-      return (await store.listUtterances(row.id))
+      return (await store.listUtterances(sessionId))
         .filter((u) => u.status === "final").map((u) => u.text);
     },
-    async close() {
-      await peer.close();
-      await emulator.close();
-      await store.close();
-    },
+    close: live.close,
   };
 }
 

@@ -1,61 +1,19 @@
 import assert from "node:assert/strict";
-import { startEmulator } from "../emulator/mod.ts";
 import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "./config.ts";
 import { openStore } from "./store/mod.ts";
-import { buildTranscriptionSession, resolveSessionOptions } from "./session_config.ts";
+import { resolveSessionOptions } from "./session_config.ts";
 import { runSideband } from "./sideband.ts";
 import { SidebandRegistry } from "./sideband_registry.ts";
 import { createUpstream } from "./upstream.ts";
-import { createTestPeer, waitFor } from "../testing/server.ts";
+import { waitFor } from "../testing/server.ts";
+import { openLiveCall } from "../testing/live_call.ts";
 
 const T = { sanitizeResources: false, sanitizeOps: false };
 
 /** Emulator + store + a live WebRTC call created by a werift peer. */
-async function setup(env: Record<string, string> = {}) {
-  const emulator = await startEmulator({
-    firstDeltaDelayMs: 10,
-    completedDelayMs: 30,
-  });
-  const config = await loadConfig({
-    OPENAI_API_KEY: emulator.apiKey,
-    OPENAI_BASE_URL: emulator.baseUrl,
-    ...env,
-  }, { platform: "local" });
-  const store = await openStore(config, { url: ":memory:" });
-  const upstream = createUpstream({
-    baseUrl: config.openaiBaseUrl,
-    apiKey: config.openaiApiKey,
-  });
-  const settings = resolveSessionOptions({ language: "en" }, {
-    defaultModel: config.defaultModel,
-  });
-  const peer = await createTestPeer();
-  const call = await upstream.createCall({
-    sdp: peer.offer,
-    session: buildTranscriptionSession(settings),
-  });
-  await peer.answer(call.sdp);
-  const row = await store.createSession({
-    source: "webrtc",
-    model: settings.model,
-    settings: settings as unknown as Record<string, unknown>,
-    callId: call.callId,
-  });
-  return {
-    emulator,
-    config,
-    store,
-    upstream,
-    settings,
-    callId: call.callId,
-    sessionId: row.id,
-    async close() {
-      await peer.close();
-      await emulator.close();
-      await store.close();
-    },
-  };
+function setup(env: Record<string, string> = {}) {
+  return openLiveCall({ env, session: { language: "en" } });
 }
 
 Deno.test({
