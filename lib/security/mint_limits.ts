@@ -12,7 +12,8 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
-import type { ErrorBody, Logger } from "../../app.ts";
+import type { Logger } from "../../app.ts";
+import { apiError } from "../api_errors.ts";
 import type { Config } from "../config.ts";
 import type { Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./access.ts";
@@ -53,9 +54,7 @@ export function mintAdmissionOf(c: Context): MintAdmission | null {
 
 /** The 429 answer for a refusal. */
 export function refusalResponse(refusal: Refusal): Response {
-  const body: ErrorBody = { error: { code: refusal.code, message: refusal.message } };
-  return Response.json(body, {
-    status: 429,
+  return apiError(429, refusal.code, refusal.message, {
     headers: { "Retry-After": String(refusal.retryAfter) },
   });
 }
