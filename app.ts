@@ -75,6 +75,7 @@ export function createApp(appDeps: AppDeps): Hono {
         baseUrl: appDeps.config.openaiBaseUrl,
         apiKey: appDeps.config.openaiApiKey,
         fetch: appDeps.fetch,
+        log: appDeps.log,
       }),
       { log: appDeps.log },
     ),

@@ -106,11 +106,13 @@ export function handleClientText(text: string, ctx: ClientEventContext): void {
       return ctx.onClose();
     case "output_audio_buffer.clear":
       return;
+    case "conversation.item.retrieve":
+      return session.retrieve(from, event.item_id, clientEventId);
     default:
       session.error(
         from,
         "emulator_unsupported",
-        `The emulator does not implement '${type}' (conversation items and responses are not emulated).`,
+        `The emulator does not implement '${type}' (responses and item changes are not emulated).`,
         "type",
         clientEventId,
       );

@@ -375,3 +375,54 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "§6.1 conversation.item.retrieve: the item (transcript once completed) to the asker, error for an unknown id",
+  T,
+  async () => {
+    const emu = await startTestEmulator();
+    const s = await transcriptionSocket(
+      emu,
+      model("gpt-live-transcribe", {}, { turn_detection: null }),
+    );
+    try {
+      emu.control.queueTranscripts(["Retrieve me later."]);
+      appendAudio(s, silence(200));
+      appendAudio(s, tone(600));
+      appendAudio(s, silence(300));
+      s.send({ type: "input_audio_buffer.commit" });
+      const committed = await s.waitFor("input_audio_buffer.committed");
+      const retrieved = (n: number) =>
+        s.waitFor(
+          "conversation.item.retrieved",
+          () => s.events.filter((e) => e.type === "conversation.item.retrieved").length >= n,
+        );
+      // Before completed: the item with no transcript yet.
+      s.send({ type: "conversation.item.retrieve", item_id: committed.item_id });
+      const early = await retrieved(1);
+      assert.equal(early.item.id, committed.item_id);
+      assert.equal(early.item.object, "realtime.item");
+      assert.equal(early.item.role, "user");
+      assert.deepEqual(early.item.content, [{ type: "input_audio", transcript: null }]);
+      const done = await s.waitFor(COMPLETED);
+      s.send({ type: "conversation.item.retrieve", item_id: committed.item_id });
+      const late = await retrieved(2);
+      assert.deepEqual(late.item.content, [{
+        type: "input_audio",
+        transcript: done.transcript,
+      }]);
+      assert.match(late.event_id, /^event_/);
+      // Unknown item: an error naming item_id, with the client's event_id.
+      s.send({ type: "conversation.item.retrieve", item_id: "item_nope", event_id: "ev_r1" });
+      const e = await s.waitFor("error");
+      assert.equal(e.error.type, "invalid_request_error");
+      assert.equal(e.error.code, "item_not_found");
+      assert.equal(e.error.param, "item_id");
+      assert.equal(e.error.event_id, "ev_r1");
+      assert.match(e.error.message, /item_nope/);
+    } finally {
+      await s.close();
+      await emu.close();
+    }
+  },
+);

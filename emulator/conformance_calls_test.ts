@@ -158,10 +158,33 @@ Deno.test(
         "http://app.test",
       );
       assert.equal(
-        pre.headers.get("access-control-allow-headers"),
-        "Authorization, Content-Type",
+        pre.headers.get("access-control-allow-headers")!.toLowerCase(),
+        "authorization, content-type",
       );
       assert.match(pre.headers.get("access-control-allow-methods")!, /POST/);
+      // @openai/agents-realtime's browser SDP POST adds X-OpenAI-Agents-SDK (allowed live); the
+      // live API refuses `originator` and `version`, so they stay out of the allowed list.
+      const preflight = async (headers: string) => {
+        const r = await fetch(`${emu.baseUrl}/v1/realtime/calls`, {
+          method: "OPTIONS",
+          headers: {
+            origin: "http://app.test",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": headers,
+          },
+        });
+        await r.body?.cancel();
+        return r.headers.get("access-control-allow-headers")!.toLowerCase().split(", ");
+      };
+      assert.deepEqual(await preflight("authorization,content-type,x-openai-agents-sdk"), [
+        "authorization",
+        "content-type",
+        "x-openai-agents-sdk",
+      ]);
+      assert.deepEqual(
+        await preflight("authorization,content-type,originator,version,x-stainless-os"),
+        ["authorization", "content-type", "x-stainless-os"],
+      );
 
       const bad = await createRawCall(emu, "hello");
       assert.equal(bad.res.status, 400);
@@ -189,6 +212,10 @@ Deno.test(
       await post(emu, "/_emulator/faults", { exposeLocation: false });
       const hidden = await createRawCall(emu, offer.sdp);
       assert.equal(hidden.res.status, 201);
+      // Every REST answer carries a request id, errors too.
+      for (const r of [hidden.res, bad.res, unauth.res, pre]) {
+        assert.match(r.headers.get("x-request-id") ?? "", /^req_[0-9a-f]{32}$/);
+      }
       assert.equal(
         hidden.res.headers.get("access-control-expose-headers"),
         null,

@@ -202,6 +202,20 @@ Deno.test(
           "session.audio.input.turn_detection.type",
         ],
         [{ type: "realtime" }, "invalid_value", "session.type"],
+        // gpt-live-transcribe + server VAD is refused (it used to stream but never complete).
+        [
+          {
+            type: "transcription",
+            audio: {
+              input: {
+                transcription: { model: "gpt-live-transcribe" },
+                turn_detection: { type: "server_vad" },
+              },
+            },
+          },
+          "invalid_value",
+          "session.audio.input.turn_detection",
+        ],
       ];
       for (const [session, code, param] of bad) {
         const n = s.events.length;

@@ -60,6 +60,9 @@ export interface SessionStats {
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
+/** How many committed items `conversation.item.retrieve` can still find. */
+const MAX_RETRIEVABLE_ITEMS = 1000;
+
 /** One Realtime session (a WebRTC/SIP call or a WebSocket session). */
 export class Session {
   /** Session id `sess_…`. */
@@ -96,6 +99,8 @@ export class Session {
   #streamChunks: string[] = [];
   #streamSent = 0;
   #transcriber: Transcriber;
+  /** Committed items (id → transcript, null until completed), oldest first, for retrieve. */
+  #items = new Map<string, string | null>();
 
   /** Creates a session from an effective config (id and expires_at are filled here). */
   constructor(
@@ -124,6 +129,9 @@ export class Session {
         this.#timers.delete(timer);
       },
       config: () => this.#config,
+      transcribed: (item, text) => {
+        if (this.#items.has(item)) this.#items.set(item, text);
+      },
     });
     this.#later(() => this.expire(), host.options.sessionMaxSeconds * 1000);
   }
@@ -338,6 +346,34 @@ export class Session {
     this.#commitItem(item, duration);
   }
 
+  /**
+   * Handles `conversation.item.retrieve`: `conversation.item.retrieved` with the item (its
+   * transcript once completed) to the asking connection, or an `error` for an unknown item.
+   */
+  retrieve(from: Sink, itemId: unknown, clientEventId: string | null): void {
+    if (typeof itemId !== "string") {
+      this.error(
+        from,
+        "missing_required_parameter",
+        "Missing required parameter: 'item_id'.",
+        "item_id",
+        clientEventId,
+      );
+      return;
+    }
+    if (!this.#items.has(itemId)) {
+      this.error(
+        from,
+        "item_not_found",
+        `Item with item_id '${itemId}' not found.`,
+        "item_id",
+        clientEventId,
+      );
+      return;
+    }
+    this.sendTo(from, ev.itemRetrieved(itemId, this.#items.get(itemId) ?? null));
+  }
+
   /** Handles `input_audio_buffer.clear`. */
   clear(): void {
     this.#bufferStartSamples = this.#posSamples;
@@ -357,6 +393,11 @@ export class Session {
   #commitItem(item: string, durationMs: number): void {
     const previous = this.#lastItem;
     this.#lastItem = item;
+    this.#items.set(item, null);
+    // Bounded, so hour-long sessions keep constant memory; older items are "not found".
+    if (this.#items.size > MAX_RETRIEVABLE_ITEMS) {
+      this.#items.delete(this.#items.keys().next().value!);
+    }
     this.#bufferStartSamples = this.#posSamples;
     this.stats.utterances++;
     this.emit(ev.committed(item, previous));

@@ -72,6 +72,17 @@ export function audioItem(
   };
 }
 
+/** `conversation.item.retrieved`: the server's representation of a committed audio item. */
+export function itemRetrieved(
+  itemId: string,
+  transcript: string | null,
+): Body<RT.RealtimeServerEvent.ConversationItemRetrieved> {
+  const item = audioItem(itemId);
+  item.object = "realtime.item";
+  item.content = [{ type: "input_audio", transcript: transcript as string }];
+  return { type: "conversation.item.retrieved", item };
+}
+
 /** `conversation.item.added` / `conversation.item.done` for an audio item. */
 export function itemEvent(
   type: "conversation.item.added" | "conversation.item.done",

@@ -36,6 +36,11 @@ export function callId(): string {
   return `rtc_u1_${randomHex(16)}`;
 }
 
+/** A new `req_<32 hex>` request id (the `x-request-id` header of every REST answer). */
+export function requestId(): string {
+  return `req_${randomHex(16)}`;
+}
+
 /** A new ephemeral key `ek_<32 hex>`. */
 export function ephemeralKey(): string {
   return `ek_${randomHex(16)}`;

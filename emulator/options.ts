@@ -61,6 +61,13 @@ export interface EmulatorOptions {
   deltaObfuscation?: boolean;
   /** Audio milliseconds per streamed word for streaming models while speech continues. */
   streamingWordIntervalMs?: number;
+  /**
+   * Request headers the CORS preflight of the REST endpoints allows (case-insensitive; a name
+   * ending in `*` allows a prefix). Default {@linkcode DEFAULT_CORS_ALLOWED_HEADERS}; any other
+   * requested header is left out of `Access-Control-Allow-Headers`, so the browser refuses the
+   * request, as the live API does for `originator` and `version`.
+   */
+  corsAllowedHeaders?: string[];
   /** Extra ICE host addresses for the server peer (default `["127.0.0.1"]`). */
   iceAdditionalHostAddresses?: string[];
   /** Webhook retry delays in ms after a non-2xx or failed delivery. */
@@ -75,6 +82,22 @@ export interface EmulatorOptions {
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<EmulatorOptions>;
+
+/**
+ * What the live API's preflight allows: `Authorization` and `Content-Type` (protocol reference
+ * §2.4), `X-OpenAI-Agents-SDK` (sent by `@openai/agents-realtime`'s browser SDP POST; the live
+ * preflight passes it), and the headers the `openai` package sends from a browser
+ * (`OpenAI-Organization`, `OpenAI-Project`, `X-Stainless-*`; inferred: the package supports
+ * browsers). `originator` and `version` are refused live (openclaw/openclaw#76435).
+ */
+export const DEFAULT_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze([
+  "authorization",
+  "content-type",
+  "x-openai-agents-sdk",
+  "openai-organization",
+  "openai-project",
+  "x-stainless-*",
+]);
 
 /** The default standard API key accepted by the emulator. */
 export const DEFAULT_API_KEY = "sk-emulator-local";
@@ -100,6 +123,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     emptyBadSdpError: o.emptyBadSdpError ?? false,
     deltaObfuscation: o.deltaObfuscation ?? true,
     streamingWordIntervalMs: o.streamingWordIntervalMs ?? 350,
+    corsAllowedHeaders: o.corsAllowedHeaders ?? [...DEFAULT_CORS_ALLOWED_HEADERS],
     iceAdditionalHostAddresses: o.iceAdditionalHostAddresses ?? ["127.0.0.1"],
     webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [1000, 5000, 30000],
     sipRingTimeoutSeconds: o.sipRingTimeoutSeconds ?? 60,

@@ -22,7 +22,19 @@ import { startWebRtcCall } from "./calls.ts";
 import { acceptSipCall } from "./sip.ts";
 import type { FaultEndpoint } from "./faults.ts";
 
-/** CORS headers for `/v1/realtime/calls` (and preflight). */
+function headerAllowed(name: string, allowed: readonly string[]): boolean {
+  const n = name.toLowerCase();
+  return allowed.some((a) => {
+    const rule = a.toLowerCase();
+    return rule.endsWith("*") ? n.startsWith(rule.slice(0, -1)) : n === rule;
+  });
+}
+
+/**
+ * CORS headers for `/v1/realtime/calls` and the call endpoints (and their preflight). The
+ * preflight allows the requested headers the live API allows (`corsAllowedHeaders`) and leaves
+ * out the rest, so a browser refuses a request carrying a header the API refuses.
+ */
 export function corsHeaders(
   req: Request,
   state: EmulatorState,
@@ -33,7 +45,13 @@ export function corsHeaders(
   h.set("vary", "Origin");
   if (preflight) {
     h.set("access-control-allow-methods", "POST, OPTIONS");
-    h.set("access-control-allow-headers", "Authorization, Content-Type");
+    const requested = (req.headers.get("access-control-request-headers") ?? "")
+      .split(",").map((x) => x.trim()).filter(Boolean);
+    const allowed = requested.filter((x) => headerAllowed(x, state.options.corsAllowedHeaders));
+    h.set(
+      "access-control-allow-headers",
+      allowed.length ? allowed.join(", ") : "Authorization, Content-Type",
+    );
     h.set("access-control-max-age", "600");
   } else if (state.faults.exposeLocation) {
     h.set("access-control-expose-headers", "Location");

@@ -8,9 +8,34 @@ import { handleControl } from "./control.ts";
 import { handleRealtimeSocket } from "./realtime_socket.ts";
 import { callAction, corsHeaders, createCall, createClientSecret } from "./rest.ts";
 import type { EmulatorState } from "./state.ts";
+import { requestId } from "./ids.ts";
+
+/**
+ * Adds `x-request-id` (`req_<32 hex>`) to an HTTP answer, as the live API does on every REST
+ * answer (OpenAI's SDK reads it into `requestID`); WebSocket upgrades are left alone.
+ */
+function withRequestId(res: Response): Response {
+  if (res.status === 101) return res;
+  try {
+    res.headers.set("x-request-id", requestId());
+    return res;
+  } catch {
+    // Immutable headers: copy the answer.
+    const headers = new Headers(res.headers);
+    headers.set("x-request-id", requestId());
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
+}
 
 /** Builds the request handler for a state. */
 export function createHandler(
+  state: EmulatorState,
+): (req: Request) => Promise<Response> {
+  const route = routeRequest(state);
+  return async (req) => withRequestId(await route(req));
+}
+
+function routeRequest(
   state: EmulatorState,
 ): (req: Request) => Promise<Response> {
   return async (req) => {

@@ -363,7 +363,8 @@ export function buildSession(
       throw new ApiError(
         400,
         "invalid_value",
-        `Cannot change the session type from '${options.current.type}' to '${req.type}'.`,
+        // The live wording (reported in public client notes, 2026).
+        `Passing a ${req.type} session update to a ${options.current.type} session is not allowed.`,
         `${prefix}type`,
       );
     }

@@ -24,6 +24,8 @@ export interface TranscriberContext {
   later(fn: () => void, ms: number): number;
   cancel(timer: number): void;
   config(): EffectiveSession;
+  /** Records an item's final transcript (for `conversation.item.retrieve`). */
+  transcribed(item: string, text: string): void;
 }
 
 /** Produces the transcription events of one session. */
@@ -107,6 +109,7 @@ export class Transcriber {
         extra,
       );
       this.#ctx.stats.completed++;
+      this.#ctx.transcribed(item, text);
       this.#emitCompleted(body);
     }, done + 1);
   }

@@ -24,6 +24,8 @@ export class UpstreamError extends Error {
   upstreamStatus: number | null;
   /** `Retry-After` to pass on (seconds as text), for 429. */
   retryAfter: string | null;
+  /** OpenAI's `x-request-id` of the failed answer (what OpenAI support asks for), when sent. */
+  requestId: string | null = null;
   constructor(
     status: UpstreamError["status"],
     code: string,
@@ -40,6 +42,13 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A structured log line (the app's `Logger`); it never receives a key. */
+export type UpstreamLog = (
+  level: "warn" | "error",
+  message: string,
+  fields: Record<string, unknown>,
+) => void;
+
 /** Options for {@linkcode createUpstream}. */
 export interface UpstreamOptions {
   /** `config.openaiBaseUrl`, e.g. `https://api.openai.com` (no trailing slash). */
@@ -49,6 +58,8 @@ export interface UpstreamOptions {
   fetch?: typeof fetch;
   /** Per-request timeout; default 15 s. */
   timeoutMs?: number;
+  /** Logs each failed answer with OpenAI's request id. */
+  log?: UpstreamLog;
 }
 
 /** A minted ephemeral key. */
@@ -114,7 +125,29 @@ async function upstreamMessage(res: Response): Promise<string> {
   return redactSecrets(message) || "no reason given";
 }
 
-async function toError(res: Response, what: string): Promise<UpstreamError> {
+/** The `x-request-id` of an OpenAI answer, if it looks like one (it goes into logs). */
+function requestIdOf(res: Response): string | null {
+  const id = res.headers.get("x-request-id");
+  return id && /^[A-Za-z0-9_-]{1,128}$/.test(id) ? id : null;
+}
+
+/** Adds the answer's request id to an error and logs both (the message is already redacted). */
+function logged(res: Response, err: UpstreamError, log?: UpstreamLog): UpstreamError {
+  err.requestId = requestIdOf(res);
+  log?.("warn", "OpenAI answered an error", {
+    upstreamStatus: res.status,
+    code: err.code,
+    requestId: err.requestId,
+    message: err.message,
+  });
+  return err;
+}
+
+async function toError(res: Response, what: string, log?: UpstreamLog): Promise<UpstreamError> {
+  return logged(res, await errorFor(res, what), log);
+}
+
+async function errorFor(res: Response, what: string): Promise<UpstreamError> {
   const message = await upstreamMessage(res);
   const s = res.status;
   if (s === 429) {
@@ -199,6 +232,14 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
     }
   }
 
+  function invalidAnswer(res: Response, message: string): UpstreamError {
+    return logged(
+      res,
+      new UpstreamError(502, "upstream_invalid_response", message, res.status),
+      options.log,
+    );
+  }
+
   /** SIP call control (`/accept`, `/reject`): JSON body, empty 200 answer. */
   async function callControl(
     callId: string,
@@ -214,7 +255,7 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     }, what);
-    if (!res.ok) throw await toError(res, what);
+    if (!res.ok) throw await toError(res, what, options.log);
     await res.body?.cancel();
   }
 
@@ -229,7 +270,7 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
           session,
         }),
       }, what);
-      if (!res.ok) throw await toError(res, what);
+      if (!res.ok) throw await toError(res, what, options.log);
       const body = await res.json().catch(() => null) as
         | ClientSecretCreateResponse
         | null;
@@ -237,12 +278,7 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
         !body || typeof body.value !== "string" ||
         typeof body.expires_at !== "number"
       ) {
-        throw new UpstreamError(
-          502,
-          "upstream_invalid_response",
-          `OpenAI sent an unreadable answer ${what}`,
-          res.status,
-        );
+        throw invalidAnswer(res, `OpenAI sent an unreadable answer ${what}`);
       }
       return {
         value: body.value,
@@ -267,24 +303,23 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
       if (res.status !== 201 && res.status !== 200) {
         if (res.status >= 300 && res.status < 400) {
           await res.body?.cancel();
-          throw new UpstreamError(
-            502,
-            "upstream_rejected",
-            `OpenAI redirected ${what} (${res.status})`,
-            res.status,
+          throw logged(
+            res,
+            new UpstreamError(
+              502,
+              "upstream_rejected",
+              `OpenAI redirected ${what} (${res.status})`,
+              res.status,
+            ),
+            options.log,
           );
         }
-        throw await toError(res, what);
+        throw await toError(res, what, options.log);
       }
       const answer = await res.text();
       const callId = callIdFromLocation(res.headers.get("location"));
       if (!callId) {
-        throw new UpstreamError(
-          502,
-          "upstream_invalid_response",
-          `OpenAI sent no call id ${what}`,
-          res.status,
-        );
+        throw invalidAnswer(res, `OpenAI sent no call id ${what}`);
       }
       return { sdp: answer, callId };
     },
@@ -303,7 +338,7 @@ export function createUpstream(options: UpstreamOptions): UpstreamClient {
         await res.body?.cancel();
         return false;
       }
-      if (!res.ok) throw await toError(res, what);
+      if (!res.ok) throw await toError(res, what, options.log);
       await res.body?.cancel();
       return true;
     },

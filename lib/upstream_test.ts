@@ -173,6 +173,36 @@ Deno.test({
   },
 });
 
+Deno.test("each upstream error carries and logs OpenAI's x-request-id, never the key", async () => {
+  const emu = await startEmulator();
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  try {
+    const key = "sk-wrong-key-12345678";
+    const up = createUpstream({
+      baseUrl: emu.baseUrl,
+      apiKey: key,
+      log: (level, message, fields) => lines.push({ level, message, fields }),
+    });
+    const e = await failure(up.createClientSecret(session, { ttlSeconds: 30 }));
+    assert.match(e.requestId ?? "", /^req_[0-9a-f]{32}$/);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].level, "warn");
+    assert.equal(lines[0].fields.requestId, e.requestId);
+    assert.equal(lines[0].fields.upstreamStatus, 401);
+    assert.doesNotMatch(JSON.stringify(lines), new RegExp(key));
+    // A success logs nothing.
+    const ok = createUpstream({
+      baseUrl: emu.baseUrl,
+      apiKey: emu.apiKey,
+      log: (level, message, fields) => lines.push({ level, message, fields }),
+    });
+    await ok.createClientSecret(session, { ttlSeconds: 30 });
+    assert.equal(lines.length, 1);
+  } finally {
+    await emu.close();
+  }
+});
+
 Deno.test("callIdFromLocation() and redactSecrets()", () => {
   assert.equal(
     callIdFromLocation("/v1/realtime/calls/rtc_u1_9c65"),
