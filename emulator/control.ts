@@ -1,6 +1,6 @@
 /**
  * The control API under `/_emulator/` (not part of OpenAI's API): transcript queue,
- * call inspection, faults, reset and SIP simulation. Documented in docs/emulator.md.
+ * call inspection, faults, per-model switches, reset and SIP simulation. Documented in docs/emulator.md.
  *
  * @module
  */
@@ -10,11 +10,20 @@ import { dropSidebands } from "./realtime_socket.ts";
 import { incomingSipCall } from "./sip.ts";
 import type { CallRecord, EmulatorState } from "./state.ts";
 import { check, s } from "./validate.ts";
+import { REFUSABLE_OPTIONS, type RefusalRules } from "./model_overrides.ts";
+import { TRANSCRIPTION_MODELS } from "./models.ts";
 
 const transcriptsSpec = s.object({
   texts: s.array(s.string()),
   callId: s.string(),
 }, ["texts"]);
+
+const modelIds = s.enum(...TRANSCRIPTION_MODELS);
+
+const modelsSpec = s.object({
+  omitLogprobs: s.array(modelIds),
+  refuse: s.record(s.enum("*", ...TRANSCRIPTION_MODELS), s.array(s.enum(...REFUSABLE_OPTIONS))),
+});
 
 const faultsSpec = s.object({
   rest: s.array(s.object({
@@ -108,6 +117,24 @@ export async function handleControl(
     if (path === "/_emulator/faults" && m === "DELETE") {
       state.faults.clear();
       return jsonResponse(state.faults);
+    }
+    if (path === "/_emulator/models" && m === "GET") {
+      return jsonResponse(state.models);
+    }
+    if (path === "/_emulator/models" && m === "POST") {
+      const b = await body(req);
+      check(modelsSpec, b, "");
+      const { omitLogprobs, refuse } = b as {
+        omitLogprobs?: string[];
+        refuse?: RefusalRules;
+      };
+      if (omitLogprobs) state.models.omitLogprobs = omitLogprobs;
+      if (refuse) state.models.refuse = refuse;
+      return jsonResponse(state.models);
+    }
+    if (path === "/_emulator/models" && m === "DELETE") {
+      state.models.reset();
+      return jsonResponse(state.models);
     }
     if (path === "/_emulator/reset" && m === "POST") {
       await state.reset();

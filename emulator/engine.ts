@@ -14,6 +14,7 @@ import * as ev from "./events.ts";
 import { Transcriber } from "./transcriber.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { Faults } from "./faults.ts";
+import type { ModelOverrides } from "./model_overrides.ts";
 import {
   type EffectiveSession,
   type SchemaContext,
@@ -41,6 +42,7 @@ export interface EngineHost {
   transcripts: TranscriptQueue;
   faults: Faults;
   schema: SchemaContext;
+  models: ModelOverrides;
 }
 
 /** A server event before `event_id` is added (see `events.ts` for typed builders). */

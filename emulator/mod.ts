@@ -32,6 +32,8 @@ export interface EmulatorControl {
   failRest(failure: Omit<RestFailure, "count"> & { count?: number }): void;
   /** Direct access to the fault switches. */
   faults: EmulatorState["faults"];
+  /** Per-model switches: `omitLogprobs`, `refuse` (as `/_emulator/models`). */
+  models: EmulatorState["models"];
   /** Ends every call and clears queues, secrets and faults. */
   reset(): Promise<void>;
   /** The raw state (for benchmarks and white-box tests). */
@@ -82,6 +84,7 @@ export async function startEmulator(
       calls: () => [...state.calls.values()].map(describeCall),
       failRest: (f) => state.faults.rest.push({ ...f, count: f.count ?? 1 }),
       faults: state.faults,
+      models: state.models,
       reset: () => state.reset(),
       state,
     },

@@ -50,14 +50,5 @@ export const REALTIME_MODELS = [
 export const STREAMING_MODELS: readonly string[] = MODELS.filter((m) => m.streamsWhileSpeaking)
   .map((m) => m.id);
 
-/**
- * Models that never return logprobs even when `include` asks (whisper-1 per the
- * Realtime docs; diarize as in the audio API — unverified over Realtime).
- */
-export const NO_LOGPROBS_MODELS: readonly string[] = [
-  "whisper-1",
-  "gpt-4o-transcribe-diarize",
-];
-
 /** The include value that asks for logprobs. */
 export const LOGPROBS_INCLUDE = "item.input_audio_transcription.logprobs";

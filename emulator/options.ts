@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DEFAULT_OMIT_LOGPROBS_MODELS, type RefusalRules } from "./model_overrides.ts";
+
 /** Options accepted by `startEmulator()`. All are optional. */
 export interface EmulatorOptions {
   /** TCP port; 0 (default) picks a free one. */
@@ -51,6 +53,18 @@ export interface EmulatorOptions {
    * way. Default false, as reported live; unverified.
    */
   liveTranscribeSpeechEvents?: boolean;
+  /**
+   * Models that send no logprobs even when `include` asks (default whisper-1 and
+   * gpt-4o-transcribe-diarize; logprobs on the current models are unverified). Changeable at run
+   * time with `POST /_emulator/models`.
+   */
+  omitLogprobsModels?: string[];
+  /**
+   * Options a model refuses although the app's catalog says it takes them (model id or `*` →
+   * options), answered with the live error shape; for testing the app's handling of an
+   * unpredicted refusal. Changeable at run time with `POST /_emulator/models`.
+   */
+  refuseOptions?: RefusalRules;
   /** Whether an ephemeral key may open a sideband (default false: 404 as since 2026-09). */
   sidebandAcceptsEphemeral?: boolean;
   /** Send `error` events caused by a client event to every connection instead of the sender. */
@@ -118,6 +132,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     speechStoppedAudioEnd: o.speechStoppedAudioEnd ?? "silence_end",
     sidebandSessionCreated: o.sidebandSessionCreated ?? false,
     liveTranscribeSpeechEvents: o.liveTranscribeSpeechEvents ?? false,
+    omitLogprobsModels: o.omitLogprobsModels ?? [...DEFAULT_OMIT_LOGPROBS_MODELS],
+    refuseOptions: o.refuseOptions ?? {},
     sidebandAcceptsEphemeral: o.sidebandAcceptsEphemeral ?? false,
     broadcastErrors: o.broadcastErrors ?? false,
     emptyBadSdpError: o.emptyBadSdpError ?? false,

@@ -11,6 +11,12 @@ import type {
 } from "npm:openai@7.57.0/resources/realtime/client-secrets";
 import { findModel, TURN_DETECTION_UNSUPPORTED } from "../lib/models.ts";
 import { ApiError } from "./errors.ts";
+import {
+  type ModelOverrides,
+  REFUSABLE_OPTIONS,
+  type RefusableOption,
+  refusal,
+} from "./model_overrides.ts";
 import { check, invalidValue, s, type Spec } from "./validate.ts";
 
 export {
@@ -135,6 +141,8 @@ export interface SchemaContext {
   defaultSilenceDurationMs: number;
   /** Model used when `transcription` is given without one (default `whisper-1`). */
   defaultTranscriptionModel?: string;
+  /** Options refused per model beyond the catalog's rules (`refuseOptions`). */
+  overrides?: ModelOverrides;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -290,12 +298,17 @@ function rejectTranscriptionModelAsSessionModel(
  * Applies the per-model rules of the catalog (`lib/models.ts`, the one definition the app uses
  * too) to an effective session; `prefix` is e.g. `session.`.
  */
-export function checkModelRules(eff: EffectiveSession, prefix: string): void {
+export function checkModelRules(
+  eff: EffectiveSession,
+  prefix: string,
+  overrides?: ModelOverrides,
+): void {
   const input: Json = eff.audio?.input ?? {};
   const t: Json = input.transcription;
   if (!t) return;
   const info = findModel(t.model);
   if (!info) return;
+  if (overrides) checkRefusals(eff, prefix, info.id, overrides);
   const p = `${prefix}audio.input.transcription`;
   const unsupported = (field: string) =>
     new ApiError(
@@ -319,16 +332,45 @@ export function checkModelRules(eff: EffectiveSession, prefix: string): void {
   }
 }
 
+/** The refusals the emulator was told about (`refuseOptions`), checked before the catalog's. */
+function checkRefusals(
+  eff: EffectiveSession,
+  prefix: string,
+  model: string,
+  overrides: ModelOverrides,
+): void {
+  const input: Json = eff.audio?.input ?? {};
+  const t: Json = input.transcription;
+  const present: Record<RefusableOption, boolean> = {
+    turn_detection: eff.type === "transcription" && input.turn_detection !== null,
+    logprobs: !!(eff.include as string[] | null)?.includes(LOGPROBS_INCLUDE),
+    prompt: t.prompt !== null && t.prompt !== undefined,
+    keywords: t.keywords !== undefined,
+    languages: t.languages !== undefined,
+    delay: t.delay !== undefined,
+    noise_reduction: input.noise_reduction !== null && input.noise_reduction !== undefined,
+  };
+  for (const option of REFUSABLE_OPTIONS) {
+    if (present[option] && overrides.refuses(model, option)) {
+      throw refusal(option, model, prefix);
+    }
+  }
+}
+
 /**
  * Turn detection left out of a transcription session follows the model: none for a model without
  * VAD [2026-12 update: "omitted or set to null"], `server_vad` (already the default) otherwise. An
  * update that leaves it out keeps the current one, unless the model it now has takes none.
  */
-function defaultTurnDetectionForModel(eff: Json, req: Json): void {
+function defaultTurnDetectionForModel(eff: Json, req: Json, overrides?: ModelOverrides): void {
   if (eff.type !== "transcription" || req.audio?.input?.turn_detection !== undefined) return;
   const model = eff.audio.input.transcription?.model;
   const info = model ? findModel(model) : undefined;
-  if (info && info.defaultTurnDetection === null) eff.audio.input.turn_detection = null;
+  // A model told to refuse turn detection behaves like one without it.
+  const refused = !!model && !!overrides?.refuses(model, "turn_detection");
+  if (info && (info.defaultTurnDetection === null || refused)) {
+    eff.audio.input.turn_detection = null;
+  }
 }
 
 /**
@@ -411,8 +453,8 @@ export function buildSession(
       );
     }
   }
-  defaultTurnDetectionForModel(eff, req);
-  checkModelRules(eff, prefix);
+  defaultTurnDetectionForModel(eff, req, ctx.overrides);
+  checkModelRules(eff, prefix, ctx.overrides);
   return eff;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Session, Sink } from "./engine.ts";
 import { Faults } from "./faults.ts";
+import { ModelOverrides } from "./model_overrides.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { EffectiveSession, SchemaContext } from "./session_schema.ts";
 import { TranscriptQueue } from "./transcripts.ts";
@@ -54,6 +55,8 @@ export interface CallRecord {
 export class EmulatorState {
   readonly options: ResolvedOptions;
   readonly faults = new Faults();
+  /** Per-model switches (logprobs omitted, options refused); `/_emulator/models`. */
+  readonly models: ModelOverrides;
   readonly transcripts = new TranscriptQueue();
   readonly secrets = new Map<string, SecretRecord>();
   readonly calls = new Map<string, CallRecord>();
@@ -69,9 +72,14 @@ export class EmulatorState {
 
   constructor(options: ResolvedOptions) {
     this.options = options;
+    this.models = new ModelOverrides({
+      omitLogprobs: options.omitLogprobsModels,
+      refuse: options.refuseOptions,
+    });
     this.schema = {
       defaultSilenceDurationMs: options.defaultSilenceDurationMs,
       defaultTranscriptionModel: options.defaultTranscriptionModel,
+      overrides: this.models,
     };
   }
 
@@ -88,6 +96,7 @@ export class EmulatorState {
       transcripts: this.transcripts,
       faults: this.faults,
       schema: this.schema,
+      models: this.models,
     };
   }
 
@@ -150,6 +159,7 @@ export class EmulatorState {
     this.secrets.clear();
     this.transcripts.clear();
     this.faults.clear();
+    this.models.reset();
   }
 }
 

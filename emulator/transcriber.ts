@@ -8,7 +8,6 @@ import type { EngineHost, ServerEventBody, SessionStats } from "./engine.ts";
 import { randomToken } from "./ids.ts";
 import * as ev from "./events.ts";
 import { type EffectiveSession, LOGPROBS_INCLUDE, transcriptionModel } from "./session_schema.ts";
-import { NO_LOGPROBS_MODELS } from "./models.ts";
 import { placeholder, splitDeltas, synthLogprobs, synthUsage } from "./transcripts.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -53,12 +52,12 @@ export class Transcriber {
     } else this.#ctx.emit(body);
   }
 
-  /** Whether logprobs were requested and the model supports them. */
+  /** Whether logprobs were requested and the model sends them (`omitLogprobsModels`). */
   logprobs(): boolean {
     const inc = this.#ctx.config().include as string[] | null | undefined;
     const model = transcriptionModel(this.#ctx.config());
     return !!inc?.includes(LOGPROBS_INCLUDE) && model !== null &&
-      !NO_LOGPROBS_MODELS.includes(model);
+      this.#ctx.host.models.sendsLogprobs(model);
   }
 
   /** Schedules deltas and `completed` (or `failed`) for a committed item. */

@@ -17,6 +17,7 @@ export type Spec =
   | { k: "array"; of: Spec }
   | { k: "nullable"; of: Spec }
   | { k: "object"; fields: Record<string, Spec>; required?: string[] }
+  | { k: "record"; key: Spec; value: Spec }
   | {
     k: "tagged";
     tag: string;
@@ -55,6 +56,7 @@ export const s = {
     variants,
     fallback,
   }),
+  record: (key: Spec, value: Spec): Spec => ({ k: "record", key, value }),
   either: (expected: string, ...options: Spec[]): Spec => ({
     k: "either",
     options,
@@ -85,6 +87,7 @@ function expectedOf(spec: Spec): string {
     case "array":
       return "an array";
     case "object":
+    case "record":
     case "tagged":
       return "an object";
     case "nullable":
@@ -224,6 +227,14 @@ export function check(spec: Spec, value: unknown, path: string): void {
       for (const [key, v] of Object.entries(value)) {
         if (v === undefined) continue;
         check(spec.fields[key], v, join(path, key));
+      }
+      return;
+    }
+    case "record": {
+      if (!isPlainObject(value)) throw typeError(path, spec, value);
+      for (const [key, v] of Object.entries(value)) {
+        check(spec.key, key, join(path, key));
+        check(spec.value, v, join(path, key));
       }
       return;
     }
