@@ -40,6 +40,8 @@ export interface ClientEventContext {
   webrtc: boolean;
   /** Delay before `session.updated`. */
   updatedDelayMs: number;
+  /** Refuse `session.update` from a sideband (option `sidebandRefusesUpdates`). */
+  sidebandRefusesUpdates?: boolean;
   /** Called for `session.close`. */
   onClose: () => void;
 }
@@ -126,6 +128,15 @@ function sessionUpdate(
 ): void {
   const { session, from } = ctx;
   try {
+    if (from.kind === "sideband" && ctx.sidebandRefusesUpdates) {
+      // Which updates a sideband may send is unverified; this is the "none" end of it.
+      throw new ApiError(
+        400,
+        "invalid_value",
+        "session.update is not allowed on this connection.",
+        "type",
+      );
+    }
     for (const key of Object.keys(event)) {
       if (!["type", "event_id", "session"].includes(key)) {
         throw new ApiError(

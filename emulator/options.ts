@@ -65,6 +65,18 @@ export interface EmulatorOptions {
    * unpredicted refusal. Changeable at run time with `POST /_emulator/models`.
    */
   refuseOptions?: RefusalRules;
+  /**
+   * Whether a `?call_id=` sideband's `session.update` is refused (an `error`, nothing changes).
+   * Default false: every valid update applies. Which updates a transcription sideband may send
+   * is unverified; the conformance suite probes it live.
+   */
+  sidebandRefusesUpdates?: boolean;
+  /**
+   * Transcription models a WebRTC call refuses (400 on `session.audio.input.transcription.model`).
+   * Default none; whether gpt-transcribe works over WebRTC is unverified (one secondary source
+   * says "WebSocket only").
+   */
+  webrtcRefusedModels?: string[];
   /** Whether an ephemeral key may open a sideband (default false: 404 as since 2026-09). */
   sidebandAcceptsEphemeral?: boolean;
   /** Send `error` events caused by a client event to every connection instead of the sender. */
@@ -134,6 +146,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     liveTranscribeSpeechEvents: o.liveTranscribeSpeechEvents ?? false,
     omitLogprobsModels: o.omitLogprobsModels ?? [...DEFAULT_OMIT_LOGPROBS_MODELS],
     refuseOptions: o.refuseOptions ?? {},
+    sidebandRefusesUpdates: o.sidebandRefusesUpdates ?? false,
+    webrtcRefusedModels: o.webrtcRefusedModels ?? [],
     sidebandAcceptsEphemeral: o.sidebandAcceptsEphemeral ?? false,
     broadcastErrors: o.broadcastErrors ?? false,
     emptyBadSdpError: o.emptyBadSdpError ?? false,

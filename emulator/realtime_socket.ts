@@ -102,6 +102,7 @@ function wire(
       schema: state.schema,
       webrtc: call?.kind === "webrtc" || call?.kind === "sip",
       updatedDelayMs: state.options.sessionUpdatedDelayMs,
+      sidebandRefusesUpdates: state.options.sidebandRefusesUpdates,
       onClose: () => sink.close(1000, ""),
     });
   });

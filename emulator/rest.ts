@@ -15,7 +15,12 @@ import {
 } from "./errors.ts";
 import { bearer, checkKey } from "./auth.ts";
 import { check, s } from "./validate.ts";
-import { buildSession, defaultSession, type EffectiveSession } from "./session_schema.ts";
+import {
+  buildSession,
+  defaultSession,
+  type EffectiveSession,
+  transcriptionModel,
+} from "./session_schema.ts";
 import * as ids from "./ids.ts";
 import type { EmulatorState } from "./state.ts";
 import { startWebRtcCall } from "./calls.ts";
@@ -319,6 +324,19 @@ export async function createCall(
   }
   const problem = sdpProblem(sdp);
   if (problem) return badSdp(state, problem, cors);
+  const model = transcriptionModel(session);
+  if (model && state.options.webrtcRefusedModels.includes(model)) {
+    // Unverified (option webrtcRefusedModels): what a refusal of the model over WebRTC looks like.
+    return errorResponse(
+      new ApiError(
+        400,
+        "invalid_value",
+        `Model '${model}' is not supported for WebRTC calls.`,
+        "session.audio.input.transcription.model",
+      ),
+      cors,
+    );
+  }
   const result = await startWebRtcCall(state, sdp, session);
   if ("error" in result) return badSdp(state, result.error, cors);
   cors.set("content-type", "application/sdp");
