@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RealtimeClientEvent } from "npm:openai@7.57.0/resources/realtime/realtime";
+import type { RealtimeClientEvent } from "../lib/openai_types.ts";
 import { ApiError } from "./errors.ts";
 import type { Session, SessionObject, Sink } from "./engine.ts";
 import { sessionEvent } from "./events.ts";

@@ -5,10 +5,7 @@
  *
  * @module
  */
-import type {
-  RealtimeServerEvent,
-  SessionCreatedEvent,
-} from "npm:openai@7.57.0/resources/realtime/realtime";
+import type { RealtimeServerEvent, SessionCreatedEvent } from "../lib/openai_types.ts";
 import { eventId, itemId } from "./ids.ts";
 import * as ev from "./events.ts";
 import { Transcriber } from "./transcriber.ts";

@@ -1,11 +1,11 @@
 /**
  * Typed builders for the server events the engine emits. Each is checked against
- * the `openai@7.57.0` types, so a renamed or retyped field fails `deno check`.
+ * the `openai` package's types (lib/openai_types.ts), so a renamed or retyped field fails `deno check`.
  * `event_id` is added when an event is sent.
  *
  * @module
  */
-import type * as RT from "npm:openai@7.57.0/resources/realtime/realtime";
+import type { RT } from "../lib/openai_types.ts";
 
 /** An event without its `event_id`. */
 export type Body<T> = Omit<T, "event_id">;

@@ -1,15 +1,14 @@
 /**
- * Model lists from openai@7.57.0 and per-model behaviour of the engine. The per-model option
+ * Model lists from the `openai` package (lib/openai_types.ts) and per-model behaviour of the engine. The per-model option
  * rules (turn detection, prompt, keywords, languages, delay) come from the app's catalog,
  * `lib/models.ts`, so the emulator and the app share one definition.
  *
  * @module
  */
 import { MODELS } from "../lib/models.ts";
-import type { RealtimeSessionCreateResponse } from "npm:openai@7.57.0/resources/realtime/client-secrets";
-import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
+import type { AudioTranscription, RealtimeSessionCreateResponse } from "../lib/openai_types.ts";
 
-/** Transcription models accepted by `audio.input.transcription.model` (openai@7.57.0). */
+/** Transcription models accepted by `audio.input.transcription.model` (the `openai` package). */
 export const TRANSCRIPTION_MODELS = [
   "whisper-1",
   "gpt-transcribe",
@@ -21,7 +20,7 @@ export const TRANSCRIPTION_MODELS = [
   "gpt-realtime-whisper",
 ] as const satisfies readonly NonNullable<AudioTranscription["model"]>[];
 
-/** Realtime (speech-to-speech) models accepted as `session.model` (openai@7.57.0). */
+/** Realtime (speech-to-speech) models accepted as `session.model` (the `openai` package). */
 export const REALTIME_MODELS = [
   "gpt-realtime",
   "gpt-realtime-1.5",

@@ -62,7 +62,7 @@ function failAfterUpgrade(
   param: string | null = null,
 ): void {
   socket.addEventListener("open", () => {
-    // Typed like every other server event (openai@7.57.0 `RealtimeErrorEvent`).
+    // Typed like every other server event (the `openai` package's `RealtimeErrorEvent`).
     const body = events.error({
       type: "invalid_request_error",
       code,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ClientSecretCreateResponse } from "npm:openai@7.57.0/resources/realtime/client-secrets";
+import type { ClientSecretCreateResponse } from "../lib/openai_types.ts";
 import {
   ApiError,
   EMPTY_400_BODY,

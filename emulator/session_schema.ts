@@ -8,7 +8,7 @@
 import type {
   RealtimeSessionCreateResponse,
   RealtimeTranscriptionSessionCreateResponse,
-} from "npm:openai@7.57.0/resources/realtime/client-secrets";
+} from "../lib/openai_types.ts";
 import { findModel, TURN_DETECTION_UNSUPPORTED } from "../lib/models.ts";
 import { ApiError } from "./errors.ts";
 import {

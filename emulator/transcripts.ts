@@ -9,7 +9,7 @@
 import type {
   ConversationItemInputAudioTranscriptionCompletedEvent,
   LogProbProperties,
-} from "npm:openai@7.57.0/resources/realtime/realtime";
+} from "../lib/openai_types.ts";
 
 /** Global and per-call FIFO queues of transcript texts. */
 export class TranscriptQueue {

@@ -132,7 +132,7 @@ const HISTORY_FRAMES = Math.ceil((MAX_LEAD_MS + CONFIRM_WINDOW_MS) / FRAME_MS) +
  * - `speech_stopped.audioEndMs` is where speech really ended (the end of the last voiced frame),
  *   NOT that point plus the silence. It is emitted only after `silenceDurationMs` of silence has
  *   been pushed, at `silenceEndMs` (= `audioEndMs` + the silence, in whole frames). The `openai`
- *   7.57.0 type comment on `InputAudioBufferSpeechStoppedEvent.audio_end_ms` says the value
+ *   7.59.0 type comment on `InputAudioBufferSpeechStoppedEvent.audio_end_ms` says the value
  *   "includes the `min_silence_duration_ms`", i.e. `silenceEndMs`; the engine reports one or the
  *   other (emulator option `speechStoppedAudioEnd`).
  *

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
+import type { AudioTranscription } from "./openai_types.ts";
 
 /** A transcription model id known to the `openai` package. */
 export type TranscriptionModelId = NonNullable<AudioTranscription["model"]>;

@@ -10,7 +10,7 @@ import { z } from "npm:zod@4.6.7";
 import type {
   AudioTranscription,
   RealtimeTranscriptionSessionCreateRequest,
-} from "npm:openai@7.57.0/resources/realtime/realtime";
+} from "./openai_types.ts";
 import { findModel, MODELS } from "./models.ts";
 
 const languageCode = z.string().regex(

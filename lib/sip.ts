@@ -6,8 +6,7 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
-import type { CallAcceptParams } from "npm:openai@7.57.0/resources/realtime/calls";
-import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
+import type { AudioTranscription, CallAcceptParams } from "./openai_types.ts";
 import type { Config } from "./config.ts";
 import { findModel } from "./models.ts";
 import { resolveSessionOptions, type SessionSettings } from "./session_config.ts";

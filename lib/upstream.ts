@@ -6,10 +6,10 @@
  * @module
  */
 import type {
+  CallAcceptParams,
   ClientSecretCreateResponse,
-} from "npm:openai@7.57.0/resources/realtime/client-secrets";
-import type { RealtimeTranscriptionSessionCreateRequest } from "npm:openai@7.57.0/resources/realtime/realtime";
-import type { CallAcceptParams } from "npm:openai@7.57.0/resources/realtime/calls";
+  RealtimeTranscriptionSessionCreateRequest,
+} from "./openai_types.ts";
 
 /** The documented call id shape; checked before an id goes into any URL. */
 export const CALL_ID_PATTERN = /^rtc_[A-Za-z0-9_]{1,128}$/;
