@@ -161,6 +161,13 @@ export async function post(
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return await readAnswer(res);
+}
+
+/** Reads an answer's body as text and, when it is JSON, parsed. */
+export async function readAnswer(
+  res: Response,
+): Promise<{ status: number; headers: Headers; json: Ev | null; text: string }> {
   const text = await res.text();
   let json: Ev | null = null;
   try {

@@ -7,7 +7,7 @@
  * @module
  */
 import { readWav } from "../audio.ts";
-import { appendAudio, type Ev, EventSocket } from "../testkit.ts";
+import { appendAudio, type Ev, EventSocket, readAnswer } from "../testkit.ts";
 import { makeSpeechWav, makeUtterancesWav, type SpeechWav } from "../../testing/speech.ts";
 import { type ClientPeer, createClientPeer } from "./peer.ts";
 import type { Target } from "./target.ts";
@@ -160,13 +160,7 @@ export class CaseContext {
 
   /** Sends a REST request to the target and reads the answer. */
   async request(path: string, init: RequestInit = {}): Promise<RestAnswer> {
-    const res = await fetch(this.target.baseUrl + path, init);
-    const text = await res.text();
-    let json: Ev | null = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch { /* not JSON */ }
-    return { status: res.status, headers: res.headers, json, text };
+    return await readAnswer(await fetch(this.target.baseUrl + path, init));
   }
 
   /** A JSON POST with the standard key (or `key`; null = none). */
@@ -225,15 +219,17 @@ export class CaseContext {
     return s;
   }
 
-  /** Sends a `session.update` and resolves with the next `session.updated` (or throws on `error`). */
-  async update(s: EventSocket, session: Ev): Promise<Ev> {
+  /** Sends a `session.update`; resolves with the next `session.updated` or `error` after it. */
+  answerTo(s: EventSocket, session: Ev): Promise<Ev> {
     const n = s.events.length;
     s.send({ type: "session.update", session });
     const next = (e: Ev) => s.events.indexOf(e) >= n;
-    const answer = await Promise.race([
-      this.wait(s, "session.updated", next),
-      this.wait(s, "error", next),
-    ]);
+    return Promise.race([this.wait(s, "session.updated", next), this.wait(s, "error", next)]);
+  }
+
+  /** Sends a `session.update` and resolves with the next `session.updated` (or throws on `error`). */
+  async update(s: EventSocket, session: Ev): Promise<Ev> {
+    const answer = await this.answerTo(s, session);
     if (answer.type === "error") {
       throw new Error(`session.update refused: ${JSON.stringify(answer.error)}`);
     }

@@ -16,6 +16,16 @@ const COMPLETED = "conversation.item.input_audio_transcription.completed";
 const LOGPROBS = "item.input_audio_transcription.logprobs";
 const SENTENCE = "Testing the realtime emulator with real speech.";
 
+/** The events of one server-VAD turn, deltas left out (§6.3). */
+export const VAD_TURN: readonly string[] = [
+  "input_audio_buffer.speech_started",
+  "input_audio_buffer.speech_stopped",
+  "input_audio_buffer.committed",
+  "conversation.item.added",
+  "conversation.item.done",
+  COMPLETED,
+];
+
 /** The transcription session of `model` (no turn detection for the models without it). */
 export function sessionFor(model: string, extra: Ev = {}, include = false): Ev {
   const vad = MODELS.find((m) => m.id === model)?.supports.turnDetection ?? true;
@@ -75,14 +85,7 @@ export const AUDIO_CASES: readonly Case[] = [
       const started = s.events.find((e) => e.type === "input_audio_buffer.speech_started");
       const stopped = s.events.find((e) => e.type === "input_audio_buffer.speech_stopped");
       const seq = itemEvents(s, done.item_id);
-      ctx.check("the item's events (deltas left out)", [
-        "input_audio_buffer.speech_started",
-        "input_audio_buffer.speech_stopped",
-        "input_audio_buffer.committed",
-        "conversation.item.added",
-        "conversation.item.done",
-        COMPLETED,
-      ], seq.filter((t) => t !== DELTA));
+      ctx.check("the item's events (deltas left out)", VAD_TURN, seq.filter((t) => t !== DELTA));
       ctx.check(
         "deltas after item.done, before completed",
         true,

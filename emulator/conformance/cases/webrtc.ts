@@ -11,7 +11,7 @@ import type { ClientPeer } from "../peer.ts";
 import type { CaseContext } from "../context.ts";
 import { GPT_TRANSCRIBE_WEBRTC, SIDEBAND_SESSION_CREATED, SIDEBAND_UPDATES } from "../questions.ts";
 import type { Case } from "../types.ts";
-import { sessionFor } from "./audio.ts";
+import { sessionFor, VAD_TURN } from "./audio.ts";
 
 const COMPLETED = "conversation.item.input_audio_transcription.completed";
 const DELTA = "conversation.item.input_audio_transcription.delta";
@@ -163,14 +163,7 @@ export const WEBRTC_CASES: readonly Case[] = [
       if (!done) return;
       const types = call.peer.events.map((e) => e.type).filter((t) => t !== DELTA);
       const from = types.indexOf("input_audio_buffer.speech_started");
-      ctx.check("the turn on the data channel", [
-        "input_audio_buffer.speech_started",
-        "input_audio_buffer.speech_stopped",
-        "input_audio_buffer.committed",
-        "conversation.item.added",
-        "conversation.item.done",
-        COMPLETED,
-      ], types.slice(from, from + 6));
+      ctx.check("the turn on the data channel", VAD_TURN, types.slice(from, from + 6));
       const onSideband = await ctx.wait(sb, COMPLETED).catch(() => null);
       ctx.check("the same completed on the sideband", done.event_id, onSideband?.event_id, {
         source: "§4.4 [INFER: fan-out]",
@@ -242,13 +235,7 @@ export const WEBRTC_CASES: readonly Case[] = [
       ];
       const refusesAll = ctx.target.emulator?.control.state.options.sidebandRefusesUpdates ?? false;
       for (const [what, session] of variants) {
-        const n = sb.events.length;
-        sb.send({ type: "session.update", session });
-        const next = (e: Ev) => sb.events.indexOf(e) >= n;
-        const answer = await Promise.race([
-          ctx.wait(sb, "session.updated", next),
-          ctx.wait(sb, "error", next),
-        ]);
+        const answer = await ctx.answerTo(sb, session);
         const observed = answer.type === "error"
           ? `error ${answer.error.code} ${answer.error.param}`
           : "session.updated";
