@@ -4,6 +4,9 @@
  * (`start.ts` is the local entry). Module load never throws: a missing key is explained by the
  * page, and a bad environment variable becomes a JSON 503 naming it.
  *
+ * The page it serves at `/` is `frontend/index.html`; its one script, `frontend/app.js`, wires the
+ * page together (see docs/architecture.md, "Paths from `main.tsx`").
+ *
  * @module
  */
 import { type AppDeps, createApp, type Logger } from "./app.ts";

@@ -1,229 +1,170 @@
 // @ts-check
 /**
- * Talking to our own server, and turning every failure into a message that says what to do next.
+ * The page's one client for its own server: JSON requests, and the one error that every failed
+ * request or connection step raises ({@linkcode ConnectionError}: HTTP status, the server's error
+ * code, `Retry-After`), so `messages.js` can say what to do about it.
+ *
+ * Every function takes an optional `fetch` (tests pass one bound to a loopback server).
  *
  * @module
  */
+import { retryAfterMs } from "../shared/backoff.js";
 
-/** An error response from our server (`{ error: { code, message } }`) or a network failure. */
-export class ApiError extends Error {
+/** A failed request or connection step, with the server's (or OpenAI's) status and message. */
+export class ConnectionError extends Error {
   /**
    * @param {string} message
    * @param {{ status?: number, code?: string, retryAfter?: number|null }} [info]
    */
   constructor(message, info = {}) {
     super(message);
-    this.name = "ApiError";
-    /** HTTP status (0 = network failure). */
+    this.name = "ConnectionError";
+    /** HTTP status (0 = no response). */
     this.status = info.status ?? 0;
-    /** Machine-readable code from the server. */
+    /** Machine-readable code from the server (`network` when it could not be reached). */
     this.code = info.code ?? "";
-    /** Seconds to wait before retrying (from `Retry-After`), or null. */
+    /** Seconds to wait before retrying, when the server said so (`Retry-After`). */
     this.retryAfter = info.retryAfter ?? null;
   }
 }
 
 /**
- * Fetches JSON from our server. Non-2xx answers throw {@linkcode ApiError} with the server's
- * message; network failures throw an ApiError with status 0.
+ * Sends one request to our server (cookies included); an unreachable server becomes a
+ * {@linkcode ConnectionError} with code `network` and the given message, an abort stays an abort.
  *
  * @param {string} url
- * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
+ * @param {RequestInit} init
+ * @param {{ fetch?: typeof fetch, unreachable: string }} options
+ * @returns {Promise<Response>}
+ */
+async function send(url, init, options) {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  try {
+    return await doFetch(url, { ...init, credentials: "same-origin" });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ConnectionError(options.unreachable, { code: "network" });
+  }
+}
+
+/**
+ * The body of a response: `{ json }` when it parses, else `{ text }`.
+ * @param {Response} res
+ * @returns {Promise<{ json?: any, text: string }>}
+ */
+async function readBody(res) {
+  const text = await res.text().catch(() => "");
+  try {
+    return { json: JSON.parse(text), text };
+  } catch {
+    return { text };
+  }
+}
+
+/**
+ * `error.message` or `error.code` of our JSON error body, or "".
+ * @param {any} json
+ * @param {"message" | "code"} field
+ */
+function errorField(json, field) {
+  const value = json?.error?.[field];
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * `Retry-After` in whole seconds (at least 1), or null when absent, zero or unreadable.
+ * @param {Response} res
+ */
+function retryAfterSeconds(res) {
+  const ms = retryAfterMs(res.headers.get("retry-after"));
+  return ms ? Math.ceil(ms / 1000) : null;
+}
+
+/**
+ * Turns a non-2xx response into a {@linkcode ConnectionError} named after the step that failed:
+ * `error.message` when the body is JSON (OpenAI's all-empty 400 falls back to "no reason given"),
+ * else the start of the body's text.
+ *
+ * @param {Response} res
+ * @param {string} what the step, e.g. `Creating the call at OpenAI`
+ * @returns {Promise<ConnectionError>}
+ */
+export async function responseError(res, what) {
+  const body = await readBody(res);
+  const message = "json" in body
+    ? errorField(body.json, "message")
+    : body.text.trim().slice(0, 300);
+  return new ConnectionError(`${what} failed (${res.status}): ${message || "no reason given"}`, {
+    status: res.status,
+    code: errorField(body.json, "code"),
+    retryAfter: retryAfterSeconds(res),
+  });
+}
+
+/**
+ * Fetches JSON from our server (a POST when there is a body). Non-2xx answers throw a
+ * {@linkcode ConnectionError} whose message is the server's own; an empty or non-JSON 2xx body
+ * resolves to null.
+ *
+ * @param {string} url
+ * @param {{ method?: string, body?: unknown, signal?: AbortSignal, fetch?: typeof fetch }} [options]
  * @returns {Promise<any>}
  */
 export async function fetchJson(url, options = {}) {
-  /** @type {Response} */
-  let res;
-  try {
-    res = await fetch(url, {
-      method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-      headers: options.body === undefined ? {} : { "content-type": "application/json" },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-      credentials: "same-origin",
-    });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError("Network request failed", {
-      status: 0,
-      code: "network",
-    });
-  }
-  const text = await res.text().catch(() => "");
-  /** @type {any} */
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
+  const hasBody = options.body !== undefined;
+  const res = await send(url, {
+    method: options.method ?? (hasBody ? "POST" : "GET"),
+    headers: hasBody ? { "content-type": "application/json" } : {},
+    body: hasBody ? JSON.stringify(options.body) : undefined,
+    signal: options.signal,
+  }, { fetch: options.fetch, unreachable: "Network request failed" });
+  const body = await readBody(res);
+  const data = body.json ?? null;
   if (!res.ok) {
-    const e = data && typeof data === "object" ? data.error : null;
-    const retry = Number(res.headers.get("retry-after"));
-    throw new ApiError(
-      typeof e?.message === "string" && e.message ? e.message : `HTTP ${res.status}`,
-      {
-        status: res.status,
-        code: typeof e?.code === "string" ? e.code : "",
-        retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
-      },
-    );
+    throw new ConnectionError(errorField(data, "message") || `HTTP ${res.status}`, {
+      status: res.status,
+      code: errorField(data, "code"),
+      retryAfter: retryAfterSeconds(res),
+    });
   }
   return data;
 }
 
 /**
- * Explains an error to the person in front of the page: what happened and what to do next.
+ * POSTs JSON to one step of connecting (`/api/session`, `/api/calls…`); a failure throws a
+ * {@linkcode ConnectionError} that names the request.
  *
- * @param {unknown} err anything thrown by getUserMedia, fetch, the connection or our server
- * @returns {{ text: string, retryAfter: number|null }}
+ * @param {string} url
+ * @param {unknown} body
+ * @param {{ signal?: AbortSignal, keepalive?: boolean, fetch?: typeof fetch }} [options]
+ * @returns {Promise<any>}
  */
-export function describeError(err) {
-  const e = /** @type {any} */ (err ?? {});
-  const name = typeof e.name === "string" ? e.name : "";
-  const message = typeof e.message === "string" ? e.message : String(err);
-  const status = typeof e.status === "number" ? e.status : null;
-  const retryAfter = typeof e.retryAfter === "number" && e.retryAfter > 0 ? e.retryAfter : null;
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return {
-      text: "Microphone access was denied. Allow the microphone for this site (the icon at the " +
-        "left of the address bar, or your system's privacy settings), then press Start again.",
-      retryAfter: null,
-    };
-  }
-  if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return {
-      text: "No microphone was found. Plug one in, or pick another one in the Microphone list, " +
-        "then press Start again.",
-      retryAfter: null,
-    };
-  }
-  if (name === "NotReadableError") {
-    return {
-      text: "The microphone could not be opened; another app may be using it. Close that app " +
-        "or pick another microphone, then press Start again.",
-      retryAfter: null,
-    };
-  }
-  if (status === 429) {
-    const wait = retryAfter ? ` Try again in ${retryAfter} s.` : " Try again in a minute.";
-    return {
-      text: `Too many requests right now: ${message}.${wait}`,
-      retryAfter,
-    };
-  }
-  if (
-    e.code === "network" ||
-    (name === "TypeError" && /fetch|network/i.test(message))
-  ) {
-    return {
-      text: "Cannot reach the server. Check your internet connection, then press Start again.",
-      retryAfter: null,
-    };
-  }
-  if (
-    (status === 401 || status === 403) &&
-    /access|sign.?in|cookie/i.test(`${e.code} ${message}`)
-  ) {
-    return {
-      text: `Not signed in: ${message}. Reload the page and enter the access code.`,
-      retryAfter: null,
-    };
-  }
-  if (status === 401 || status === 403) {
-    return {
-      text: `The request was refused: ${message}. Press Start again; if it keeps failing, the ` +
-        "server's OPENAI_API_KEY may be invalid.",
-      retryAfter: null,
-    };
-  }
-  if (status === 400 || status === 422) {
-    return {
-      text: `The server did not accept these settings: ${message}. Change the setting in the ` +
-        "Settings panel and press Start again.",
-      retryAfter: null,
-    };
-  }
-  if (status !== null && status >= 500) {
-    return {
-      text: `OpenAI or the server reported a problem: ${message}. Wait a moment and press Start ` +
-        "again; if it keeps failing, the server's OPENAI_API_KEY may be invalid or out of quota.",
-      retryAfter,
-    };
-  }
-  if (/ice|webrtc|peer|connection/i.test(message)) {
-    return {
-      text: `The audio connection failed (${message}). Your network may block WebRTC (UDP); ` +
-        "try another network, then press Start again.",
-      retryAfter: null,
-    };
-  }
-  return {
-    text: `Something went wrong: ${message}. Press Start to try again.`,
-    retryAfter,
-  };
+export async function postJson(url, body, options = {}) {
+  const res = await send(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: options.signal,
+    keepalive: options.keepalive,
+  }, { fetch: options.fetch, unreachable: `Cannot reach the server (${url})` });
+  if (!res.ok) throw await responseError(res, `POST ${url}`);
+  return await res.json().catch(() => ({}));
 }
 
 /**
- * Explains why the server ended a session (`endReason` from the store).
+ * Asks our server for a key to put the same stored session on a new call.
  *
- * @param {string|null|undefined} reason
- * @param {{ maxSessionSeconds?: number|null }} [limits]
- * @returns {string}
+ * @param {{ sessionId: string, ticket: string }} session
+ * @param {{ fetch?: typeof fetch, signal?: AbortSignal }} [options]
+ * @returns {Promise<import("./connection.js").SessionInfo>}
  */
-export function describeEndReason(reason, limits = {}) {
-  const r = String(reason ?? "");
-  if (r === "max_duration") {
-    const secs = limits.maxSessionSeconds ?? null;
-    const span = secs === null
-      ? ""
-      : secs < 120
-      ? ` (${secs} s)`
-      : ` (${Math.round(secs / 60)} min)`;
-    return `The session reached its maximum length${span}, set by the server's ` +
-      "MAX_SESSION_SECONDS. Press Start to continue in a new session.";
-  }
-  if (r === "session_expired") {
-    return "OpenAI ended the session at its 60-minute limit. Press Start to continue.";
-  }
-  if (r.startsWith("error")) {
-    return `The session ended because of an error (${r.replace(/^error:?\s*/, "")}). ` +
-      "Press Start to try again.";
-  }
-  if (r === "hangup" || r === "") {
-    return "The connection ended. Press Start to continue.";
-  }
-  return `The session ended (${r}). Press Start to continue.`;
-}
-
-/**
- * Gap repair: sends the final lines this page saw to the server, which merges the ones its
- * sideband missed. Best effort (a missing route or a network error changes nothing).
- *
- * @param {{ sessionId: string, ticket: string,
- *   utterances: import("../shared/transcript.js").Utterance[] }} options
- * @returns {Promise<boolean>} true when the server took them
- */
-export async function postUtterances({ sessionId, ticket, utterances }) {
-  try {
-    await fetchJson(
-      `/api/sessions/${encodeURIComponent(sessionId)}/utterances`,
-      {
-        body: {
-          ticket,
-          utterances: utterances.map((u) => ({
-            itemId: u.itemId,
-            previousItemId: u.previousItemId,
-            text: u.text,
-            startMs: u.startMs,
-            endMs: u.endMs,
-            confidence: u.confidence,
-          })),
-        },
-      },
-    );
-    return true;
-  } catch {
-    return false;
-  }
+export async function continueSession(session, options = {}) {
+  const res = await send(`/api/session/${encodeURIComponent(session.sessionId)}/continue`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ticket: session.ticket }),
+    signal: options.signal,
+  }, { fetch: options.fetch, unreachable: "Cannot reach the server to reconnect" });
+  if (!res.ok) throw await responseError(res, "Reconnecting");
+  return await res.json();
 }

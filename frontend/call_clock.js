@@ -1,6 +1,6 @@
 /**
  * Where each call of a session sits on the session's clock, as the page sees it. A session can
- * move to a new call (frontend/resilience.js); every call's audio clock starts at 0. The page keys
+ * move to a new call (`call_keeper.js`); every call's audio clock starts at 0. The page keys
  * each call, places a later call first by its own estimate (time since the first call opened),
  * then by the offset the Store gave it (`GET /api/sessions/:id` → `calls`), so shown times,
  * exports and gap-repair posts match the stored ones.
@@ -21,18 +21,22 @@ export class CallClock {
   #timeline;
   #fetchJson;
   #rerender;
+  #now;
 
   /**
    * @param {{
    *   timeline: import("./timeline.js").Timeline,
    *   fetchJson: (url: string, init?: { signal?: AbortSignal }) => Promise<any>,
    *   rerender: (key: number) => void,
-   * }} deps `rerender` redraws the lines of the call with that key once its offset changed.
+   *   now?: () => number,
+   * }} deps `rerender` redraws the lines of the call with that key once its offset changed;
+   *   `now` is the page's clock (default `performance.now()`).
    */
   constructor(deps) {
     this.#timeline = deps.timeline;
     this.#fetchJson = deps.fetchJson;
     this.#rerender = deps.rerender;
+    this.#now = deps.now ?? (() => performance.now());
   }
 
   /** A key for the next call; tag its events with it. */
@@ -58,7 +62,7 @@ export class CallClock {
    */
   opened(conn, key, sessionId) {
     keys.set(conn, key);
-    const openedAt = performance.now();
+    const openedAt = this.#now();
     this.#firstOpenedAt ??= openedAt;
     if (openedAt > this.#firstOpenedAt) {
       this.#timeline.setCallOffset(key, openedAt - this.#firstOpenedAt);
@@ -71,10 +75,13 @@ export class CallClock {
    * @param {number} ms
    */
   async settled(ms) {
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
     await Promise.race([
       Promise.all(this.#adopting),
-      new Promise((r) => setTimeout(r, ms)),
+      new Promise((r) => timer = setTimeout(r, ms)),
     ]);
+    clearTimeout(timer);
   }
 
   /**

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { ConnectionError, postJson, responseError } from "./requests.js";
+import { ConnectionError, postJson, responseError } from "./api.js";
+import { callIdFromLocation, isCallId } from "../shared/call_id.js";
 
 /**
  * The `POST /api/session` response.
@@ -49,24 +50,7 @@ import { ConnectionError, postJson, responseError } from "./requests.js";
  * @property {Promise<boolean>} sideband Resolves true once the server accepted the sideband.
  */
 
-const CALL_ID = /^rtc_[A-Za-z0-9_]{1,128}$/;
 const RELAY_MEMO = "hello-transcription:relay-sdp";
-
-/**
- * The call id from a `Location` value (`/v1/realtime/calls/rtc_…`), or null.
- * @param {string | null} location
- * @returns {string | null}
- */
-export function callIdFromLocation(location) {
-  if (!location) return null;
-  try {
-    const id = new URL(location, "http://x").pathname.split("/").filter(Boolean).pop() ??
-      "";
-    return CALL_ID.test(id) ? id : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Opens the microphone (echo cancellation and noise suppression on; the model has its own).
@@ -200,7 +184,7 @@ export async function connect(params) {
       answer = relay.sdp;
       callId = relay.callId;
       relayed = true;
-      if (!CALL_ID.test(callId)) {
+      if (!isCallId(callId)) {
         throw new ConnectionError("The server sent no call id");
       }
     }

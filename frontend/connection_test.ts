@@ -85,13 +85,13 @@ Deno.test({
       const result = await page.evaluate(async () => {
         const m = await import("/frontend/connection.js");
         const keys = await import("/frontend/preminter.js");
-        const resilience = await import("/frontend/resilience.js");
+        const api = await import("/frontend/api.js");
         const session = await keys.mintSession({ options: { language: "en" } });
         const statuses: string[] = [];
         const onStatus = (s: string) => statuses.push(s);
         const first = await m.connect({ session, onStatus });
         // The next call of the same session, as a handover makes it: also keyless, also relayed.
-        const next = await resilience.continueSession(session);
+        const next = await api.continueSession(session);
         const second = await m.connect({ session: next, onStatus });
         const out = {
           key: session.ephemeralKey,

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { postJson } from "./requests.js";
+import { postJson } from "./api.js";
 
 /** @typedef {import("./connection.js").SessionInfo} SessionInfo */
 

@@ -4,10 +4,10 @@
  * earlier sessions' final lines (shifted to follow each other), and page-side facts per line that
  * the events do not carry (latency from speech end to final text, page-VAD times).
  *
- * A session may move to new calls (issue #8), and each call's audio clock starts at 0. Lines are
- * tagged with the call that reported them and shifted by that call's offset, the same number the
- * Store adds (`GET /api/sessions/:id` → `calls[].offsetMs`), so the page, its gap-repair posts
- * and the stored transcript share one session clock.
+ * A session may move to new calls (a lost call, or one near the session limit), and each call's
+ * audio clock starts at 0. Lines are tagged with the call that reported them and shifted by that
+ * call's offset, the same number the Store adds (`GET /api/sessions/:id` → `calls[].offsetMs`),
+ * so the page, its gap-repair posts and the stored transcript share one session clock.
  *
  * @module
  */
@@ -35,6 +35,15 @@ export class Timeline {
   #callOf = new Map();
   /** Each call's offset on the session's clock. @type {Map<number, number>} */
   #callOffsets = new Map();
+  #now;
+
+  /**
+   * @param {{ now?: () => number }} [options] `now`: the clock speech ends are measured on
+   *   (default `performance.now()`)
+   */
+  constructor(options = {}) {
+    this.#now = options.now ?? (() => performance.now());
+  }
 
   /**
    * Records which call reported an item (the first call to mention it keeps it).
@@ -156,7 +165,7 @@ export class Timeline {
   factsFor(u) {
     const f = this.facts.get(u.itemId) ?? {};
     if (u.status === "final" && f.latencyMs === undefined) {
-      f.latencyMs = f.speechEndWall !== undefined ? performance.now() - f.speechEndWall : null;
+      f.latencyMs = f.speechEndWall !== undefined ? this.#now() - f.speechEndWall : null;
       this.facts.set(u.itemId, f);
     }
     const shift = (/** @type {number|null|undefined} */ v) =>

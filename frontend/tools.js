@@ -1,62 +1,12 @@
 // @ts-check
 /**
- * Small page tools: clipboard, downloads (TXT/SRT/VTT/JSON), the microphone list, keyboard
- * shortcuts, caption mode, a button held back for a while (`Retry-After`).
+ * Small page tools: the microphone list, keyboard shortcuts, caption mode, a button held back for
+ * a while (`Retry-After`).
  *
  * @module
  */
-import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
-
-/** @typedef {import("../shared/transcript.js").Utterance} Utterance */
 
 const MIC_KEY = "hello-transcription.mic";
-
-/**
- * Copies text to the clipboard (falls back to a hidden textarea where the API is refused).
- *
- * @param {string} text
- */
-export async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    const area = document.createElement("textarea");
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    document.execCommand("copy");
-    area.remove();
-  }
-}
-
-/**
- * Downloads the transcript in one format, named `transcript-YYYYMMDDTHHMM.<kind>`.
- *
- * @param {string} kind `txt`, `srt`, `vtt` or `json`
- * @param {Utterance[]} list lines in order
- * @param {Record<string, unknown>} meta for JSON (session id, model, …)
- */
-export function downloadTranscript(kind, list, meta) {
-  const ext = ["srt", "vtt", "json"].includes(kind) ? kind : "txt";
-  const [text, type] = ext === "srt"
-    ? [toSrt(list), "application/x-subrip"]
-    : ext === "vtt"
-    ? [toVtt(list), "text/vtt"]
-    : ext === "json"
-    ? [toJson(list, meta), "application/json"]
-    : [toTxt(list), "text/plain"];
-  const url = URL.createObjectURL(
-    new Blob([text], { type: `${type};charset=utf-8` }),
-  );
-  const a = document.createElement("a");
-  a.href = url;
-  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, "");
-  a.download = `transcript-${stamp}.${ext}`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /**
  * Fills the microphone picker (labels appear once permission was given) and remembers the choice.

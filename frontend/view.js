@@ -6,6 +6,7 @@
  * @module
  */
 import { formatClock } from "../shared/formats.js";
+import { STATUS_LABELS } from "./call_status.js";
 
 /** @typedef {import("../shared/transcript.js").Utterance} Utterance */
 
@@ -178,13 +179,7 @@ export class EventLog {
 /** The status pill, the message box, the level meter and the speaking indicator. */
 export class StatusView {
   /** @type {Record<string, string>} */
-  static LABELS = {
-    idle: "Ready",
-    starting: "Connecting…",
-    live: "Live",
-    stopping: "Finishing…",
-    microphone: "Opening microphone…",
-  };
+  static LABELS = STATUS_LABELS;
 
   /**
    * @param {{ status: HTMLElement, message: HTMLElement, level: HTMLElement,
@@ -238,4 +233,29 @@ export class StatusView {
       ? "Speaking"
       : "Silent";
   }
+}
+
+/**
+ * The main page's views over its elements (the ids in `index.html`).
+ *
+ * @param {(id: string) => HTMLElement} byId
+ */
+export function bindPageViews(byId) {
+  return {
+    show: new StatusView({
+      status: byId("status"),
+      message: byId("message"),
+      level: byId("level"),
+      speaking: byId("speaking"),
+    }),
+    lines: new TranscriptView({
+      list: /** @type {HTMLOListElement} */ (byId("transcript")),
+      empty: byId("empty"),
+      announcer: byId("announcer"),
+    }),
+    log: new EventLog({
+      list: /** @type {HTMLOListElement} */ (byId("log")),
+      counter: byId("log-count"),
+    }),
+  };
 }

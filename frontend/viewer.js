@@ -9,6 +9,7 @@
  * @module
  */
 import { itemIdOf, orderUtterances, reduceUtterance } from "../shared/transcript.js";
+import { utteranceFromRow } from "../shared/utterance_row.js";
 import { TranscriptView } from "./view.js";
 
 /** @typedef {import("../shared/transcript.js").Utterance} Utterance */
@@ -114,19 +115,7 @@ async function main() {
   const session = detail.session;
   showMeta(session);
   for (const row of detail.utterances) {
-    /** @type {Utterance} */
-    const u = {
-      itemId: row.itemId,
-      previousItemId: row.previousItemId,
-      status: row.status,
-      text: row.text,
-      startMs: row.startMs,
-      endMs: row.endMs,
-      confidence: row.confidence,
-      error: row.error,
-      languages: row.languages ?? null,
-      committed: true,
-    };
+    const u = utteranceFromRow(row);
     utterances.set(u.itemId, u);
     view.render(u);
   }

@@ -7,6 +7,7 @@
  */
 import { z } from "npm:zod@4.6.7";
 import { SessionOptionsSchema } from "./session_config.ts";
+import { CALL_ID_PATTERN } from "../shared/call_id.js";
 import {
   DeleteSessionResponse,
   ErrorSchema,
@@ -30,7 +31,7 @@ const RelayBody = z.object({
   ticket: Ticket,
   sdp: z.string().min(10).max(200_000),
 });
-const CallId = z.string().regex(/^rtc_[A-Za-z0-9_]{1,128}$/);
+const CallId = z.string().regex(CALL_ID_PATTERN);
 const MintResponse = z.object({
   sessionId: SessionIdSchema,
   ticket: z.string(),

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { backoffDelay as sharedBackoffDelay, retryAfterMs } from "../shared/backoff.js";
 import { type UpstreamClient, UpstreamError } from "./upstream.ts";
 
 /** Backoff parameters shared by {@linkcode backoffDelay} and {@linkcode retry}. */
@@ -20,7 +21,8 @@ export interface BackoffOptions {
 
 /**
  * "Full jitter" backoff: a uniformly random delay in `[0, min(max, base · 2^attempt))`.
- * `attempt` counts retries from 0.
+ * `attempt` counts retries from 0. The page retries with the same timing, so the formula lives
+ * in `shared/backoff.js`; this maps the server's option names onto it.
  *
  * @example
  * ```ts
@@ -31,29 +33,21 @@ export function backoffDelay(
   attempt: number,
   options: BackoffOptions = {},
 ): number {
-  const base = options.baseDelayMs ?? 250;
-  const max = options.maxDelayMs ?? 4000;
-  const random = options.random ?? Math.random;
-  const cap = Math.min(max, base * 2 ** Math.max(0, attempt));
-  return Math.floor(random() * cap);
+  return sharedBackoffDelay(attempt, {
+    baseMs: options.baseDelayMs,
+    maxMs: options.maxDelayMs,
+    random: options.random,
+  });
 }
 
 /**
  * Reads a `Retry-After` value (delta seconds or an HTTP date) as milliseconds from `now`;
- * null when absent or unreadable. Never negative.
+ * null when absent or unreadable. Never negative. (`shared/backoff.js`, as the page reads it.)
  */
-export function parseRetryAfter(
+export const parseRetryAfter: (
   value: string | null | undefined,
-  now: number = Date.now(),
-): number | null {
-  if (value === null || value === undefined) return null;
-  const text = value.trim();
-  if (text === "") return null;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return null;
-  return Math.max(0, date - now);
-}
+  now?: number,
+) => number | null = retryAfterMs;
 
 /** What {@linkcode RetryOptions.shouldRetry} decides about one failure. */
 export type RetryDecision =

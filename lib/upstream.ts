@@ -10,9 +10,10 @@ import type {
   ClientSecretCreateResponse,
   RealtimeTranscriptionSessionCreateRequest,
 } from "./openai_types.ts";
+import { CALL_ID_PATTERN, callIdFromLocation } from "../shared/call_id.js";
 
-/** The documented call id shape; checked before an id goes into any URL. */
-export const CALL_ID_PATTERN = /^rtc_[A-Za-z0-9_]{1,128}$/;
+// The page checks call ids with the same rule, so both sides read it from `shared/`.
+export { CALL_ID_PATTERN, callIdFromLocation };
 
 /** A failed upstream request, mapped to the status our API answers with. */
 export class UpstreamError extends Error {
@@ -95,19 +96,6 @@ export interface UpstreamClient {
 /** Removes anything that looks like an API key or ephemeral key from a text. */
 export function redactSecrets(text: string): string {
   return text.replace(/\b(sk|ek|rk)[-_][A-Za-z0-9_*.-]{4,}/g, "[redacted]");
-}
-
-/** The call id from a `Location` header (`/v1/realtime/calls/rtc_…`), or null. */
-export function callIdFromLocation(location: string | null): string | null {
-  if (!location) return null;
-  let path = location;
-  try {
-    path = new URL(location, "http://x").pathname;
-  } catch {
-    return null;
-  }
-  const id = path.split("/").filter(Boolean).pop() ?? "";
-  return CALL_ID_PATTERN.test(id) ? id : null;
 }
 
 /** Reads an OpenAI error body: `error.message` when JSON, else the raw text (trimmed). */

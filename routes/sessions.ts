@@ -18,13 +18,14 @@ import {
   SessionIdSchema,
   TranscriptQuery,
 } from "../lib/store/schemas.ts";
-import type { CallRow, SessionRow, UtteranceRow } from "../lib/store/types.ts";
+import type { CallRow, SessionRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";
 import { chargeSessionUsage } from "../lib/security/limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
 import type { Utterance } from "../shared/transcript.js";
+import { utteranceFromRow } from "../shared/utterance_row.js";
 
 /** Tuning of the SSE tail (tests shorten it). */
 export interface EventStreamOptions {
@@ -123,22 +124,6 @@ export function publicEvent(
   return { ...event, session: withoutPrivate(event.session) };
 }
 
-/** The shared formats expect the page's `Utterance`; stored rows carry the same fields. */
-function asUtterances(rows: UtteranceRow[]): Utterance[] {
-  return rows.map((r) => ({
-    itemId: r.itemId,
-    previousItemId: r.previousItemId,
-    status: r.status,
-    text: r.text,
-    startMs: r.startMs,
-    endMs: r.endMs,
-    confidence: r.confidence,
-    error: r.error,
-    languages: r.languages ?? null,
-    committed: true,
-  }));
-}
-
 /** Routes for `/api/sessions`. `stream` tunes the SSE tail (tests). */
 export function sessionsRoutes(
   deps: AppDeps,
@@ -207,7 +192,7 @@ export function sessionsRoutes(
     if (!q.success) return invalid(q.error, "query");
     const session = await load(c.req.param("id"));
     if (session instanceof Response) return session;
-    const utterances = asUtterances(await store.listUtterances(session.id));
+    const utterances = (await store.listUtterances(session.id)).map(utteranceFromRow);
     const format = FORMATS[q.data.format];
     const body = format.render(utterances, session);
     const disposition = q.data.download === "1" ? "attachment" : "inline";

@@ -22,3 +22,11 @@ Deno.test("retryAfterMs reads delta seconds and HTTP dates, null for anything el
     assert.equal(retryAfterMs(bad, now), null, String(bad));
   }
 });
+
+Deno.test("the page's retry timing: backoff and Retry-After as its SDP retries use them", () => {
+  assert.equal(backoffDelay(0, { baseMs: 100, random: () => 0.5 }), 50);
+  assert.equal(backoffDelay(8, { baseMs: 100, maxMs: 1000, random: () => 0.999 }), 999);
+  assert.equal(retryAfterMs("2"), 2000);
+  assert.equal(retryAfterMs(null), null);
+  assert.equal(retryAfterMs("later"), null);
+});

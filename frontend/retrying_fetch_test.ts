@@ -1,9 +1,9 @@
 /**
- * The page's resilience helpers that need no browser, over real HTTP on loopback. ICE loss and
- * rotation run in Chromium (`testing/browser_resilience_test.ts`).
+ * retryingFetch() over real HTTP on loopback. ICE loss and rotation (`call_keeper.js`) run in
+ * Chromium (`testing/browser_resilience_test.ts`).
  */
 import assert from "node:assert/strict";
-import { backoffDelay, describeHandover, retryAfterMs, retryingFetch } from "./resilience.js";
+import { retryingFetch } from "./retrying_fetch.js";
 
 /** A server that answers the scripted statuses in turn (then 201) and counts requests. */
 function scriptedServer(statuses: Array<[number, Record<string, string>?]>) {
@@ -68,20 +68,4 @@ Deno.test("retryingFetch() gives up at the limit and never repeats what may have
   } finally {
     await s.close();
   }
-});
-
-Deno.test("backoff, Retry-After and the handover sentence", () => {
-  assert.equal(backoffDelay(0, { baseMs: 100, random: () => 0.5 }), 50);
-  assert.equal(backoffDelay(8, { baseMs: 100, maxMs: 1000, random: () => 0.999 }), 999);
-  assert.equal(retryAfterMs("2"), 2000);
-  assert.equal(retryAfterMs(null), null);
-  assert.equal(retryAfterMs("later"), null);
-  assert.match(
-    describeHandover({ reason: "rotate", gapMs: 0 }),
-    /^Switched to a new call .* \(gap 0\.0 s\)\.$/,
-  );
-  assert.match(
-    describeHandover({ reason: "ice_failed", gapMs: 1234 }),
-    /dropped and was restored; speech in the last 1\.2 s may be missing/,
-  );
 });

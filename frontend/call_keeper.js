@@ -1,109 +1,18 @@
 // @ts-check
 /**
- * Keeps the captions flowing when the call underneath them has to change (issue #8):
+ * Keeps the captions flowing when the call underneath them has to change: ICE fails, or the
+ * session nears OpenAI's 60-minute limit, and the transcript must go on in the same stored session.
  *
- * - {@linkcode retryingFetch}: creating the call at OpenAI is retried on 429 and 503 (the request
- *   was not processed) with full-jitter backoff, honouring `Retry-After` up to a cap. Nothing else
- *   is retried: a network error or another status may mean the call exists.
  * - {@linkcode watchCall}: ICE `failed`, or `disconnected` for longer than a grace period, reports
- *   the call lost; a few seconds before the session's `expires_at` (60-minute limit) it asks for a
- *   rotation.
- * - {@linkcode continueSession} + {@linkcode handover}: a new call for the SAME stored session
- *   (`POST /api/session/:id/continue`), connected before the old one is let go; the old call is
- *   muted and committed so its last words still arrive, then closed. The result says how long no
- *   call was listening (the handover gap).
+ *   the call lost; a while before the session's `expires_at` it asks for a rotation.
+ * - {@linkcode handover}: a new call for the SAME stored session (`continueSession`, `api.js`),
+ *   connected before the old one is let go; the old call is muted and committed so its last words
+ *   still arrive, then closed. The result says how long no call was listening (the handover gap).
+ * - {@linkcode createCallKeeper}: both wired to the live session (`live_session.js`).
  *
  * @module
  */
-import { ConnectionError, responseError } from "./requests.js";
-
-/**
- * Full-jitter backoff: a random delay in `[0, min(maxMs, baseMs · 2^attempt))`.
- * @param {number} attempt Retries so far (0 for the first).
- * @param {{ baseMs?: number, maxMs?: number, random?: () => number }} [options]
- * @returns {number}
- */
-export function backoffDelay(attempt, options = {}) {
-  const cap = Math.min(options.maxMs ?? 3000, (options.baseMs ?? 300) * 2 ** Math.max(0, attempt));
-  return Math.floor((options.random ?? Math.random)() * cap);
-}
-
-/**
- * `Retry-After` (seconds or an HTTP date) as milliseconds, or null.
- * @param {string | null} value
- * @returns {number | null}
- */
-export function retryAfterMs(value) {
-  if (!value) return null;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.round(Number(value) * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
-
-/**
- * Whether a request creates a call at OpenAI with an SDP offer (safe to repeat on 429/503).
- * @param {RequestInfo | URL} input
- * @param {RequestInit} [init]
- */
-function createsCall(input, init) {
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  return (init?.method ?? "GET").toUpperCase() === "POST" &&
-    /\/v1\/realtime\/calls\/?$/.test(new URL(url, globalThis.location?.href).pathname) &&
-    typeof init?.body === "string";
-}
-
-/**
- * A `fetch` that retries call creation on 429 and 503 (see the module doc); other requests pass
- * through unchanged. The last response is returned as is, so the caller's error stays clear.
- *
- * @param {typeof fetch} [baseFetch]
- * @param {{ attempts?: number, baseMs?: number, maxMs?: number, maxRetryAfterMs?: number,
- *   random?: () => number, onRetry?: (info: { attempt: number, status: number, delayMs: number }) => void }} [options]
- * @returns {typeof fetch}
- */
-export function retryingFetch(baseFetch = globalThis.fetch.bind(globalThis), options = {}) {
-  const attempts = options.attempts ?? 3;
-  return async (input, init) => {
-    if (!createsCall(input, init)) return await baseFetch(input, init);
-    for (let attempt = 0;; attempt++) {
-      const res = await baseFetch(input, init);
-      if (res.status !== 429 && res.status !== 503) return res;
-      if (attempt + 1 >= attempts) return res;
-      const asked = retryAfterMs(res.headers.get("retry-after"));
-      if (asked !== null && asked > (options.maxRetryAfterMs ?? 5000)) return res;
-      const delayMs = Math.max(asked ?? 0, backoffDelay(attempt, options));
-      await res.body?.cancel();
-      options.onRetry?.({ attempt: attempt + 1, status: res.status, delayMs });
-      await new Promise((r) => setTimeout(r, delayMs));
-      /** @type {{ signal?: AbortSignal | null }} */ (init ?? {}).signal?.throwIfAborted();
-    }
-  };
-}
-
-/**
- * Asks our server for a key to put the same stored session on a new call.
- * @param {{ sessionId: string, ticket: string }} session
- * @param {{ fetch?: typeof fetch, signal?: AbortSignal }} [options]
- * @returns {Promise<import("./connection.js").SessionInfo>}
- */
-export async function continueSession(session, options = {}) {
-  const doFetch = options.fetch ?? globalThis.fetch;
-  let res;
-  try {
-    res = await doFetch(`/api/session/${encodeURIComponent(session.sessionId)}/continue`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ticket: session.ticket }),
-      credentials: "same-origin",
-      signal: options.signal,
-    });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ConnectionError("Cannot reach the server to reconnect", { code: "network" });
-  }
-  if (!res.ok) throw await responseError(res, "Reconnecting");
-  return await res.json();
-}
+import { continueSession } from "./api.js";
 
 /**
  * @typedef {object} CallWatch
@@ -245,22 +154,11 @@ export async function handover(params) {
 }
 
 /**
- * The sentence the page shows after a handover.
- * @param {{ reason: string, gapMs: number }} result
- * @returns {string}
- */
-export function describeHandover(result) {
-  const gap = `${(result.gapMs / 1000).toFixed(1)} s`;
-  return result.reason === "rotate"
-    ? `Switched to a new call before the session time limit; captions continue (gap ${gap}).`
-    : `The connection dropped and was restored; speech in the last ${gap} may be missing.`;
-}
-
-/**
  * A running session as the page keeps it: the fields the keeper reads and replaces.
- * @typedef {{ conn: any, session: any, mic: Promise<MediaStream>, clientCommits: boolean,
- *   speechStart: number|null, stopping: boolean, endReason: string|null,
- *   watch?: CallWatch|null, handingOver?: boolean }} KeptSession
+ * `turns.open` is true while the page's own VAD hears a turn it will commit itself.
+ * @typedef {{ conn: any, session: any, mic: Promise<MediaStream>, turns: { open: boolean },
+ *   stopping: boolean, endReason: string|null, watch?: CallWatch|null,
+ *   handingOver?: boolean }} KeptSession
  */
 
 /**
@@ -275,7 +173,8 @@ export function describeHandover(result) {
  *   onStatus: (text: string) => void,
  *   onHandedOver: (result: HandoverResult, current: KeptSession) => Promise<void> | void,
  *   onFailed: (err: unknown) => void,
- * }} page
+ *   fetch?: typeof fetch,
+ * }} page `fetch` asks our server for the next call's key.
  */
 export function createCallKeeper(page) {
   /**
@@ -297,9 +196,8 @@ export function createCallKeeper(page) {
         lostAt,
         connect: (session) => page.connect(session, current),
         pending: page.pending,
-        speaking: () =>
-          Boolean(current.watch?.inTurn()) ||
-          (current.clientCommits && current.speechStart !== null),
+        speaking: () => Boolean(current.watch?.inTurn()) || current.turns.open,
+        fetch: page.fetch,
       });
       if (page.live() !== current) {
         await next.conn.stop().catch(() => {});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { ConnectionError } from "./api.js";
+import { describeEndReason, describeError, describeHandover } from "./messages.js";
+
+Deno.test("describeError says what happened and what to do next", () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [new DOMException("x", "NotAllowedError"), /^Microphone access was denied\. Allow/],
+    [new DOMException("x", "NotFoundError"), /^No microphone was found\./],
+    [new DOMException("x", "OverconstrainedError"), /^No microphone was found\./],
+    [new DOMException("x", "NotReadableError"), /another app may be using it/],
+    [
+      new ConnectionError("Network request failed", { code: "network" }),
+      /^Cannot reach the server/,
+    ],
+    [new TypeError("Failed to fetch"), /^Cannot reach the server/],
+    [
+      new ConnectionError("Slow down", { status: 429, retryAfter: 7 }),
+      /^Too many requests right now: Slow down\. Try again in 7 s\.$/,
+    ],
+    [
+      new ConnectionError('Invalid value for "language"', { status: 400 }),
+      /^The server did not accept these settings: Invalid value/,
+    ],
+    [
+      new ConnectionError("Access code required", { status: 401, code: "access_required" }),
+      /^Not signed in/,
+    ],
+    [
+      new ConnectionError("Server key rejected", { status: 502 }),
+      /^OpenAI or the server reported a problem: Server key rejected\./,
+    ],
+    [
+      Object.assign(new Error("The audio connection did not open (WebRTC/ICE failed)"), {
+        status: 0,
+        code: "webrtc_timeout",
+      }),
+      /^The audio connection failed .+ WebRTC \(UDP\)/,
+    ],
+  ];
+  for (const [err, re] of cases) assert.match(describeError(err).text, re);
+  assert.equal(
+    describeError(new ConnectionError("x", { status: 429, retryAfter: 7 })).retryAfter,
+    7,
+  );
+  assert.equal(describeError(new DOMException("x", "NotAllowedError")).retryAfter, null);
+});
+
+Deno.test("describeEndReason explains server-side endings", () => {
+  assert.match(
+    describeEndReason("max_duration", { maxSessionSeconds: 900 }),
+    /maximum length \(15 min\).+MAX_SESSION_SECONDS/,
+  );
+  assert.match(describeEndReason("max_duration", { maxSessionSeconds: 30 }), /\(30 s\)/);
+  assert.match(describeEndReason("session_expired"), /60-minute limit/);
+  assert.match(
+    describeEndReason("error: upstream closed"),
+    /because of an error \(upstream closed\)/,
+  );
+  assert.match(describeEndReason(null), /^The connection ended/);
+});
+
+Deno.test("describeHandover says what the new call cost", () => {
+  assert.match(
+    describeHandover({ reason: "rotate", gapMs: 0 }),
+    /^Switched to a new call .* \(gap 0\.0 s\)\.$/,
+  );
+  assert.match(
+    describeHandover({ reason: "ice_failed", gapMs: 1234 }),
+    /dropped and was restored; speech in the last 1\.2 s may be missing/,
+  );
+});
