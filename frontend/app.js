@@ -178,7 +178,7 @@ function commitTurn() {
   log.add(event, "out");
 }
 
-/** @param {{ speaking: boolean, atMs: number, wallMs: number }} edge */
+/** @param {import("./audio.js").SpeechEdge} edge */
 function onSpeech(edge) {
   show.speaking(edge.speaking);
   if (!live) return;
@@ -186,6 +186,8 @@ function onSpeech(edge) {
     live.speechStart = edge.atMs;
     return;
   }
+  // A long turn cut in a pause: said in the log, the commit below is the same.
+  if (edge.reason === "max_length") log.add({ type: "page.turn_max_length" }, "note");
   live.lastSpeechEnd = edge.wallMs;
   if (!live.clientCommits) return;
   live.segments.push({
