@@ -23,7 +23,7 @@
  */
 import type { BenchContext, Benchmark } from "./runner.ts";
 import { formatMarkdown, formatTable } from "./runner.ts";
-import { type Goal, median, type Row } from "./stats.ts";
+import { type Goal, median, percentile, type Row } from "./stats.ts";
 import { addScores, pairTurns, scoreTurns, type Span, type TurnScore } from "./turn_scoring.ts";
 import { legacyPageTurns } from "./legacy_page_vad.ts";
 import { TurnDetector, type TurnEvent } from "../frontend/turn_detector.js";
@@ -356,8 +356,21 @@ export async function costRow(tracks: readonly SpeechTrack[]): Promise<Row> {
   };
 }
 
-/** The whole matrix, for the standalone run and the bench table. */
-export async function measureTurns(ctx: BenchContext): Promise<Row[]> {
+/** One noise condition's scores. */
+export interface Condition {
+  kind: NoiseKind;
+  snrDb: number;
+  scores: ConditionScores;
+}
+
+/**
+ * Scores every condition and returns the table rows; `onCondition` sees each condition's scores
+ * (the standalone run prints them as one matrix).
+ */
+export async function measureTurns(
+  ctx: BenchContext,
+  onCondition?: (c: Condition) => void,
+): Promise<Row[]> {
   const takes = ctx.quick ? 3 : 8;
   const tracks = await buildTakes(takes);
   ctx.log(`${takes} takes × ${UTTERANCES_PER_TAKE} utterances per condition`);
@@ -367,6 +380,7 @@ export async function measureTurns(ctx: BenchContext): Promise<Row[]> {
       const started = performance.now();
       const c = await scoreCondition(tracks, kind, snr);
       rows.push(...conditionRows(kind, snr, c));
+      onCondition?.({ kind, snrDb: snr, scores: c });
       ctx.log(
         `${kind} ${snr} dB: page ${c.page.found}/${c.page.regions} found, ` +
           `${c.page.falseSplits} splits; server ${c.server_vad.found}, ` +
@@ -381,17 +395,54 @@ export async function measureTurns(ctx: BenchContext): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The conditions as one Markdown matrix: per detector, found / false splits / false alarms, the
+ * median and p90 absolute boundary error, and the signed median start and end errors.
+ */
+export function formatMatrix(conditions: readonly Condition[]): string {
+  const names: Record<DetectorName, string> = {
+    page: "page",
+    server_vad: "server VAD (emulator)",
+    legacy: "old page VAD (baseline)",
+  };
+  const lines = [
+    "| noise | SNR | detector | found | false splits | false alarms | \\|error\\| p50 | p90 | start p50 | end p50 |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const c of conditions) {
+    for (const d of DETECTORS) {
+      const s = c.scores[d];
+      const errors = boundaryErrors(s);
+      const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)} ms` : "—");
+      lines.push(
+        `| ${c.kind} | ${c.snrDb} dB | ${
+          names[d]
+        } | ${s.found}/${s.regions} | ${s.falseSplits} | ` +
+          `${s.falseAlarms} | ${ms(median(errors))} | ${ms(percentile(errors, 90))} | ` +
+          `${ms(median(s.startErrors))} | ${ms(median(s.endErrors))} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
 /** Turn-detection benchmark (see module doc). */
 export const turns: Benchmark = {
   name: "turns",
   description:
     "turn detection in white/pink/brown/babble noise at 20/10/5 dB: page detector and server VAD vs the old page VAD",
-  run: measureTurns,
+  run: (ctx) => measureTurns(ctx),
 };
 
 if (import.meta.main) {
   const quick = Deno.args.includes("--quick");
-  const rows = await measureTurns({ quick, log: (m) => console.error(m) });
+  const conditions: Condition[] = [];
+  const rows = await measureTurns(
+    { quick, log: (m) => console.error(m) },
+    (c) => conditions.push(c),
+  );
   console.log(formatTable(rows));
-  if (Deno.args.includes("--markdown")) console.log(`\n${formatMarkdown(rows)}`);
+  if (Deno.args.includes("--markdown")) {
+    console.log(`\n${formatMarkdown(rows)}\n\n${formatMatrix(conditions)}`);
+  }
 }

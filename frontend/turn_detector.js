@@ -12,20 +12,24 @@
  *   band is decimated to about 8 kHz.
  * - **Periodicity.** The peak of the normalised autocorrelation over pitch lags (70–400 Hz) on the
  *   last 40 ms. Vowels score 0.6–0.95; white, pink and brown noise stay below about 0.45.
- * - **Adaptive noise floor.** The quietest smoothed band energy of the last few seconds (minimum
- *   statistics), so the floor follows a fan that starts or a room that goes quiet, but not the
- *   speech itself.
- * - **Hysteresis.** A frame is *strong* when it is well above the floor (or somewhat above it and
+ * - **Adaptive noise estimate.** The mean and mean deviation (dB) of the frames outside turns,
+ *   kept between 1 and 10 dB above the quietest smoothed band energy of the last 4 s (minimum
+ *   statistics): it follows a fan that starts (even in the middle of a turn) or a room that goes
+ *   quiet, but not the speech itself, and noise that fluctuates (babble) widens the thresholds.
+ *   No turn starts in the first 300 ms, while the noise is learned.
+ * - **Hysteresis.** A frame is *strong* when it is well above the noise (or somewhat above it and
  *   periodic), *weak* when it is a little above it. A turn starts when enough strong frames, some
  *   of them periodic, fall within a short window (a minimum speech duration, so clicks and bumps are
  *   no turn); its start moves back over the weak frames before them. It ends after `silenceMs`
- *   with no strong frame; its end is the last strong frame or the weak tail that follows it.
+ *   with no strong frame; its end is the last strong frame or the weak tail that follows it, plus
+ *   `endPadMs` for the decay that the noise hides.
  * - **Maximum turn length.** Past `maxTurnMs - searchMs` the silence needed to end the turn shrinks
- *   toward one pause between words, so a continuous talker's turn ends in the first real pause;
- *   at `maxTurnMs + graceMs` with no pause at all it ends at the quietest frame of the last
- *   `quietLookMs`, once the audio is that quiet again, and at `maxTurnMs + 2 · graceMs` it ends
- *   wherever it is. Such an end has `reason: "max_length"`, and a new turn starts at once when
- *   the person is still talking.
+ *   steadily toward one pause between words at `maxTurnMs`, so a continuous talker's turn ends in
+ *   the longest pause of its last seconds (between sentences before between words); by
+ *   `maxTurnMs + graceMs` any gap will do, then it ends at the quietest frame of the last
+ *   `quietLookMs` once the audio is that quiet again, and at `maxTurnMs + 2 · graceMs` wherever it
+ *   is. Such an end has `reason: "max_length"`, and a new turn starts at once when the person is
+ *   still talking.
  *
  * Times are ms of audio since the first sample pushed.
  *
@@ -61,11 +65,11 @@ export const TUNING = Object.freeze({
   /** Pitch range of the periodicity feature, Hz. */
   minPitchHz: 70,
   maxPitchHz: 400,
-  /** Strong frame: this far above the noise floor, dB ... */
+  /** Strong frame: this far above the noise mean, dB ... */
   strongDb: 8,
   /** ... or this far when periodic. */
   strongVoicedDb: 4,
-  /** Weak frame: this far above the floor, dB ... */
+  /** Weak frame: this far above the noise mean, dB ... */
   weakDb: 3,
   /** ... or this far when periodic. */
   weakVoicedDb: 1.5,
@@ -93,8 +97,6 @@ export const TUNING = Object.freeze({
   weakVoicedSpread: 1,
   /** Weight of a new frame in the noise mean and deviation (about 1 s). */
   noiseSmoothing: 0.05,
-  /** Inside a turn, a frame that is not strong counts this much (a false turn ends in noise). */
-  noiseInTurn: 0,
   /** No turn starts in the first this many ms: the noise is learned first. */
   warmupMs: 300,
   /** The noise mean stays within this of the floor (a talker from the first frame is no noise). */
@@ -109,7 +111,7 @@ export const TUNING = Object.freeze({
   floorBiasDb: 1,
   /** Frames quieter than this (dBFS in the band) are digital silence: no speech, no floor update. */
   silentDb: -90,
-  /** Frames below this are never speech, whatever the floor (dBFS in the band). */
+  /** Frames below this are never speech, whatever the noise (dBFS in the band). */
   absoluteDb: -70,
   /** Maximum turn length: the pause-seeking window before `maxTurnMs`, ms. */
   searchMs: 4000,
@@ -332,7 +334,7 @@ export class TurnDetector {
     const weak = audible &&
       (above >= Math.max(t.weakDb, t.weakSpread * dev) ||
         (voiced && above >= Math.max(t.weakVoicedDb, t.weakVoicedSpread * dev)));
-    this.updateNoise(db, strong ? 0 : this.speaking ? t.noiseInTurn : 1);
+    this.updateNoise(db, !strong && !this.speaking);
     const slot = index % this.historyLength;
     this.kinds[slot] = strong ? 2 : weak ? 1 : 0;
     this.voicedFlags[slot] = voiced ? 1 : 0;
@@ -349,16 +351,16 @@ export class TurnDetector {
    * up within seconds when a louder noise starts, even in the middle of a turn.
    *
    * @param {number} db band energy of this frame
-   * @param {number} share how much this frame counts as noise (0: not at all)
+   * @param {boolean} outside the frame is outside any turn and not strong
    */
-  updateNoise(db, share) {
+  updateNoise(db, outside) {
     const t = TUNING;
     const floor = this.updateFloor(db);
     if (db <= t.silentDb) return;
     if (Number.isNaN(this.noiseMeanDb)) this.noiseMeanDb = db;
-    else if (share > 0) {
+    else if (outside) {
       // A plain average over the first frames, then about the last second.
-      const weight = share * Math.max(t.noiseSmoothing, 1 / ++this.noiseFrames);
+      const weight = Math.max(t.noiseSmoothing, 1 / ++this.noiseFrames);
       const d = db - this.noiseMeanDb;
       this.noiseMeanDb += weight * d;
       this.noiseDevDb += weight * (Math.abs(d) - this.noiseDevDb);
