@@ -39,6 +39,7 @@ import {
   type NoiseKind,
   type SpeechPiece,
   type SpeechTrack,
+  toFloat,
 } from "../testing/noisy_speech.ts";
 
 const RATE = 48000;
@@ -102,12 +103,6 @@ export function takePieces(take: number): SpeechPiece[] {
     });
   }
   return pieces;
-}
-
-function toFloat(samples: Int16Array): Float32Array {
-  const out = new Float32Array(samples.length);
-  for (let i = 0; i < samples.length; i++) out[i] = samples[i] / 32768;
-  return out;
 }
 
 /** A detector's boundaries, and when (ms of audio pushed) each end was reported. */

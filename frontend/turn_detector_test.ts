@@ -7,6 +7,7 @@ import {
   makeSpeechTrack,
   mixAtSnr,
   type SpeechPiece,
+  toFloat,
 } from "../testing/noisy_speech.ts";
 import { resample } from "../emulator/audio.ts";
 
@@ -16,12 +17,6 @@ interface Seen {
   event: TurnEvent;
   /** Ms of audio pushed when the event came out. */
   reportedMs: number;
-}
-
-function toFloat(samples: Int16Array): Float32Array {
-  const out = new Float32Array(samples.length);
-  for (let i = 0; i < samples.length; i++) out[i] = samples[i] / 32768;
-  return out;
 }
 
 /** Pushes audio in `block`-sample pieces (128: an AudioWorklet's render quantum). */

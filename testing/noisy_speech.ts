@@ -13,7 +13,7 @@
  * @module
  */
 import { encodeWav, readWav } from "../emulator/audio.ts";
-import { makeSpeechWav } from "./speech.ts";
+import { defaultDir, makeSpeechWav, run, writeAtomic } from "./speech.ts";
 
 /** The kinds of noise {@linkcode makeNoise} makes. */
 export type NoiseKind = "white" | "pink" | "brown" | "babble";
@@ -87,38 +87,6 @@ export function lecturePieces(gapSec = 0.3): SpeechPiece[] {
     gainDb: -6,
     gapBeforeSec: k === 0 ? 1.5 : gapSec,
   }));
-}
-
-function defaultDir(): string {
-  let tmp = "/tmp";
-  try {
-    tmp = Deno.env.get("TMPDIR") ?? tmp;
-  } catch {
-    // No env permission: use /tmp.
-  }
-  return `${tmp.replace(/\/+$/, "")}/hello-transcription-speech`;
-}
-
-async function sox(args: string[]): Promise<void> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command("sox", {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    })
-      .output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error("Cannot run sox: install it (apt-get install -y sox)");
-    }
-    throw error;
-  }
-  if (!output.success) {
-    const stderr = new TextDecoder().decode(output.stderr).trim();
-    throw new Error(`sox failed (exit ${output.code}): ${stderr}`);
-  }
 }
 
 async function readSamples(path: string): Promise<Int16Array> {
@@ -222,7 +190,7 @@ export async function makeNoise(
   } else {
     const tmp = `${path}.${crypto.randomUUID()}.wav`;
     try {
-      await sox([
+      await run("sox", [
         "-R",
         "-n",
         "-r",
@@ -243,9 +211,7 @@ export async function makeNoise(
       await Deno.remove(tmp).catch(() => {});
     }
   }
-  const written = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeFile(written, encodeWav(samples, rate));
-  await Deno.rename(written, path);
+  await writeAtomic(path, encodeWav(samples, rate));
   return samples;
 }
 
@@ -290,6 +256,13 @@ export function loudestDb(track: SpeechTrack, fromMs: number, toMs: number): num
     loudest = Math.max(loudest, db);
   }
   return loudest;
+}
+
+/** PCM16 samples as floats in -1..1 (what an AudioWorklet sees). */
+export function toFloat(samples: Int16Array): Float32Array {
+  const out = new Float32Array(samples.length);
+  for (let i = 0; i < samples.length; i++) out[i] = samples[i] / 32768;
+  return out;
 }
 
 /** Mean power of `samples[from, to)`. */
@@ -382,9 +355,7 @@ export async function makeNoisySpeechWav(
   try {
     await Deno.stat(path);
   } catch {
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeFile(tmp, encodeWav(mix.samples, rate));
-    await Deno.rename(tmp, path);
+    await writeAtomic(path, encodeWav(mix.samples, rate));
   }
   return { path, regions: track.regions, durationMs: track.samples.length * 1000 / rate };
 }
