@@ -12,11 +12,12 @@
  *   band is decimated to about 8 kHz.
  * - **Periodicity.** The peak of the normalised autocorrelation over pitch lags (70–400 Hz) on the
  *   last 40 ms. Vowels score 0.6–0.95; white, pink and brown noise stay below about 0.45.
- * - **Adaptive noise estimate.** The mean and mean deviation (dB) of the frames outside turns,
- *   kept between 1 and 10 dB above the quietest smoothed band energy of the last 4 s (minimum
- *   statistics): it follows a fan that starts (even in the middle of a turn) or a room that goes
- *   quiet, but not the speech itself, and noise that fluctuates (babble) widens the thresholds.
- *   No turn starts in the first 300 ms, while the noise is learned.
+ * - **Adaptive noise estimate.** The mean and mean deviation (dB) of the frames outside turns
+ *   (but not periodic loud ones; digital silence counts as very quiet noise), kept at least 1 dB
+ *   above the quietest smoothed band energy of the last 4 s (minimum statistics) and at most 10 dB
+ *   above that of its audible frames: it follows a fan that starts (even in the middle of a turn)
+ *   or a room that goes quiet, but not the speech itself, and noise that fluctuates (babble)
+ *   widens the thresholds. No turn starts in the first 300 ms, while the noise is learned.
  * - **Hysteresis.** A frame is *strong* when it is well above the noise (or somewhat above it and
  *   periodic), *weak* when it is a little above it. A turn starts when enough strong frames, some
  *   of them periodic, fall within a short window (a minimum speech duration, so clicks and bumps are
@@ -99,6 +100,8 @@ export const TUNING = Object.freeze({
   noiseSmoothing: 0.05,
   /** No turn starts in the first this many ms: the noise is learned first. */
   warmupMs: 300,
+  /** The largest deviation one frame adds to the noise's mean deviation, dB. */
+  maxDeviationDb: 6,
   /** The noise mean stays within this of the floor (a talker from the first frame is no noise). */
   noiseAboveFloorDb: 10,
   /** Smoothing of the band energy that the noise floor tracks (weight of the new frame). */
@@ -195,7 +198,9 @@ export class TurnDetector {
     this.samples = 0;
     this.frameIndex = 0;
     this.smoothed = NaN;
+    /** Per block, the quietest smoothed energy of audible frames, and of all (silence as such). */
     this.blockMin = new Float64Array(TUNING.floorBlocks).fill(Infinity);
+    this.blockMinAll = new Float64Array(TUNING.floorBlocks).fill(Infinity);
     /** Per-frame history for look-back: 0 none, 1 weak, 2 strong; and band energy. */
     this.historyLength = Math.ceil(
       Math.max(TUNING.leadMs + TUNING.onsetWindow * FRAME_MS, TUNING.quietLookMs) / FRAME_MS,
@@ -301,21 +306,41 @@ export class TurnDetector {
     return { db, periodicity };
   }
 
-  /** @param {number} db band energy of this frame */
+  /**
+   * Minimum statistics: the quietest smoothed band energy of the last `floorBlocks` blocks, over
+   * audible frames and over all (digital silence as `silentDb`), each plus `floorBiasDb`.
+   *
+   * @param {number} db band energy of this frame
+   */
   updateFloor(db) {
     const t = TUNING;
     const index = this.frameIndex;
-    if (db > t.silentDb) {
+    const silent = db <= t.silentDb;
+    if (!silent) {
       this.smoothed = Number.isNaN(this.smoothed)
         ? db
         : this.smoothed + t.floorSmoothing * (db - this.smoothed);
     }
     const block = Math.floor(index / t.floorBlockFrames) % t.floorBlocks;
-    if (index % t.floorBlockFrames === 0) this.blockMin[block] = Infinity;
-    if (db > t.silentDb) this.blockMin[block] = Math.min(this.blockMin[block], this.smoothed);
-    let floor = Infinity;
-    for (const m of this.blockMin) floor = Math.min(floor, m);
-    return Number.isFinite(floor) ? floor + t.floorBiasDb : t.silentDb;
+    if (index % t.floorBlockFrames === 0) {
+      this.blockMin[block] = Infinity;
+      this.blockMinAll[block] = Infinity;
+    }
+    if (!silent) this.blockMin[block] = Math.min(this.blockMin[block], this.smoothed);
+    this.blockMinAll[block] = Math.min(
+      this.blockMinAll[block],
+      silent ? t.silentDb : this.smoothed,
+    );
+    let audible = Infinity;
+    let all = Infinity;
+    for (let k = 0; k < t.floorBlocks; k++) {
+      audible = Math.min(audible, this.blockMin[k]);
+      all = Math.min(all, this.blockMinAll[k]);
+    }
+    return {
+      audible: Number.isFinite(audible) ? audible + t.floorBiasDb : t.silentDb,
+      all: Number.isFinite(all) ? all + t.floorBiasDb : t.silentDb,
+    };
   }
 
   /** @param {TurnEvent[]} events */
@@ -334,7 +359,9 @@ export class TurnDetector {
     const weak = audible &&
       (above >= Math.max(t.weakDb, t.weakSpread * dev) ||
         (voiced && above >= Math.max(t.weakVoicedDb, t.weakVoicedSpread * dev)));
-    this.updateNoise(db, !strong && !this.speaking);
+    // Outside turns every frame but periodic speech teaches the noise (a fan that starts is loud
+    // but not periodic).
+    this.updateNoise(db, !this.speaking && !(strong && voiced));
     const slot = index % this.historyLength;
     this.kinds[slot] = strong ? 2 : weak ? 1 : 0;
     this.voicedFlags[slot] = voiced ? 1 : 0;
@@ -351,21 +378,28 @@ export class TurnDetector {
    * up within seconds when a louder noise starts, even in the middle of a turn.
    *
    * @param {number} db band energy of this frame
-   * @param {boolean} outside the frame is outside any turn and not strong
+   * @param {boolean} outside the frame is outside any turn and not periodic speech
    */
   updateNoise(db, outside) {
     const t = TUNING;
     const floor = this.updateFloor(db);
-    if (db <= t.silentDb) return;
-    if (Number.isNaN(this.noiseMeanDb)) this.noiseMeanDb = db;
-    else if (outside) {
-      // A plain average over the first frames, then about the last second.
+    if (Number.isNaN(this.noiseMeanDb)) {
+      if (db <= t.silentDb) return;
+      this.noiseMeanDb = db;
+    } else if (outside) {
+      // A plain average over the first frames, then about the last second. Digital silence
+      // counts as very quiet noise, so a talker heard from the first frame is forgotten in it.
+      const d = Math.max(db, t.silentDb) - this.noiseMeanDb;
       const weight = Math.max(t.noiseSmoothing, 1 / ++this.noiseFrames);
-      const d = db - this.noiseMeanDb;
       this.noiseMeanDb += weight * d;
-      this.noiseDevDb += weight * (Math.abs(d) - this.noiseDevDb);
+      // A jump in level moves the mean, not the deviation (it is one change, not fluctuation).
+      const spread = Math.min(Math.abs(d), t.maxDeviationDb);
+      this.noiseDevDb += weight * (spread - this.noiseDevDb);
     }
-    this.noiseMeanDb = Math.min(Math.max(this.noiseMeanDb, floor), floor + t.noiseAboveFloorDb);
+    this.noiseMeanDb = Math.min(
+      Math.max(this.noiseMeanDb, floor.all),
+      floor.audible + t.noiseAboveFloorDb,
+    );
     this.noiseDb = this.noiseMeanDb;
   }
 
