@@ -136,6 +136,24 @@ Deno.test("speech from the first sample is still one turn (its start may come la
   assert.ok(Math.abs(found[0].end - track.regions[0].endMs) <= 150, String(found[0].end));
 });
 
+Deno.test("started in the middle of a word, with digital silence after it: the next turn is heard", async () => {
+  // Clean speech (silence between utterances is exact zeros) from 200 ms before the first
+  // utterance ends: the detector learns speech as noise first, the silence must correct that.
+  const track = await makeSpeechTrack([
+    { text: "Good morning everyone.", gapBeforeSec: 1, gainDb: 0 },
+    { text: "Welcome to the captions test.", gapBeforeSec: 1.5, gainDb: 0 },
+  ]);
+  const skip = Math.round((track.regions[0].endMs - 200) * RATE / 1000);
+  const found = turns(detect(track.samples.subarray(skip)));
+  const second = {
+    start: track.regions[1].startMs - skip * 1000 / RATE,
+    end: track.regions[1].endMs - skip * 1000 / RATE,
+  };
+  assert.equal(found.length, 1, JSON.stringify(found));
+  assert.ok(Math.abs(found[0].start - second.start) <= 100, JSON.stringify({ found, second }));
+  assert.ok(Math.abs(found[0].end - second.end) <= 150, JSON.stringify({ found, second }));
+});
+
 Deno.test("a continuous talker gets a turn end before every 16 s, committed in a pause", async () => {
   const track = await makeSpeechTrack(lecturePieces(0.3));
   const noise = await makeNoise("pink", track.samples.length / RATE + 1);
