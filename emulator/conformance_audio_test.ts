@@ -276,6 +276,11 @@ Deno.test(
       });
       const e = await s.waitFor("error");
       assert.equal(e.error.param, "session.audio.input.turn_detection");
+      assert.equal(e.error.code, "invalid_value");
+      assert.equal(
+        e.error.message,
+        "Turn detection is not supported for this transcription model.",
+      );
     } finally {
       await s.close();
       await emu.close();

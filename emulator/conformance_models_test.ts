@@ -21,14 +21,15 @@ const COMPLETED = "conversation.item.input_audio_transcription.completed";
 const LOGPROBS = "item.input_audio_transcription.logprobs";
 
 function session(model: string, include: boolean): Ev {
-  const streaming = model === "gpt-realtime-whisper";
+  // gpt-realtime-whisper and gpt-live-transcribe take no turn detection; sending null is what the
+  // guide does, omitting it means the same (the session_schema tests cover that).
+  const noVad = model === "gpt-realtime-whisper" || model === "gpt-live-transcribe";
   return {
     type: "transcription",
     audio: {
       input: {
         transcription: { model },
-        // gpt-realtime-whisper requires manual commits.
-        ...(streaming ? { turn_detection: null } : {}),
+        ...(noVad ? { turn_detection: null } : {}),
       },
     },
     ...(include ? { include: [LOGPROBS] } : {}),
@@ -48,7 +49,7 @@ Deno.test("§5.3 every model: deltas concatenate to the text; logprobs only when
           appendAudio(s, tone(900));
           appendAudio(s, silence(600));
           if (model === "gpt-realtime-whisper" || model === "gpt-live-transcribe") {
-            // Streaming models: no VAD commit (by default); the client commits.
+            // Models without turn detection: the client commits.
             s.send({ type: "input_audio_buffer.commit" });
           }
           const done = await s.waitFor(COMPLETED);

@@ -170,7 +170,26 @@ Deno.test(
             session: {
               type: "transcription",
               audio: {
-                input: { transcription: { model: "gpt-realtime-whisper" } },
+                input: {
+                  transcription: { model: "gpt-live-transcribe" },
+                  turn_detection: { type: "server_vad" },
+                },
+              },
+            },
+          },
+          400,
+          "invalid_value",
+          "session.audio.input.turn_detection",
+        ],
+        [
+          {
+            session: {
+              type: "transcription",
+              audio: {
+                input: {
+                  transcription: { model: "gpt-realtime-whisper" },
+                  turn_detection: { type: "semantic_vad" },
+                },
               },
             },
           },
@@ -249,6 +268,37 @@ Deno.test(
         },
       });
       assert.equal(ok.status, 200, ok.text);
+      // The 2026-12 rule: a VAD on gpt-live-transcribe / gpt-realtime-whisper gets the live text;
+      // omitted means none for them and server_vad for the models with VAD.
+      const refused = await post(emu, "/v1/realtime/client_secrets", {
+        session: {
+          type: "transcription",
+          audio: {
+            input: {
+              transcription: { model: "gpt-live-transcribe" },
+              turn_detection: { type: "semantic_vad" },
+            },
+          },
+        },
+      });
+      assert.equal(
+        refused.json!.error.message,
+        "Turn detection is not supported for this transcription model.",
+      );
+      for (
+        const [model, want] of [
+          ["gpt-live-transcribe", null],
+          ["gpt-realtime-whisper", null],
+          ["gpt-transcribe", "server_vad"],
+          ["whisper-1", "server_vad"],
+        ] as const
+      ) {
+        const r = await post(emu, "/v1/realtime/client_secrets", {
+          session: { type: "transcription", audio: { input: { transcription: { model } } } },
+        });
+        assert.equal(r.status, 200, `${model}: ${r.text}`);
+        assert.equal(r.json!.session.audio.input.turn_detection?.type ?? null, want, model);
+      }
       const bad = await post(
         emu,
         "/v1/realtime/client_secrets",

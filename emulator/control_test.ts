@@ -123,6 +123,8 @@ Deno.test("control: fault validation and unknown paths", async () => {
 });
 
 for (const speechEvents of [false, true]) {
+  // gpt-live-transcribe takes no turn detection: the client commits either way; the option only
+  // decides whether speech boundaries are still reported.
   Deno.test(`gpt-live-transcribe with liveTranscribeSpeechEvents=${speechEvents}`, async () => {
     const emu = await startTestEmulator({
       liveTranscribeSpeechEvents: speechEvents,
@@ -142,11 +144,12 @@ for (const speechEvents of [false, true]) {
       appendAudio(s, tone(1000));
       await s.waitFor("conversation.item.input_audio_transcription.delta");
       appendAudio(s, silence(600));
-      if (!speechEvents) {
-        await new Promise((r) => setTimeout(r, 100));
-        assert.ok(!s.types().includes("input_audio_buffer.committed"));
-        s.send({ type: "input_audio_buffer.commit" });
-      }
+      if (speechEvents) await s.waitFor("input_audio_buffer.speech_stopped");
+      else await new Promise((r) => setTimeout(r, 100));
+      assert.ok(!s.types().includes("input_audio_buffer.committed"));
+      const updated = s.events.findLast((e) => e.type === "session.updated")!;
+      assert.equal(updated.session.audio.input.turn_detection, null);
+      s.send({ type: "input_audio_buffer.commit" });
       const done = await s.waitFor(
         "conversation.item.input_audio_transcription.completed",
       );

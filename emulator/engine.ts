@@ -235,11 +235,16 @@ export class Session {
 
   /** Whether VAD boundaries are reported and auto-commit turns. */
   #vadTurns(): boolean {
-    if (this.#config.audio?.input?.turn_detection == null) return false;
-    if (this.#model() === "gpt-live-transcribe") {
-      return this.#host.options.liveTranscribeSpeechEvents;
-    }
-    return true;
+    return this.#config.audio?.input?.turn_detection != null;
+  }
+
+  /**
+   * Whether speech boundaries are reported without committing: only `gpt-live-transcribe` with
+   * `liveTranscribeSpeechEvents` (reports say it sends none; unverified).
+   */
+  #speechEventsOnly(): boolean {
+    return !this.#vadTurns() && this.#model() === "gpt-live-transcribe" &&
+      this.#host.options.liveTranscribeSpeechEvents;
   }
 
   #bufferMs(): number {
@@ -265,7 +270,7 @@ export class Session {
     this.#speechStartMs = audioStartMs;
     this.#speechEndMs = null;
     this.#suppressStop = false;
-    if (this.#vadTurns()) {
+    if (this.#vadTurns() || this.#speechEventsOnly()) {
       this.emit(ev.speechStarted(this.#pendingItem, audioStartMs));
     }
     if (this.#streaming() && this.#streamText === null) {
@@ -282,13 +287,14 @@ export class Session {
       this.#suppressStop = false;
       return;
     }
-    if (!this.#vadTurns() || !this.#pendingItem) return;
+    const reportOnly = this.#speechEventsOnly();
+    if ((!this.#vadTurns() && !reportOnly) || !this.#pendingItem) return;
     const item = this.#pendingItem;
     const reported = this.#host.options.speechStoppedAudioEnd === "speech_end"
       ? audioEndMs
       : silenceEndMs;
     this.emit(ev.speechStopped(item, reported));
-    this.#commitItem(item, audioEndMs - this.#speechStartMs);
+    if (!reportOnly) this.#commitItem(item, audioEndMs - this.#speechStartMs);
   }
 
   /** Streaming models: one word per `streamingWordIntervalMs` of speech; the last waits for commit. */

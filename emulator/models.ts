@@ -1,9 +1,11 @@
 /**
- * Model lists from openai@7.57.0 and per-model capabilities used by validation and
- * the engine.
+ * Model lists from openai@7.57.0 and per-model behaviour of the engine. The per-model option
+ * rules (turn detection, prompt, keywords, languages, delay) come from the app's catalog,
+ * `lib/models.ts`, so the emulator and the app share one definition.
  *
  * @module
  */
+import { MODELS } from "../lib/models.ts";
 import type { RealtimeSessionCreateResponse } from "npm:openai@7.57.0/resources/realtime/client-secrets";
 import type { AudioTranscription } from "npm:openai@7.57.0/resources/realtime/realtime";
 
@@ -44,11 +46,9 @@ export const REALTIME_MODELS = [
   RealtimeSessionCreateResponse["model"]
 >[];
 
-/** Models that stream deltas while the user is still speaking. */
-export const STREAMING_MODELS: readonly string[] = [
-  "gpt-realtime-whisper",
-  "gpt-live-transcribe",
-];
+/** Models that stream deltas while the user is still speaking (from the catalog). */
+export const STREAMING_MODELS: readonly string[] = MODELS.filter((m) => m.streamsWhileSpeaking)
+  .map((m) => m.id);
 
 /**
  * Models that never return logprobs even when `include` asks (whisper-1 per the

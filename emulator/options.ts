@@ -45,7 +45,11 @@ export interface EmulatorOptions {
   speechStoppedAudioEnd?: "speech_end" | "silence_end";
   /** Whether a `?call_id=` sideband receives `session.created` on attach (default false). */
   sidebandSessionCreated?: boolean;
-  /** Whether `gpt-live-transcribe` emits speech_started/stopped and VAD-commits (default false). */
+  /**
+   * Whether `gpt-live-transcribe` (which takes no turn detection) still reports
+   * speech_started/stopped from the emulator's VAD, without committing: the client commits either
+   * way. Default false, as reported live; unverified.
+   */
   liveTranscribeSpeechEvents?: boolean;
   /** Whether an ephemeral key may open a sideband (default false: 404 as since 2026-09). */
   sidebandAcceptsEphemeral?: boolean;

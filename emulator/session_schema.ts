@@ -9,6 +9,7 @@ import type {
   RealtimeSessionCreateResponse,
   RealtimeTranscriptionSessionCreateResponse,
 } from "npm:openai@7.57.0/resources/realtime/client-secrets";
+import { findModel, TURN_DETECTION_UNSUPPORTED } from "../lib/models.ts";
 import { ApiError } from "./errors.ts";
 import { check, invalidValue, s, type Spec } from "./validate.ts";
 
@@ -285,39 +286,49 @@ function rejectTranscriptionModelAsSessionModel(
   }
 }
 
-/** Applies per-model rules to an effective session; `prefix` is e.g. `session.`. */
+/**
+ * Applies the per-model rules of the catalog (`lib/models.ts`, the one definition the app uses
+ * too) to an effective session; `prefix` is e.g. `session.`.
+ */
 export function checkModelRules(eff: EffectiveSession, prefix: string): void {
   const input: Json = eff.audio?.input ?? {};
   const t: Json = input.transcription;
   if (!t) return;
+  const info = findModel(t.model);
+  if (!info) return;
   const p = `${prefix}audio.input.transcription`;
-  const model: string = t.model;
   const unsupported = (field: string) =>
     new ApiError(
       400,
       "unsupported_parameter",
-      `Unsupported parameter: '${p}.${field}' is not supported with the '${model}' model.`,
+      `Unsupported parameter: '${p}.${field}' is not supported with the '${info.id}' model.`,
       `${p}.${field}`,
     );
-  if (t.delay !== undefined && model !== "gpt-realtime-whisper") {
-    throw unsupported("delay");
+  if (t.delay !== undefined && !info.supports.delay) throw unsupported("delay");
+  if (t.keywords !== undefined && !info.supports.keywords) throw unsupported("keywords");
+  if (t.languages !== undefined && !info.supports.languages) throw unsupported("languages");
+  if (t.prompt !== null && t.prompt !== undefined && !info.supports.prompt) {
+    throw unsupported("prompt");
   }
-  const kw = model === "gpt-transcribe" || model === "gpt-live-transcribe";
-  if (t.keywords !== undefined && !kw) throw unsupported("keywords");
-  if (t.languages !== undefined && !kw) throw unsupported("languages");
-  if (model === "gpt-realtime-whisper") {
-    if (t.prompt !== null && t.prompt !== undefined) {
-      throw unsupported("prompt");
-    }
-    if (input.turn_detection !== null) {
-      throw new ApiError(
-        400,
-        "invalid_value",
-        `Turn detection is not supported with the 'gpt-realtime-whisper' model; set '${prefix}audio.input.turn_detection' to null and commit turns with input_audio_buffer.commit.`,
-        `${prefix}audio.input.turn_detection`,
-      );
-    }
+  // The guide's rule is about transcription sessions; a realtime session's VAD drives responses.
+  if (
+    eff.type === "transcription" && input.turn_detection !== null && !info.supports.turnDetection
+  ) {
+    const r = TURN_DETECTION_UNSUPPORTED;
+    throw new ApiError(400, r.code, r.message, `${prefix}${r.param}`, r.type);
   }
+}
+
+/**
+ * Turn detection left out of a transcription session follows the model: none for a model without
+ * VAD [2026-12 update: "omitted or set to null"], `server_vad` (already the default) otherwise. An
+ * update that leaves it out keeps the current one, unless the model it now has takes none.
+ */
+function defaultTurnDetectionForModel(eff: Json, req: Json): void {
+  if (eff.type !== "transcription" || req.audio?.input?.turn_detection !== undefined) return;
+  const model = eff.audio.input.transcription?.model;
+  const info = model ? findModel(model) : undefined;
+  if (info && info.defaultTurnDetection === null) eff.audio.input.turn_detection = null;
 }
 
 /**
@@ -399,6 +410,7 @@ export function buildSession(
       );
     }
   }
+  defaultTurnDetectionForModel(eff, req);
   checkModelRules(eff, prefix);
   return eff;
 }

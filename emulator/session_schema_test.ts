@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { ApiError } from "./errors.ts";
-import { buildSession, type EffectiveSession, TRANSCRIPTION_MODELS } from "./session_schema.ts";
+import {
+  buildSession,
+  defaultSession,
+  type EffectiveSession,
+  TRANSCRIPTION_MODELS,
+} from "./session_schema.ts";
 
 const ctx = { defaultSilenceDurationMs: 200 };
 // deno-lint-ignore no-explicit-any
@@ -199,12 +204,14 @@ Deno.test("realtime sessions: defaults, output_modalities, voice object, SIP acc
   );
 });
 
-Deno.test("per-model options: delay, keywords, languages, prompt, turn_detection (2026-11 rules)", () => {
+Deno.test("per-model options: delay, keywords, languages, prompt, turn_detection (2026-11/12 rules)", () => {
   const rules: Record<string, Record<string, boolean>> = {};
   for (const m of TRANSCRIPTION_MODELS) {
     const rw = m === "gpt-realtime-whisper";
     const kw = m === "gpt-transcribe" || m === "gpt-live-transcribe";
-    rules[m] = { delay: rw, keywords: kw, languages: kw, prompt: !rw };
+    // The SDK's prompt comment excludes diarize as well.
+    const prompt = !rw && m !== "gpt-4o-transcribe-diarize";
+    rules[m] = { delay: rw, keywords: kw, languages: kw, prompt };
   }
   const values: Record<string, unknown> = {
     delay: "low",
@@ -213,7 +220,7 @@ Deno.test("per-model options: delay, keywords, languages, prompt, turn_detection
     prompt: "expect words about software",
   };
   for (const [model, allowed] of Object.entries(rules)) {
-    const td = model === "gpt-realtime-whisper" ? { turn_detection: null } : {};
+    const td = {};
     for (const [field, ok] of Object.entries(allowed)) {
       const req = {
         type: "transcription",
@@ -242,21 +249,86 @@ Deno.test("per-model options: delay, keywords, languages, prompt, turn_detection
       }
     }
   }
-  // gpt-realtime-whisper needs turn_detection null (default server_vad is refused).
+});
+
+Deno.test("turn detection per model (2026-12): refused for the two streaming models, defaults follow the model", () => {
+  const noVad = ["gpt-live-transcribe", "gpt-realtime-whisper"];
+  for (const model of TRANSCRIPTION_MODELS) {
+    const omitted: Json = buildSession(
+      { type: "transcription", audio: { input: { transcription: { model } } } },
+      "session.",
+      ctx,
+    );
+    const want = noVad.includes(model) ? null : "server_vad";
+    assert.equal(omitted.audio.input.turn_detection?.type ?? null, want, model);
+    for (const type of ["server_vad", "semantic_vad"]) {
+      const req = {
+        type: "transcription",
+        audio: { input: { transcription: { model }, turn_detection: { type } } },
+      };
+      if (!noVad.includes(model)) {
+        const eff: Json = buildSession(req, "session.", ctx);
+        assert.equal(eff.audio.input.turn_detection.type, type, `${model} ${type}`);
+        continue;
+      }
+      assert.throws(
+        () => buildSession(req, "session.", ctx),
+        (e: ApiError) =>
+          e.status === 400 && e.code === "invalid_value" && e.type === "invalid_request_error" &&
+          e.param === "session.audio.input.turn_detection" &&
+          e.message === "Turn detection is not supported for this transcription model.",
+        `${model} ${type}`,
+      );
+    }
+  }
+  // An update that sets such a model without naming turn detection drops the default VAD…
+  const start = defaultSession("transcription", ctx);
+  const updated: Json = buildSession(
+    {
+      type: "transcription",
+      audio: { input: { transcription: { model: "gpt-live-transcribe" } } },
+    },
+    "session.",
+    ctx,
+    { current: start, source: "update" },
+  );
+  assert.equal(updated.audio.input.turn_detection, null);
+  // …an explicit VAD in the same update is refused, and a later model with VAD keeps "none".
   assert.throws(
     () =>
       buildSession(
         {
           type: "transcription",
-          audio: { input: { transcription: { model: "gpt-realtime-whisper" } } },
+          audio: {
+            input: {
+              transcription: { model: "gpt-live-transcribe" },
+              turn_detection: { type: "server_vad" },
+            },
+          },
         },
         "session.",
         ctx,
+        { current: start, source: "update" },
       ),
-    (e: ApiError) =>
-      e.code === "invalid_value" &&
-      e.param === "session.audio.input.turn_detection",
+    /Turn detection is not supported/,
   );
+  const back: Json = buildSession(
+    { type: "transcription", audio: { input: { transcription: { model: "gpt-transcribe" } } } },
+    "session.",
+    ctx,
+    { current: updated, source: "update" },
+  );
+  assert.equal(back.audio.input.turn_detection, null);
+  // The guide's rule is about transcription sessions: a realtime session keeps its VAD.
+  const realtime: Json = buildSession(
+    {
+      type: "realtime",
+      audio: { input: { transcription: { model: "gpt-live-transcribe" } } },
+    },
+    "session.",
+    ctx,
+  );
+  assert.equal(realtime.audio.input.turn_detection.type, "server_vad");
 });
 
 Deno.test("transcription absent is null; given without a model it gets the default model", () => {

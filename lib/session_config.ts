@@ -134,9 +134,10 @@ export function resolveSessionOptions(
   const td = o.turnDetection ??
     { type: model.supports.turnDetection ? "server_vad" : "none" };
   if (td.type !== "none" && !model.supports.turnDetection) {
+    // OpenAI refuses any VAD for these models (lib/models.ts, TURN_DETECTION_UNSUPPORTED).
     throw new SessionOptionsError(
-      "turnDetection.type",
-      `Model "${model.id}" needs turn detection "none": the page commits turns itself`,
+      "turnDetection",
+      `Model "${model.id}" takes no server turn detection: use turnDetection "none" (the page commits turns)`,
     );
   }
   if (td.type !== "none" && !model.supports.turnDetectionTypes.includes(td.type)) {

@@ -50,13 +50,11 @@ Deno.test("resolveSessionOptions() names the field of every invalid value or com
     }),
     "turnDetection.silenceDurationMs",
   );
-  assert.equal(
-    fieldOf({
-      model: "gpt-realtime-whisper",
-      turnDetection: { type: "server_vad" },
-    }),
-    "turnDetection.type",
-  );
+  for (const model of ["gpt-realtime-whisper", "gpt-live-transcribe"]) {
+    for (const type of ["server_vad", "semantic_vad"]) {
+      assert.equal(fieldOf({ model, turnDetection: { type } }), "turnDetection", model);
+    }
+  }
   assert.equal(
     fieldOf({ model: "gpt-realtime-whisper", prompt: "names" }),
     "prompt",
@@ -76,6 +74,17 @@ Deno.test("resolveSessionOptions() names the field of every invalid value or com
     "noiseReductionStrength",
   );
   assert.equal(fieldOf({ logprobs: "yes" }), "logprobs");
+});
+
+Deno.test("gpt-live-transcribe: no server turn detection, the page commits; the emulator agrees", () => {
+  const s = resolveSessionOptions({ model: "gpt-live-transcribe", keywords: ["Hono"] }, defaults);
+  assert.deepEqual(s.turnDetection, { type: "none" });
+  assert.equal(clientCommits(s), true);
+  const session = buildTranscriptionSession(s);
+  assert.equal(session.audio?.input?.turn_detection, null);
+  // The emulator's rules (the same catalog) accept what the app builds.
+  const eff = buildSession(session, "session.", { defaultSilenceDurationMs: 200 });
+  assert.equal(eff.audio?.input?.turn_detection, null);
 });
 
 Deno.test("gpt-realtime-whisper: turn detection null, the page commits turns", () => {

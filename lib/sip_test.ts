@@ -167,6 +167,9 @@ Deno.test("sipAcceptSession is a silent realtime session within the SIP constrai
     whisper.audio?.input?.transcription?.model,
     SIP_FALLBACK_TRANSCRIPTION_MODEL,
   );
+  // gpt-live-transcribe takes no turn detection either (2026-12), so a call cannot use it.
+  const live = sipAcceptSession({ defaultModel: "gpt-live-transcribe", privatePrompt: null });
+  assert.equal(live.audio?.input?.transcription?.model, SIP_FALLBACK_TRANSCRIPTION_MODEL);
   const w1 = sipAcceptSession({
     defaultModel: "whisper-1",
     privatePrompt: null,

@@ -24,6 +24,13 @@ Deno.test("GET /api/models lists every model with options and shutdown dates", a
     assert.equal(byId["gpt-transcribe"].supports.noiseReductionStrength, true);
     assert.equal(byId["gpt-transcribe"].supports.delay, false);
     assert.equal(byId["gpt-realtime-whisper"].supports.delay, true);
+    // OpenAI runs gpt-live-transcribe without turn detection; the price per minute is served.
+    assert.equal(byId["gpt-live-transcribe"].supports.turnDetection, false);
+    assert.equal(byId["gpt-live-transcribe"].defaultTurnDetection, null);
+    assert.equal(byId["gpt-transcribe"].defaultTurnDetection, "server_vad");
+    assert.equal(byId["gpt-live-transcribe"].pricePerMinuteUsd, 0.017);
+    assert.equal(byId["gpt-transcribe"].pricePerMinuteUsd, 0.0045);
+    assert.equal(byId["whisper-1"].pricePerMinuteUsd, null);
     const post = await fetch(`${t.baseUrl}/api/models`, { method: "POST" });
     assert.equal(post.status, 404);
     await post.body?.cancel();

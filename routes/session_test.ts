@@ -63,7 +63,14 @@ Deno.test("POST /api/session rejects bad input with a 400 naming the field and c
           model: "gpt-realtime-whisper",
           turnDetection: { type: "server_vad" },
         },
-        "turnDetection.type",
+        "turnDetection",
+      ],
+      [
+        {
+          model: "gpt-live-transcribe",
+          turnDetection: { type: "semantic_vad" },
+        },
+        "turnDetection",
       ],
       [{ model: "gpt-4o-transcribe", keywords: ["x"] }, "keywords"],
       [
