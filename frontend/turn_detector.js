@@ -100,6 +100,12 @@ export const TUNING = Object.freeze({
   noiseSmoothing: 0.05,
   /** No turn starts in the first this many ms: the noise is learned first. */
   warmupMs: 300,
+  /**
+   * Before the first turn and within this many ms, a noise this many dB below what the warm-up
+   * learned means the warm-up heard a talker (see `rescue`).
+   */
+  rescueWithinMs: 5000,
+  rescueDropDb: 12,
   /** The largest deviation one frame adds to the noise's mean deviation, dB. */
   maxDeviationDb: 6,
   /** The noise mean stays within this of the floor (a talker from the first frame is no noise). */
@@ -222,6 +228,9 @@ export class TurnDetector {
     this.tailOpen = false;
     /** Frames before this index belong to an ended turn. */
     this.floorFrame = 0;
+    /** Turns started so far, and the noise level right after the warm-up. */
+    this.turns = 0;
+    this.warmupNoiseDb = NaN;
     /** Set when a long turn ended with the person still talking: the next turn starts at once. */
     this.continueAt = -1;
   }
@@ -414,6 +423,8 @@ export class TurnDetector {
     const index = this.frameIndex;
     const warmup = Math.round(t.warmupMs / FRAME_MS);
     if (index < warmup) return;
+    if (index === warmup) this.warmupNoiseDb = this.noiseDb;
+    if (this.rescue(events, index)) return;
     const from = Math.max(this.floorFrame, warmup, index - t.onsetWindow + 1);
     let strong = 0;
     let voiced = 0;
@@ -442,12 +453,43 @@ export class TurnDetector {
       while (start - 1 >= earliest && this.kindAt(start - 1) >= 1) start--;
     }
     this.continueAt = -1;
+    this.turns++;
     this.speaking = true;
     this.turnStartFrame = start;
     this.lastStrongFrame = index;
     this.lastSpeechFrame = index;
     this.tailOpen = true;
     events.push({ type: "start", atMs: this.frameStartMs(start) });
+  }
+
+  /**
+   * A talker heard from the first frame is learned as noise. When, before any turn, the noise
+   * then falls far below what the first frames taught, they were speech: a turn from the first
+   * frame to the last frame that is loud against the real noise (if it is still in the history).
+   *
+   * @param {TurnEvent[]} events
+   * @param {number} index this frame
+   * @returns {boolean} a turn started
+   */
+  rescue(events, index) {
+    const t = TUNING;
+    if (this.turns > 0 || index * FRAME_MS > t.rescueWithinMs) return false;
+    if (!(this.warmupNoiseDb - this.noiseDb >= t.rescueDropDb)) return false;
+    const loud = this.noiseDb + Math.max(t.strongDb, t.strongSpread * this.noiseDevDb);
+    const oldest = Math.max(0, index - this.historyLength + 1);
+    let last = -1;
+    for (let k = index; k >= oldest && last < 0; k--) {
+      if (this.levels[k % this.historyLength] >= loud) last = k;
+    }
+    if (last < 0) return false;
+    this.turns++;
+    this.speaking = true;
+    this.turnStartFrame = 0;
+    this.lastStrongFrame = last;
+    this.lastSpeechFrame = last;
+    this.tailOpen = false;
+    events.push({ type: "start", atMs: 0 });
+    return true;
   }
 
   /**
