@@ -238,7 +238,14 @@ async function repair() {
   const finals = timeline.transcript.list().filter((u) => u.status === "final");
   if (finals.length === 0 || finals.length === current.posted) return;
   const { sessionId, ticket } = current.session;
-  const utterances = finals.map((u) => timeline.sessionTimes(u));
+  const utterances = finals.map((u) => {
+    // A turn the page committed has no server times: its turn detector's times go with it.
+    const s = timeline.sessionTimes(u);
+    const f = timeline.facts.get(u.itemId);
+    const ms = (/** @type {number|null|undefined} */ v) =>
+      typeof v === "number" ? Math.round(v) : null;
+    return { ...s, startMs: s.startMs ?? ms(f?.startMs), endMs: s.endMs ?? ms(f?.endMs) };
+  });
   if (await postUtterances({ sessionId, ticket, utterances })) {
     current.posted = finals.length;
   }
