@@ -17,7 +17,9 @@
  *   above the quietest smoothed band energy of the last 4 s (minimum statistics) and at most 10 dB
  *   above that of its audible frames: it follows a fan that starts (even in the middle of a turn)
  *   or a room that goes quiet, but not the speech itself, and noise that fluctuates (babble)
- *   widens the thresholds. No turn starts in the first 300 ms, while the noise is learned.
+ *   widens the thresholds. No turn starts in the first 300 ms, while the noise is learned; if
+ *   those frames were a talker (the noise then proves 12 dB quieter), the turn is reported from
+ *   the first frame.
  * - **Hysteresis.** A frame is *strong* when it is well above the noise (or somewhat above it and
  *   periodic), *weak* when it is a little above it. A turn starts when enough strong frames, some
  *   of them periodic, fall within a short window (a minimum speech duration, so clicks and bumps are
