@@ -23,6 +23,7 @@ import { clickToCaptions, speechToText } from "./browser_latency.ts";
 import { webrtcCapacity } from "./webrtc_capacity.ts";
 import { pageWeight } from "./page_weight_bench.ts";
 import { datachannelLatency } from "./datachannel_latency.ts";
+import { turns } from "./turn_detection.ts";
 
 /** Every benchmark, in the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -36,6 +37,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   appLoad,
   emulatorCapacity,
   webrtcCapacity,
+  turns,
 ];
 
 /** Parsed command line. */

@@ -9,9 +9,11 @@
 /**
  * A speech boundary from the page's VAD. `atMs` is ms since {@linkcode startAudio} resolved
  * (session-relative, like the API's `audio_start_ms`, up to the connection set-up offset);
- * `wallMs` is the matching `performance.now()`.
+ * `wallMs` is the matching `performance.now()`. An end has a `reason`: `"silence"`, or
+ * `"max_length"` when a long turn was cut in a pause (a new turn may start at once).
  *
- * @typedef {{ speaking: boolean, atMs: number, wallMs: number }} SpeechEdge
+ * @typedef {{ speaking: boolean, atMs: number, wallMs: number,
+ *   reason?: "silence" | "max_length" }} SpeechEdge
  */
 
 /**
@@ -55,7 +57,8 @@ export async function startAudio(
       onLevel?.(m.level);
     } else if (m?.type === "speech") {
       const atMs = Math.max(0, m.atMs - originCtxMs);
-      onSpeech?.({ speaking: m.speaking, atMs, wallMs: originWall + atMs });
+      const edge = { speaking: Boolean(m.speaking), atMs, wallMs: originWall + atMs };
+      onSpeech?.(m.speaking ? edge : { ...edge, reason: m.reason ?? "silence" });
     }
   };
   return {

@@ -70,7 +70,14 @@ export class GapRepair {
     if (finals.length === 0 || finals.length === this.#posted) return;
     const session = this.#deps.session();
     if (!session) return;
-    const utterances = finals.map((u) => timeline.sessionTimes(u));
+    const utterances = finals.map((u) => {
+      // A turn the page committed has no server times: its turn detector's times go with it.
+      const s = timeline.sessionTimes(u);
+      const f = timeline.facts.get(u.itemId);
+      const ms = (/** @type {number|null|undefined} */ v) =>
+        typeof v === "number" ? Math.round(v) : null;
+      return { ...s, startMs: s.startMs ?? ms(f?.startMs), endMs: s.endMs ?? ms(f?.endMs) };
+    });
     const ok = await postUtterances({
       sessionId: session.sessionId,
       ticket: session.ticket,

@@ -156,6 +156,8 @@ export function createLiveSession(deps) {
   /** @param {import("./audio.js").SpeechEdge} edge */
   function onSpeech(edge) {
     pill.speaking(edge.speaking);
+    // A long turn cut in a pause: said in the log, the commit is the same.
+    if (live && edge.reason === "max_length") log.add({ type: "page.turn_max_length" }, "note");
     if (live?.turns.edge(edge)) commitTurn();
   }
 

@@ -1,52 +1,52 @@
 // @ts-check
 /**
- * AudioWorklet: input level and an energy voice-activity detector for the page.
+ * AudioWorklet: the input level meter and the page's turn detector (`turn_detector.js`, which
+ * decides where turns begin and end; see there for how).
  *
- * Works on 20 ms frames. A frame is speech when its level is above both an absolute floor
- * (-55 dBFS) and the tracked noise floor + 12 dB. Speech starts after 3 speech frames in a row and
- * ends after `silenceMs` without a speech frame. Posts to the main thread:
+ * Posts to the main thread:
  *
- * - `{ type: "level", level, lastSpeechMs }` every ~50 ms, `level` in 0..1 (-60..0 dBFS),
+ * - `{ type: "level", level, lastSpeechMs }` every ~60 ms, `level` in 0..1 (-60..0 dBFS),
  *   `lastSpeechMs` the end of the latest speech frame (or null);
- * - `{ type: "speech", speaking: true, atMs }` at speech start (time of its first frame);
- * - `{ type: "speech", speaking: false, atMs }` at speech end (end of the last speech frame).
+ * - `{ type: "speech", speaking: true, atMs }` when a turn starts (where its speech began);
+ * - `{ type: "speech", speaking: false, atMs, reason }` when it ends (where its speech ended;
+ *   `reason` is `"silence"`, or `"max_length"` when a long turn was cut in a pause, in which case
+ *   a new turn may start at once).
  *
  * Times are ms of this AudioContext's clock. Send `{ silenceMs }` to retune while running.
  *
  * @module
  */
+import { FRAME_MS, TurnDetector } from "./turn_detector.js";
 
 /** @type {any} */
 const G = globalThis;
 
-const FRAME_MS = 20;
-const ABSOLUTE_FLOOR_DB = -55;
-const ABOVE_NOISE_DB = 12;
-const START_FRAMES = 3;
+/** Level messages are sent every this many frames. */
+const LEVEL_FRAMES = 3;
 
 class VadProcessor extends G.AudioWorkletProcessor {
-  /** @param {{ processorOptions?: { silenceMs?: number } }} options */
+  /** @param {{ processorOptions?: { silenceMs?: number, maxTurnMs?: number } }} options */
   constructor(options) {
     super();
     const rate = /** @type {number} */ (G.sampleRate);
+    this.detector = new TurnDetector({
+      sampleRate: rate,
+      silenceMs: options?.processorOptions?.silenceMs ?? 700,
+      maxTurnMs: options?.processorOptions?.maxTurnMs ?? 15000,
+    });
+    /** Context time of the first sample the detector saw, ms (set on the first block). */
+    this.originMs = NaN;
     this.frameSize = Math.round((rate * FRAME_MS) / 1000);
-    this.silenceMs = options?.processorOptions?.silenceMs ?? 700;
     this.sum = 0;
     this.count = 0;
-    this.noiseDb = -90;
-    this.started = false;
-    this.run = 0;
-    this.speaking = false;
-    this.lastSpeechEndMs = 0;
-    this.firstSpeechMs = 0;
     this.levelSum = 0;
     this.levelFrames = 0;
+    /** @type {Float32Array|null} */
+    this.silence = null;
     /** @type {MessagePort} */
     const port = this.port;
     port.onmessage = (/** @type {MessageEvent} */ ev) => {
-      if (typeof ev.data?.silenceMs === "number") {
-        this.silenceMs = ev.data.silenceMs;
-      }
+      if (typeof ev.data?.silenceMs === "number") this.detector.setSilence(ev.data.silenceMs);
     };
   }
 
@@ -55,68 +55,43 @@ class VadProcessor extends G.AudioWorkletProcessor {
    * @returns {boolean}
    */
   process(inputs) {
-    const channel = inputs[0]?.[0];
-    if (!channel) return true;
     const rate = /** @type {number} */ (G.sampleRate);
-    const blockStart = /** @type {number} */ (G.currentFrame);
+    if (Number.isNaN(this.originMs)) {
+      this.originMs = (/** @type {number} */ (G.currentFrame) / rate) * 1000;
+    }
+    // A disconnected input still advances the clock: silence keeps the detector's times aligned.
+    let channel = inputs[0]?.[0];
+    if (!channel) channel = this.silence ??= new Float32Array(128);
+    for (const event of this.detector.push(channel)) {
+      const atMs = this.originMs + event.atMs;
+      if (event.type === "start") {
+        this.port.postMessage({ type: "speech", speaking: true, atMs });
+      } else {
+        this.port.postMessage({ type: "speech", speaking: false, atMs, reason: event.reason });
+      }
+    }
     for (let i = 0; i < channel.length; i++) {
       this.sum += channel[i] * channel[i];
-      if (++this.count === this.frameSize) {
-        const endMs = ((blockStart + i + 1) / rate) * 1000;
-        this.frame(10 * Math.log10(this.sum / this.count + 1e-12), endMs);
-        this.sum = 0;
-        this.count = 0;
-      }
+      if (++this.count === this.frameSize) this.level();
     }
     return true;
   }
 
-  /**
-   * @param {number} db frame level, dBFS
-   * @param {number} endMs end of the frame, context time
-   */
-  frame(db, endMs) {
-    const isSpeech = this.started && db > ABSOLUTE_FLOOR_DB &&
-      db > this.noiseDb + ABOVE_NOISE_DB;
-    // Noise floor: starts at the first frame, follows dips at once, rises 5 dB/s.
-    if (!this.started) {
-      this.started = true;
-      this.noiseDb = Math.max(db, -90);
-    } else if (db < this.noiseDb) this.noiseDb = db;
-    else this.noiseDb += 0.1;
+  /** One 20 ms frame of level metering done. */
+  level() {
+    const db = 10 * Math.log10(this.sum / this.count + 1e-12);
+    this.sum = 0;
+    this.count = 0;
     this.levelSum += Math.min(1, Math.max(0, (db + 60) / 60));
-    if (++this.levelFrames >= 50 / FRAME_MS) {
-      this.port.postMessage({
-        type: "level",
-        level: this.levelSum / this.levelFrames,
-        lastSpeechMs: this.lastSpeechEndMs || null,
-      });
-      this.levelSum = 0;
-      this.levelFrames = 0;
-    }
-    if (isSpeech) {
-      if (this.run === 0) this.firstSpeechMs = endMs - FRAME_MS;
-      this.run++;
-      this.lastSpeechEndMs = endMs;
-      if (!this.speaking && this.run >= START_FRAMES) {
-        this.speaking = true;
-        this.port.postMessage({
-          type: "speech",
-          speaking: true,
-          atMs: this.firstSpeechMs,
-        });
-      }
-    } else {
-      this.run = 0;
-      if (this.speaking && endMs - this.lastSpeechEndMs >= this.silenceMs) {
-        this.speaking = false;
-        this.port.postMessage({
-          type: "speech",
-          speaking: false,
-          atMs: this.lastSpeechEndMs,
-        });
-      }
-    }
+    if (++this.levelFrames < LEVEL_FRAMES) return;
+    const last = this.detector.lastSpeechMs;
+    this.port.postMessage({
+      type: "level",
+      level: this.levelSum / this.levelFrames,
+      lastSpeechMs: last === null ? null : this.originMs + last,
+    });
+    this.levelSum = 0;
+    this.levelFrames = 0;
   }
 }
 

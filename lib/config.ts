@@ -30,8 +30,12 @@ export const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
   OPENAI_BASE_URL: z.url().default(DEFAULT_BASE_URL),
   PORT: int(0, 65535).default(8000),
-  /** Default transcription model for new sessions; must be in the catalog (`lib/models.ts`). */
-  TRANSCRIPTION_MODEL: z.string().min(1).default("gpt-transcribe").refine(
+  /**
+   * Default transcription model for new sessions; must be in the catalog (`lib/models.ts`). The
+   * default is the one OpenAI recommends for live captions; it takes no turn detection, so the
+   * page commits its turns.
+   */
+  TRANSCRIPTION_MODEL: z.string().min(1).default("gpt-live-transcribe").refine(
     (id) => findModel(id) !== undefined,
     { error: `Unknown model: choose one of ${MODELS.map((m) => m.id).join(", ")}` },
   ),

@@ -10,7 +10,7 @@ Deno.test("loadConfig() without any variable gives safe defaults and never throw
   assert.equal(config.platform, "local");
   assert.equal(config.demo, false);
   assert.equal(config.port, 8000);
-  assert.equal(config.defaultModel, "gpt-transcribe");
+  assert.equal(config.defaultModel, "gpt-live-transcribe");
   assert.equal(config.privatePrompt, null);
   assert.equal(config.ephemeralKeyTtlSeconds, 60);
   assert.equal(config.signaling, "direct");

@@ -47,7 +47,8 @@ Deno.test({
     });
     const peer = await createTestPeer();
     try {
-      const s = (await postJson(t.baseUrl, "/api/session", {})).json;
+      // A server-VAD model: the audio below ends its turn by silence, with no page to commit it.
+      const s = (await postJson(t.baseUrl, "/api/session", { model: "gpt-transcribe" })).json;
       const res = await fetch(s.realtimeUrl, {
         method: "POST",
         headers: {

@@ -72,7 +72,7 @@ Deno.test("GET /api/config describes the mode without any secret", async () => {
     assert.equal(c.hasKey, true);
     assert.equal(c.keyHelp, null);
     assert.equal(c.platform, "local");
-    assert.equal(c.defaultModel, "gpt-transcribe");
+    assert.equal(c.defaultModel, "gpt-live-transcribe");
     const text = JSON.stringify(c);
     for (
       const secret of [

@@ -14,8 +14,9 @@ Deno.test("POST /api/session mints a key, records a pending session and signs a 
     assert.equal(r.status, 200);
     assert.match(r.json.ephemeralKey, /^ek_/);
     assert.equal(r.json.realtimeUrl, `${t.emulator.baseUrl}/v1/realtime/calls`);
-    assert.equal(r.json.clientCommits, false);
-    assert.equal(r.json.model, "gpt-transcribe");
+    // The default model takes no turn detection: the page commits its turns.
+    assert.equal(r.json.clientCommits, true);
+    assert.equal(r.json.model, "gpt-live-transcribe");
     assert.ok(r.json.expiresAt > Date.now() / 1000);
     assert.equal(r.headers.get("cache-control"), "no-store");
     const claims = await verifyTicket(r.json.ticket, {
@@ -24,14 +25,15 @@ Deno.test("POST /api/session mints a key, records a pending session and signs a 
     assert.equal(claims?.sessionId, r.json.sessionId);
     const row = await t.store.getSession(r.json.sessionId);
     assert.equal(row?.status, "pending");
-    assert.equal(row?.model, "gpt-transcribe");
+    assert.equal(row?.model, "gpt-live-transcribe");
     assert.equal((row?.settings as { language: string }).language, "en");
     // The key's session has the user's settings and NOT the private prompt.
     const secret = t.emulator.control.state as unknown as {
       secrets: Map<string, { session: unknown }>;
     };
     const bound = JSON.stringify([...secret.secrets.values()]);
-    assert.match(bound, /"model":"gpt-transcribe"/);
+    assert.match(bound, /"model":"gpt-live-transcribe"/);
+    assert.match(bound, /"turn_detection":null/);
     assert.doesNotMatch(bound, /Zorblax/);
     assert.doesNotMatch(JSON.stringify(r.json), /Zorblax|sk-emulator/);
   } finally {

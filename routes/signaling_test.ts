@@ -90,7 +90,11 @@ Deno.test({
     const peers: TestPeer[] = [];
     try {
       const before = Date.now();
-      const minted = await postJson(t.baseUrl, "/api/session", { language: "en" });
+      // A server-VAD model: the Speaker below ends its turns by silence.
+      const minted = await postJson(t.baseUrl, "/api/session", {
+        model: "gpt-transcribe",
+        language: "en",
+      });
       assert.equal(minted.status, 200, JSON.stringify(minted.json));
       const { sessionId, ticket } = minted.json;
       // Same shape as a direct answer, without anything that could start a call elsewhere.

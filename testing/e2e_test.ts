@@ -15,8 +15,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
+    // Speech starts after the page's turn detector runs (once the call is connected).
     const wav = await makeSpeechWav(SENTENCE, {
-      padStartSec: 1.5,
+      padStartSec: 3,
       padEndSec: 2.5,
     });
     const t = await startTestApp({

@@ -15,7 +15,8 @@ Deno.test(
   BROWSER_TEST,
   async () => {
     const wav = await makeSilenceWav(30);
-    const t = await openPage({ wav: wav.path });
+    // The Speaker's turns end by server VAD (the page's fake microphone is silent).
+    const t = await openPage({ wav: wav.path, env: { TRANSCRIPTION_MODEL: "gpt-transcribe" } });
     try {
       const { page, app } = t;
       const emu = app.emulator;

@@ -49,6 +49,8 @@ export async function openLiveCall(options: LiveCallOptions = {}): Promise<LiveC
   const config = await loadConfig({
     OPENAI_API_KEY: emulator.apiKey,
     OPENAI_BASE_URL: emulator.baseUrl,
+    // Tests speak into the call without the page: a model whose turns the server VAD ends.
+    TRANSCRIPTION_MODEL: "gpt-transcribe",
     ...options.env,
   }, { platform: "local" });
   const store = await openStore(config, { url: ":memory:" });

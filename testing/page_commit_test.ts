@@ -17,7 +17,8 @@ Deno.test(
         "The first sentence is about the weather today.",
         "The second one talks about lunch.",
       ],
-      { padStartSec: 1, gapSec: 1.6, padEndSec: 2 },
+      // Speech starts after the page's turn detector runs (once the call is connected).
+      { padStartSec: 3, gapSec: 1.6, padEndSec: 2 },
     );
     const t = await openPage({ wav: wav.path });
     try {

@@ -12,8 +12,9 @@ Deno.test(
   "errors are explained with what to do next",
   BROWSER_TEST,
   async () => {
+    // Speech starts after the page's turn detector runs (once the call is connected).
     const wav = await makeSpeechWav("Testing the error messages.", {
-      padStartSec: 1,
+      padStartSec: 3,
       padEndSec: 1,
     });
     const t = await openPage({

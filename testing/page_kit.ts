@@ -16,6 +16,8 @@ export interface OpenPageOptions extends TestAppOptions {
   viewport?: { width: number; height: number };
   /** Print the page's console to stderr. */
   logConsole?: boolean;
+  /** Runs in the page before any of its scripts (see {@linkcode LoadPageOptions}). */
+  initScript?: () => void;
 }
 
 /** A loaded page with its app; `close()` stops both. */

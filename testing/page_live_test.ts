@@ -14,10 +14,11 @@ Deno.test(
   "live captions: partial then final, rendered as text, announced once final",
   BROWSER_TEST,
   async () => {
+    // Speech starts after the page's turn detector runs (once the call is connected).
     const wav = await makeSpeechWav(
       "Hello there, this is a test of live captions.",
       {
-        padStartSec: 1,
+        padStartSec: 3,
         padEndSec: 2,
       },
     );

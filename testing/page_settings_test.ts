@@ -32,13 +32,20 @@ Deno.test(
           );
         } else assert.doesNotMatch(label, /deprecated/);
       }
+      // The default is what OpenAI recommends for live captions; the page commits its turns.
       assert.equal(
         await page.locator("#model").inputValue(),
-        "gpt-transcribe",
-        "default is current",
+        "gpt-live-transcribe",
+        "default is gpt-live-transcribe",
+      );
+      const visible = async (id: string) => await page.locator(id).isVisible();
+      assert.equal(await page.locator("#turn").inputValue(), "manual");
+      assert.deepEqual(
+        await Promise.all(["#keywords", "#prompt", "#threshold", "#pageSilenceMs"].map(visible)),
+        [true, true, false, true],
       );
 
-      const visible = async (id: string) => await page.locator(id).isVisible();
+      await page.selectOption("#model", "gpt-transcribe");
       // gpt-transcribe: keywords + possible languages + prompt; server VAD tuning.
       assert.deepEqual(
         await Promise.all(

@@ -16,7 +16,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const wav = await makeSpeechWav(SENTENCE, { padStartSec: 1.5, padEndSec: 2.5 });
+    // Speech starts after the page's turn detector runs (once the call is connected).
+    const wav = await makeSpeechWav(SENTENCE, { padStartSec: 3, padEndSec: 2.5 });
     const t = await startTestApp({
       env: { SIGNALING: "relay" },
       emulator: { firstDeltaDelayMs: 100, completedDelayMs: 300 },

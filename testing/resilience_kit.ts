@@ -272,6 +272,8 @@ export async function startResilientApp(
     OPENAI_BASE_URL: emulator.baseUrl,
     SIGNING_SECRET: "test-signing-secret-0123456789",
     INTERNAL_SECRET: "test-internal-secret-0123456789",
+    // A Speaker's turns end by server VAD: a model that takes it, not the page-committed default.
+    TRANSCRIPTION_MODEL: "gpt-transcribe",
     ...options.env,
   }, { platform: "local" });
   if (options.platformRequestLimitSeconds !== undefined) {

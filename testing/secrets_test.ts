@@ -75,8 +75,9 @@ Deno.test({
   // werift's SRTP ciphers (node:crypto) are released by GC, not closed.
   sanitizeResources: false,
 }, async () => {
+  // Speech starts after the page's turn detector runs (once the call is connected).
   const wav = await makeSpeechWav("the quick brown fox", {
-    padStartSec: 0.5,
+    padStartSec: 3,
     padEndSec: 1.5,
   });
   const cons = captureConsole();

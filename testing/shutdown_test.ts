@@ -59,6 +59,8 @@ Deno.test({
           DATABASE_URL: dbUrl,
           SIGNING_SECRET: "test-signing-secret-0123456789",
           INTERNAL_SECRET: "test-internal-secret-0123456789",
+          // The test speaks into the call itself: a model whose turns the server VAD ends.
+          TRANSCRIPTION_MODEL: "gpt-transcribe",
         },
         stdout: "piped",
         stderr: "piped",

@@ -33,6 +33,8 @@ Deno.test({
       OPENAI_BASE_URL: emulator.baseUrl,
       SIGNING_SECRET: "test-signing-secret-0123456789",
       INTERNAL_SECRET: "test-internal-secret-0123456789",
+      // The test speaks into the call itself: a model whose turns the server VAD ends.
+      TRANSCRIPTION_MODEL: "gpt-transcribe",
     }, { platform: "local" });
     // Below the environment's 5 s minimum on purpose: rotate every 1.5 s (rotationDelayMs(2)).
     config.platformRequestLimitSeconds = 2;

@@ -79,7 +79,8 @@ const SOUND_LEVEL = 33;
 /** Files are padded to a whole number of these (Chromium plays fake capture in 10/20 ms chunks). */
 const CHUNK_MS = 20;
 
-function defaultDir(): string {
+/** The cache directory of generated audio: `$TMPDIR/hello-transcription-speech` (or /tmp's). */
+export function defaultDir(): string {
   let tmp = "/tmp";
   try {
     tmp = Deno.env.get("TMPDIR") ?? tmp;
@@ -89,7 +90,8 @@ function defaultDir(): string {
   return `${tmp.replace(/\/+$/, "")}/hello-transcription-speech`;
 }
 
-async function run(command: string, args: string[]): Promise<void> {
+/** Runs a tool (espeak-ng, sox) to completion; a clear error when it is missing or fails. */
+export async function run(command: string, args: string[]): Promise<void> {
   let output: Deno.CommandOutput;
   try {
     output = await new Deno.Command(command, {
@@ -129,7 +131,7 @@ async function readCached<T>(metaPath: string): Promise<T | undefined> {
 }
 
 /** Writes a file atomically, so parallel tests never read a half-written one. */
-async function writeAtomic(path: string, data: Uint8Array | string) {
+export async function writeAtomic(path: string, data: Uint8Array | string) {
   const tmp = `${path}.${crypto.randomUUID()}.tmp`;
   if (typeof data === "string") await Deno.writeTextFile(tmp, data);
   else await Deno.writeFile(tmp, data);

@@ -68,7 +68,9 @@ Deno.test({
       assert.equal(minted.status, 200, JSON.stringify(minted.json));
       assert.match(minted.json.ephemeralKey, /^ek_/);
       assert.equal(minted.json.realtimeUrl, `${listening.emulator}/v1/realtime/calls`);
-      assert.equal(minted.json.model, "gpt-transcribe");
+      // The default model: its turns are committed by the page.
+      assert.equal(minted.json.model, "gpt-live-transcribe");
+      assert.equal(minted.json.clientCommits, true);
 
       child.kill("SIGTERM");
       const status = await child.status;

@@ -186,6 +186,30 @@ Deno.test("mergeBrowserUtterances adds browser-only finals and confirms shared o
   await store.close();
 });
 
+Deno.test("mergeBrowserUtterances gives a page-committed turn the page's times", async () => {
+  const store = await open(":memory:");
+  const id = await newSession(store);
+  // The page committed this turn: no speech_started / speech_stopped, so no server times.
+  for (const e of utteranceEvents("item_P", null, ["page"]).slice(2)) {
+    await store.recordEvent(id, e);
+  }
+  assert.deepEqual((await store.listUtterances(id)).map((u) => [u.startMs, u.endMs]), [
+    [null, null],
+  ]);
+  const page = [{
+    itemId: "item_P",
+    previousItemId: null,
+    text: "page.",
+    startMs: 1200,
+    endMs: 2500,
+    confidence: 1,
+  }];
+  assert.deepEqual(await store.mergeBrowserUtterances(id, page), { added: 0, confirmed: 1 });
+  const [u] = await store.listUtterances(id);
+  assert.deepEqual([u.text, u.startMs, u.endMs, u.seenBy], ["page.", 1200, 2500, "both"]);
+  await store.close();
+});
+
 Deno.test("prune deletes ended sessions past the age limit and beyond the count, with their data", async () => {
   const { url, dir } = await tempDbUrl();
   let now = 10 * 86_400_000;

@@ -71,7 +71,8 @@ export async function readUtterance(
 
 /**
  * Gap repair (see {@linkcode Store.mergeBrowserUtterances}): a final the server has becomes
- * `both`; one it lacks (or only has partially) is stored final with `seenBy: "browser"`.
+ * `both` (taking the page's times where the server has none: turns the page committed); one it
+ * lacks (or only has partially) is stored final with `seenBy: "browser"`.
  * Failed items and ones already merged are left alone, so posting twice changes nothing.
  */
 export async function mergeBrowserUtterances(
@@ -93,7 +94,12 @@ export async function mergeBrowserUtterances(
       let seenBy: Seen;
       if (cur?.state.status === "final") {
         if (cur.seenBy !== "server") break;
-        next = cur.state;
+        // A turn the page committed has no server speech events: its times come from the page.
+        next = {
+          ...cur.state,
+          startMs: cur.state.startMs ?? b.startMs,
+          endMs: cur.state.endMs ?? b.endMs,
+        };
         seenBy = "both";
       } else {
         const base = cur?.state;
