@@ -8,6 +8,7 @@ import { handleControl } from "./control.ts";
 import { handleRealtimeSocket } from "./realtime_socket.ts";
 import { callAction, corsHeaders, createCall, createClientSecret } from "./rest.ts";
 import type { EmulatorState } from "./state.ts";
+import { routeTranslations } from "./translation_routes.ts";
 
 /** Builds the request handler for a state. */
 export function createHandler(
@@ -49,6 +50,8 @@ export function createHandler(
           return await callAction(req, state, action[1], action[2]);
         }
       }
+      const translation = await routeTranslations(req, state, path);
+      if (translation) return translation;
       if (path.startsWith("/_emulator/")) {
         const res = await handleControl(req, state, path);
         if (res) return res;
