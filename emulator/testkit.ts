@@ -221,13 +221,17 @@ export async function makeOffer(): Promise<
   return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
 }
 
-/** Creates a call with a raw SDP offer and `key`; returns the response and call id. */
+/**
+ * Creates a call with a raw SDP offer and `key` (on `path`, default `/v1/realtime/calls`); returns
+ * the response and call id.
+ */
 export async function createRawCall(
   emu: RunningEmulator,
   sdp: string,
   key: string = emu.apiKey,
+  path = "/v1/realtime/calls",
 ): Promise<{ res: Response; answer: string; callId: string | null }> {
-  const res = await fetch(`${emu.baseUrl}/v1/realtime/calls`, {
+  const res = await fetch(`${emu.baseUrl}${path}`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${key}`,
@@ -273,4 +277,68 @@ export function assertEnvelope(
   assert.equal(e.code, code, JSON.stringify(e));
   assert.equal(e.param, param, JSON.stringify(e));
   assert.equal(typeof e.message, "string");
+}
+
+/** A connected werift client call (see {@linkcode connectWeriftCall}). */
+export interface WeriftCall {
+  /** The client peer. */
+  pc: import("npm:werift@0.24.4").RTCPeerConnection;
+  /** Its `oai-events` channel. */
+  dc: import("npm:werift@0.24.4").RTCDataChannel;
+  /** Server events received on the channel, parsed. */
+  events: Ev[];
+  /** Opus payloads received on the audio track from the server, in arrival order. */
+  audioPayloads: Uint8Array[];
+  /** The call id from `Location`. */
+  callId: string;
+  /** The `Location` header. */
+  location: string;
+  /** Sends a client event on the channel. */
+  send(event: Ev): void;
+}
+
+/**
+ * Connects a werift client peer like a browser (audio transceiver `sendrecv` + `oai-events`):
+ * posts its offer with `key` to `path`, applies the answer and waits for the first event.
+ */
+export async function connectWeriftCall(
+  emu: RunningEmulator,
+  options: { key?: string; path?: string } = {},
+): Promise<WeriftCall> {
+  const { RTCPeerConnection } = await import("npm:werift@0.24.4");
+  const pc = new RTCPeerConnection({
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceServers: [],
+  });
+  pc.addTransceiver("audio", { direction: "sendrecv" });
+  const dc = pc.createDataChannel("oai-events");
+  const events: Ev[] = [];
+  const audioPayloads: Uint8Array[] = [];
+  dc.onMessage.subscribe((data) =>
+    events.push(JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data)))
+  );
+  pc.onTrack.subscribe((track) =>
+    track.onReceiveRtp.subscribe((rtp) => audioPayloads.push(new Uint8Array(rtp.payload)))
+  );
+  await pc.setLocalDescription(await pc.createOffer());
+  await until(() => pc.iceGatheringState === "complete", 10_000, "ICE gathering");
+  const { res, answer, callId } = await createRawCall(
+    emu,
+    pc.localDescription!.sdp,
+    options.key ?? emu.apiKey,
+    options.path,
+  );
+  assert.equal(res.status, 201, answer);
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  await until(() => dc.readyState === "open", 20_000, "oai-events to open");
+  await until(() => events.length > 0, 5000, "the first server event");
+  return {
+    pc,
+    dc,
+    events,
+    audioPayloads,
+    callId: callId!,
+    location: res.headers.get("location")!,
+    send: (event) => dc.send(JSON.stringify(event)),
+  };
 }
