@@ -122,6 +122,29 @@ export function wsUrl(emu: RunningEmulator, query: string): string {
   return `${emu.baseUrl.replace(/^http/, "ws")}/v1/realtime?${query}`;
 }
 
+/** The concatenated `delta` of every event of `type` (the text a stream of deltas makes). */
+export function deltaText(events: Ev[], type: string): string {
+  return events.filter((e) => e.type === type).map((e) => e.delta).join("");
+}
+
+/** `ws://…/v1/realtime/translations?<query>` of an emulator. */
+export function translationsUrl(emu: RunningEmulator, query: string): string {
+  return `${emu.baseUrl.replace(/^http/, "ws")}/v1/realtime/translations?${query}`;
+}
+
+/** Opens `/v1/realtime/translations?model=gpt-realtime-translate` and waits for `session.created`. */
+export async function translationSocket(
+  emu: RunningEmulator,
+  key = emu.apiKey,
+): Promise<EventSocket> {
+  const s = new EventSocket(translationsUrl(emu, "model=gpt-realtime-translate"), {
+    headers: { Authorization: `Bearer ${key}` },
+  });
+  await s.opened;
+  await s.waitFor("session.created");
+  return s;
+}
+
 /** Opens an authenticated `?intent=transcription` socket and waits for `session.created`. */
 export async function transcriptionSocket(
   emu: RunningEmulator,
@@ -191,11 +214,16 @@ export function tone(ms: number, hz = 220, amplitude = 8000): Int16Array {
   return out;
 }
 
-/** Sends PCM16 as `input_audio_buffer.append` events in 100 ms chunks. */
+/**
+ * Sends PCM16 as `input_audio_buffer.append` events in 100 ms chunks (a translation session's
+ * event is `session.input_audio_buffer.append`, pass it as `type`).
+ */
 export function appendAudio(
   s: EventSocket,
   pcm: Int16Array,
   chunkMs = 100,
+  type: "input_audio_buffer.append" | "session.input_audio_buffer.append" =
+    "input_audio_buffer.append",
 ): void {
   const n = chunkMs * 24;
   for (let off = 0; off < pcm.length; off += n) {
@@ -205,7 +233,7 @@ export function appendAudio(
       chunk.byteOffset,
       chunk.byteLength,
     );
-    s.send({ type: "input_audio_buffer.append", audio: bytes.toBase64() });
+    s.send({ type, audio: bytes.toBase64() });
   }
 }
 

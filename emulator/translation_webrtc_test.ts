@@ -12,17 +12,13 @@
 import assert from "node:assert/strict";
 import { launchBrowser } from "../testing/browser.ts";
 import { makeUtterancesWav } from "../testing/speech.ts";
-import { type Ev, EventSocket, post, startTestEmulator, wsUrl } from "./testkit.ts";
+import { deltaText, type Ev, EventSocket, post, startTestEmulator, wsUrl } from "./testkit.ts";
 import { SEGMENT_SILENCE_MS } from "./translation_engine.ts";
 
 const OUT = "session.output_transcript.delta";
 const IN = "session.input_transcript.delta";
 const VAD_TOLERANCE_MS = 100;
 const FRAME_MS = 200;
-
-function joined(events: Ev[], type: string): string {
-  return events.filter((e) => e.type === type).map((e) => e.delta).join("");
-}
 
 Deno.test({
   name: "WebRTC translation call from Chromium: events, elapsed_ms, audio track, sideband",
@@ -169,13 +165,13 @@ Deno.test({
 
     // Translated text: the queued Spanish text, then the German placeholder of the second
     // sentence; source text: the queued sentence, then its placeholder.
-    const out = joined(events, OUT);
+    const out = deltaText(events, OUT);
     const m = out.match(/^(.*) \[de · speech (\d\.\d) s\]$/);
     assert.ok(m, out);
     assert.equal(m[1], spanish);
     const spoken2 = (u2.speechEndMs - u2.speechStartMs) / 1000;
     assert.ok(Math.abs(Number(m[2]) - spoken2) <= 0.3, `${m[2]} vs ${spoken2}`);
-    const source = joined(events, IN);
+    const source = deltaText(events, IN);
     assert.match(
       source,
       new RegExp(`^${sentences[0].replace(".", "\\.")} \\[speech \\d\\.\\d s\\]$`),

@@ -26,6 +26,12 @@ export interface TranslationLanguage {
 /** The model of the Realtime Translation API (the only one the `openai` package documents). */
 export const TRANSLATION_MODEL = "gpt-realtime-translate";
 
+/**
+ * What {@linkcode TRANSLATION_MODEL} costs per minute of input audio, in US dollars (OpenAI's
+ * model page, as the protocol reference's "Update, 2026-12" quotes it).
+ */
+export const TRANSLATION_PRICE_PER_MINUTE_USD = 0.034;
+
 /** Where {@linkcode TRANSLATION_LANGUAGES} comes from (shown in docs and error messages). */
 export const TRANSLATION_LANGUAGES_SOURCE =
   "OpenAI cookbook 'Build Live Translation Apps with gpt-realtime-translate', section 'Supported languages'";
