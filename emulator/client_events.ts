@@ -7,6 +7,7 @@
 import type { RealtimeClientEvent } from "../lib/openai_types.ts";
 import { ApiError } from "./errors.ts";
 import type { Session, SessionObject, Sink } from "./engine.ts";
+import type { AnyServerEventBody, SessionCore } from "./session_core.ts";
 import { sessionEvent } from "./events.ts";
 import { buildSession, type SchemaContext } from "./session_schema.ts";
 import { base64ToPcm16 } from "./audio.ts";
@@ -51,9 +52,24 @@ function listTypes(types: readonly string[]): string {
   return `${q.slice(0, -1).join(", ")}, and ${q[q.length - 1]}`;
 }
 
-/** Handles one text frame from a client. */
-export function handleClientText(text: string, ctx: ClientEventContext): void {
-  const { session, from } = ctx;
+/** A parsed client event with an accepted `type`. */
+export interface ParsedClientEvent {
+  event: Record<string, unknown>;
+  /** The client's `event_id`, echoed in `error.event_id`. */
+  clientEventId: string | null;
+  type: string;
+}
+
+/**
+ * Parses one text frame and checks its `type` against `accepted`; reports the problem as an
+ * `error` event to the sender and returns null when it is not a usable client event.
+ */
+export function readClientEvent(
+  text: string,
+  session: SessionCore<AnyServerEventBody>,
+  from: Sink,
+  accepted: readonly string[],
+): ParsedClientEvent | null {
   let event: Record<string, unknown>;
   try {
     event = JSON.parse(text);
@@ -63,11 +79,11 @@ export function handleClientText(text: string, ctx: ClientEventContext): void {
       "invalid_json",
       "The server could not parse the JSON body of your event. Please check that the event is valid JSON.",
     );
-    return;
+    return null;
   }
   if (typeof event !== "object" || event === null || Array.isArray(event)) {
     session.error(from, "invalid_json", "Expected a JSON object as the event.");
-    return;
+    return null;
   }
   const clientEventId = typeof event.event_id === "string" ? event.event_id : null;
   const type = event.type;
@@ -79,11 +95,8 @@ export function handleClientText(text: string, ctx: ClientEventContext): void {
       "type",
       clientEventId,
     );
-    return;
+    return null;
   }
-  const accepted: readonly string[] = ctx.webrtc
-    ? [...CLIENT_EVENT_TYPES, "output_audio_buffer.clear"]
-    : CLIENT_EVENT_TYPES;
   if (typeof type !== "string" || !accepted.includes(type)) {
     session.error(
       from,
@@ -92,8 +105,20 @@ export function handleClientText(text: string, ctx: ClientEventContext): void {
       "type",
       clientEventId,
     );
-    return;
+    return null;
   }
+  return { event, clientEventId, type };
+}
+
+/** Handles one text frame from a client. */
+export function handleClientText(text: string, ctx: ClientEventContext): void {
+  const { session, from } = ctx;
+  const accepted: readonly string[] = ctx.webrtc
+    ? [...CLIENT_EVENT_TYPES, "output_audio_buffer.clear"]
+    : CLIENT_EVENT_TYPES;
+  const parsed = readClientEvent(text, session, from, accepted);
+  if (!parsed) return;
+  const { event, clientEventId, type } = parsed;
   switch (type) {
     case "session.update":
       return sessionUpdate(event, clientEventId, ctx);
@@ -121,6 +146,43 @@ export function handleClientText(text: string, ctx: ClientEventContext): void {
   }
 }
 
+/**
+ * Checks a `session.update` before its `session` is read: refused outright from a sideband when
+ * `sidebandRefusesUpdates`, else only `type`, `event_id` and (required) `session` at the top level.
+ */
+export function checkUpdateEnvelope(
+  event: Record<string, unknown>,
+  opts: { from: Sink; sidebandRefusesUpdates?: boolean },
+): void {
+  if (opts.from.kind === "sideband" && opts.sidebandRefusesUpdates) {
+    // Which updates a sideband may send is unverified; this is the "none" end of it.
+    throw new ApiError(
+      400,
+      "invalid_value",
+      "session.update is not allowed on this connection.",
+      "type",
+    );
+  }
+  for (const key of Object.keys(event)) {
+    if (!["type", "event_id", "session"].includes(key)) {
+      throw new ApiError(
+        400,
+        "unknown_parameter",
+        `Unknown parameter: '${key}'.`,
+        key,
+      );
+    }
+  }
+  if (event.session === undefined) {
+    throw new ApiError(
+      400,
+      "missing_required_parameter",
+      "Missing required parameter: 'session'.",
+      "session",
+    );
+  }
+}
+
 function sessionUpdate(
   event: Record<string, unknown>,
   clientEventId: string | null,
@@ -128,33 +190,7 @@ function sessionUpdate(
 ): void {
   const { session, from } = ctx;
   try {
-    if (from.kind === "sideband" && ctx.sidebandRefusesUpdates) {
-      // Which updates a sideband may send is unverified; this is the "none" end of it.
-      throw new ApiError(
-        400,
-        "invalid_value",
-        "session.update is not allowed on this connection.",
-        "type",
-      );
-    }
-    for (const key of Object.keys(event)) {
-      if (!["type", "event_id", "session"].includes(key)) {
-        throw new ApiError(
-          400,
-          "unknown_parameter",
-          `Unknown parameter: '${key}'.`,
-          key,
-        );
-      }
-    }
-    if (event.session === undefined) {
-      throw new ApiError(
-        400,
-        "missing_required_parameter",
-        "Missing required parameter: 'session'.",
-        "session",
-      );
-    }
+    checkUpdateEnvelope(event, { from, sidebandRefusesUpdates: ctx.sidebandRefusesUpdates });
     const eff = buildSession(event.session, "session.", ctx.schema, {
       current: session.config,
       source: "update",
@@ -175,7 +211,20 @@ function append(
   clientEventId: string | null,
   ctx: ClientEventContext,
 ): void {
-  const { session, from } = ctx;
+  const pcm = appendedAudio(event, clientEventId, ctx.session, ctx.from);
+  if (pcm) ctx.session.pushAudio(pcm);
+}
+
+/**
+ * The PCM16 of an `…input_audio_buffer.append` event (base64 `audio`, at most 15 MiB), or null
+ * after reporting the problem to the sender.
+ */
+export function appendedAudio(
+  event: Record<string, unknown>,
+  clientEventId: string | null,
+  session: SessionCore<AnyServerEventBody>,
+  from: Sink,
+): Int16Array | null {
   if (typeof event.audio !== "string") {
     session.error(
       from,
@@ -184,7 +233,7 @@ function append(
       "audio",
       clientEventId,
     );
-    return;
+    return null;
   }
   if (event.audio.length > 15 * 1024 * 1024 * 4 / 3) {
     session.error(
@@ -194,11 +243,10 @@ function append(
       "audio",
       clientEventId,
     );
-    return;
+    return null;
   }
-  let pcm: Int16Array;
   try {
-    pcm = base64ToPcm16(event.audio);
+    return base64ToPcm16(event.audio);
   } catch {
     session.error(
       from,
@@ -207,7 +255,6 @@ function append(
       "audio",
       clientEventId,
     );
-    return;
+    return null;
   }
-  session.pushAudio(pcm);
 }

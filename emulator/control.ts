@@ -16,6 +16,8 @@ import { TRANSCRIPTION_MODELS } from "./models.ts";
 const transcriptsSpec = s.object({
   texts: s.array(s.string()),
   callId: s.string(),
+  // Output language of translated text (Translation sessions); absent = source transcripts.
+  language: s.string(),
 }, ["texts"]);
 
 const modelIds = s.enum(...TRANSCRIPTION_MODELS);
@@ -47,6 +49,7 @@ export function describeCall(call: CallRecord): Record<string, unknown> {
   return {
     id: call.id,
     kind: call.kind,
+    api: call.api,
     state: call.state,
     createdAt: call.createdAt,
     endedReason: call.endedReason,
@@ -89,8 +92,12 @@ export async function handleControl(
     if (path === "/_emulator/transcripts" && m === "POST") {
       const b = await body(req);
       check(transcriptsSpec, b, "");
-      const { texts, callId } = b as { texts: string[]; callId?: string };
-      state.transcripts.push(texts, callId);
+      const { texts, callId, language } = b as {
+        texts: string[];
+        callId?: string;
+        language?: string;
+      };
+      state.transcripts.push(texts, callId, language);
       return jsonResponse({ queued: state.transcripts.snapshot() });
     }
     if (path === "/_emulator/transcripts" && m === "GET") {

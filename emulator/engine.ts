@@ -6,55 +6,21 @@
  * @module
  */
 import type { RealtimeServerEvent, SessionCreatedEvent } from "../lib/openai_types.ts";
-import { eventId, itemId } from "./ids.ts";
+import { itemId } from "./ids.ts";
 import * as ev from "./events.ts";
 import { Transcriber } from "./transcriber.ts";
-import type { ResolvedOptions } from "./options.ts";
-import type { Faults } from "./faults.ts";
-import type { ModelOverrides } from "./model_overrides.ts";
-import {
-  type EffectiveSession,
-  type SchemaContext,
-  STREAMING_MODELS,
-  transcriptionModel,
-} from "./session_schema.ts";
-import { splitDeltas, type TranscriptQueue } from "./transcripts.ts";
+import { type EngineHost, SessionCore, type Sink } from "./session_core.ts";
+import { type EffectiveSession, STREAMING_MODELS, transcriptionModel } from "./session_schema.ts";
+import { splitDeltas } from "./transcripts.ts";
 import { type VadConfig, VoiceActivityDetector } from "./vad.ts";
 
-/** A connection that receives server events. */
-export interface Sink {
-  /** Unique id (for the control API). */
-  readonly id: string;
-  /** Connection kind. */
-  readonly kind: "datachannel" | "sideband" | "websocket";
-  /** Sends one server event (JSON text). */
-  send(event: Record<string, unknown>): void;
-  /** Closes the connection with a WebSocket close code and reason. */
-  close(code: number, reason: string): void;
-}
-
-/** What the engine needs from the emulator. */
-export interface EngineHost {
-  options: ResolvedOptions;
-  transcripts: TranscriptQueue;
-  faults: Faults;
-  schema: SchemaContext;
-  models: ModelOverrides;
-}
+export type { EngineHost, SessionStats, Sink } from "./session_core.ts";
 
 /** A server event before `event_id` is added (see `events.ts` for typed builders). */
 export type ServerEventBody = { type: RealtimeServerEvent["type"] };
 
 /** The session object carried by `session.created` / `session.updated`. */
 export type SessionObject = SessionCreatedEvent["session"];
-
-/** Counters shown by `GET /_emulator/calls`. */
-export interface SessionStats {
-  audioMs: number;
-  utterances: number;
-  completed: number;
-  failed: number;
-}
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -63,30 +29,9 @@ type Json = any;
 const MAX_RETRIEVABLE_ITEMS = 1000;
 
 /** One Realtime session (a WebRTC/SIP call or a WebSocket session). */
-export class Session {
-  /** Session id `sess_…`. */
-  readonly id: string;
-  /** Ids used to look up per-call transcript queues (call id and session id). */
-  readonly queueKeys: string[];
-  /** Attached connections. */
-  readonly sinks = new Set<Sink>();
-  /** Counters. */
-  readonly stats: SessionStats = {
-    audioMs: 0,
-    utterances: 0,
-    completed: 0,
-    failed: 0,
-  };
-  /** Unix seconds of creation. */
-  readonly createdAt = Math.floor(Date.now() / 1000);
-  /** Whether the session has ended. */
-  ended = false;
-  /** Called once when the session ends (reason: hangup, expired, closed…). */
-  onEnd: (reason: string) => void = () => {};
+export class Session extends SessionCore<ServerEventBody> {
   #config: EffectiveSession;
-  #host: EngineHost;
   #vad: VoiceActivityDetector;
-  #timers = new Set<number>();
   #posSamples = 0;
   #bufferStartSamples = 0;
   #pendingItem: string | null = null;
@@ -108,9 +53,7 @@ export class Session {
     id: string,
     queueKeys: string[] = [],
   ) {
-    this.#host = host;
-    this.id = id;
-    this.queueKeys = [...queueKeys, id];
+    super(host, id, queueKeys);
     this.#config = {
       ...config,
       id,
@@ -122,17 +65,13 @@ export class Session {
       queueKeys: this.queueKeys,
       stats: this.stats,
       emit: (body) => this.emit(body),
-      later: (fn, ms) => this.#later(fn, ms),
-      cancel: (timer) => {
-        clearTimeout(timer);
-        this.#timers.delete(timer);
-      },
+      later: (fn, ms) => this.later(fn, ms),
+      cancel: (timer) => this.cancel(timer),
       config: () => this.#config,
       transcribed: (item, text) => {
         if (this.#items.has(item)) this.#items.set(item, text);
       },
     });
-    this.#later(() => this.expire(), host.options.sessionMaxSeconds * 1000);
   }
 
   /** The effective session object (server representation). */
@@ -166,69 +105,8 @@ export class Session {
       threshold: td?.threshold ?? 0.5,
       prefixPaddingMs: td?.prefix_padding_ms ?? 300,
       silenceDurationMs: td?.silence_duration_ms ??
-        this.#host.options.defaultSilenceDurationMs,
+        this.host.options.defaultSilenceDurationMs,
     };
-  }
-
-  #later(fn: () => void, ms: number): number {
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
-      if (!this.ended) fn();
-    }, Math.max(0, ms));
-    this.#timers.add(t);
-    return t;
-  }
-
-  /** Runs `fn` after `ms` unless the session has ended by then. */
-  schedule(fn: () => void, ms: number): void {
-    this.#later(fn, ms);
-  }
-
-  /** Attaches a connection; events emitted from now on reach it. */
-  attach(sink: Sink, sendCreated: boolean): void {
-    this.sinks.add(sink);
-    if (sendCreated) {
-      this.sendTo(
-        sink,
-        ev.sessionEvent("session.created", this.#config as SessionObject),
-      );
-    }
-  }
-
-  /** Detaches a connection (the session keeps running). */
-  detach(sink: Sink): void {
-    this.sinks.delete(sink);
-  }
-
-  /** Sends one event to every attached connection. */
-  emit(body: ServerEventBody): void {
-    const event = { event_id: eventId(), ...body };
-    for (const s of this.sinks) s.send(event);
-  }
-
-  /** Sends one event to a single connection. */
-  sendTo(sink: Sink, body: ServerEventBody): void {
-    sink.send({ event_id: eventId(), ...body });
-  }
-
-  /** Sends an `error` event to `sink` (or to everyone when configured/`sink` is null). */
-  error(
-    sink: Sink | null,
-    code: string | null,
-    message: string,
-    param: string | null = null,
-    clientEventId: string | null = null,
-    type = "invalid_request_error",
-  ): void {
-    const body = ev.error({
-      type,
-      code,
-      message,
-      param,
-      event_id: clientEventId,
-    });
-    if (sink && !this.#host.options.broadcastErrors) this.sendTo(sink, body);
-    else this.emit(body);
   }
 
   #model(): string | null {
@@ -251,7 +129,7 @@ export class Session {
    */
   #speechEventsOnly(): boolean {
     return !this.#vadTurns() && this.#model() === "gpt-live-transcribe" &&
-      this.#host.options.liveTranscribeSpeechEvents;
+      this.host.options.liveTranscribeSpeechEvents;
   }
 
   #bufferMs(): number {
@@ -281,7 +159,7 @@ export class Session {
       this.emit(ev.speechStarted(this.#pendingItem, audioStartMs));
     }
     if (this.#streaming() && this.#streamText === null) {
-      this.#streamText = this.#host.transcripts.take(this.queueKeys);
+      this.#streamText = this.host.transcripts.take(this.queueKeys);
       this.#streamChunks = this.#streamText === null ? [] : splitDeltas(this.#streamText);
       this.#streamSent = 0;
     }
@@ -297,7 +175,7 @@ export class Session {
     const reportOnly = this.#speechEventsOnly();
     if ((!this.#vadTurns() && !reportOnly) || !this.#pendingItem) return;
     const item = this.#pendingItem;
-    const reported = this.#host.options.speechStoppedAudioEnd === "speech_end"
+    const reported = this.host.options.speechStoppedAudioEnd === "speech_end"
       ? audioEndMs
       : silenceEndMs;
     this.emit(ev.speechStopped(item, reported));
@@ -312,7 +190,7 @@ export class Session {
       this.#streamChunks.length - 1,
       Math.floor(
         (this.#posSamples / 24 - this.#speechStartMs) /
-          this.#host.options.streamingWordIntervalMs,
+          this.host.options.streamingWordIntervalMs,
       ),
     );
     while (this.#streamSent < due) {
@@ -413,31 +291,5 @@ export class Session {
     this.#resetTurn();
     if (model === null) return;
     this.#transcriber.transcribe(item, model, durationMs, streamed);
-  }
-
-  /** Ends the session with `session_expired` + close 1001 on every connection. */
-  expire(): void {
-    if (this.ended) return;
-    const minutes = this.#host.options.sessionMaxSeconds / 60;
-    const span = Number.isInteger(minutes)
-      ? `${minutes} minutes`
-      : `${this.#host.options.sessionMaxSeconds} seconds`;
-    this.error(
-      null,
-      "session_expired",
-      `Your session hit the maximum duration of ${span}.`,
-    );
-    this.end("expired", 1001, "invalid_request_error.session_expired");
-  }
-
-  /** Ends the session: cancels timers and closes every connection. */
-  end(reason: string, code = 1000, closeReason = ""): void {
-    if (this.ended) return;
-    this.ended = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    for (const s of [...this.sinks]) s.close(code, closeReason);
-    this.sinks.clear();
-    this.onEnd(reason);
   }
 }

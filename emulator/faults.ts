@@ -13,6 +13,8 @@ export const FAULT_ENDPOINTS = [
   "reject",
   "refer",
   "sideband",
+  "translation_client_secrets",
+  "translation_calls",
 ] as const;
 
 /** A REST endpoint name (or `*` for any). */

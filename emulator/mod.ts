@@ -26,6 +26,8 @@ export { DEFAULT_API_KEY } from "./options.ts";
 export interface EmulatorControl {
   /** Queues transcript texts (globally, or for one call / session id). */
   queueTranscripts(texts: string[], callId?: string): void;
+  /** Queues translated texts of one output language (globally, or for one call / session id). */
+  queueTranslations(language: string, texts: string[], callId?: string): void;
   /** Lists calls as `GET /_emulator/calls` does. */
   calls(): Record<string, unknown>[];
   /** Queues REST failures. */
@@ -81,6 +83,8 @@ export async function startEmulator(
     },
     control: {
       queueTranscripts: (texts, callId) => state.transcripts.push(texts, callId),
+      queueTranslations: (language, texts, callId) =>
+        state.transcripts.push(texts, callId, language),
       calls: () => [...state.calls.values()].map(describeCall),
       failRest: (f) => state.faults.rest.push({ ...f, count: f.count ?? 1 }),
       faults: state.faults,

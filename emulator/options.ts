@@ -102,6 +102,44 @@ export interface EmulatorOptions {
   sipRingTimeoutSeconds?: number;
   /** How many ended calls `GET /_emulator/calls` keeps (oldest dropped first; default 100). */
   keepEndedCalls?: number;
+  /**
+   * Translation API: `"listed"` (default) rejects an `audio.output.language` missing from
+   * `lib/translation_languages.ts` (`invalid_value`); `"any"` accepts every string.
+   */
+  translationLanguages?: "listed" | "any";
+  /** Translation API: output language of a session that names none (unverified; default `en`). */
+  translationDefaultLanguage?: string;
+  /**
+   * Translation API: what `session.update` may change. `"output_language"` (default, the protocol
+   * reference's 2026-12 update): `audio.output.language` only; `"sdk"`: also
+   * `audio.input.transcription` and `audio.input.noise_reduction`, as the `openai` package says.
+   */
+  translationUpdatableFields?: "output_language" | "sdk";
+  /**
+   * Translation API: `?model=` on `POST /v1/realtime/translations/calls`. `"reject"` (default, as
+   * one public client reported): 400 `unknown_parameter`; `"accept"`: checked and ignored.
+   */
+  translationCallModelQuery?: "reject" | "accept";
+  /**
+   * Translation API: whether a translation call takes a sideband, and on which URL. `"refused"`
+   * (default; no public source shows one): 404 `call_id_not_found` as for an unknown call;
+   * `"realtime_url"`: `/v1/realtime?call_id=`; `"translations_url"`:
+   * `/v1/realtime/translations?call_id=`; `"both"`.
+   */
+  translationSideband?: "refused" | "realtime_url" | "translations_url" | "both";
+  /**
+   * Translation API: whether `POST /v1/realtime/calls/{id}/hangup` (and
+   * `/v1/realtime/translations/calls/{id}/hangup`) ends a translation call. Default false (no
+   * source documents one): 404 `call_not_found`.
+   */
+  translationHangup?: boolean;
+  /**
+   * Translation API: how far translated output lags its source, in ms of input audio (default
+   * 1000; the live lag is unknown). Text and speech of a segment start this much after its speech.
+   */
+  translationDelayMs?: number;
+  /** Translation API: what translated "speech" sounds like: `"tone"` (default) or `"silence"`. */
+  translationOutputAudio?: "tone" | "silence";
   /** Log requests to stderr. */
   verbose?: boolean;
 }
@@ -158,6 +196,14 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [1000, 5000, 30000],
     sipRingTimeoutSeconds: o.sipRingTimeoutSeconds ?? 60,
     keepEndedCalls: o.keepEndedCalls ?? 100,
+    translationLanguages: o.translationLanguages ?? "listed",
+    translationDefaultLanguage: o.translationDefaultLanguage ?? "en",
+    translationUpdatableFields: o.translationUpdatableFields ?? "output_language",
+    translationCallModelQuery: o.translationCallModelQuery ?? "reject",
+    translationSideband: o.translationSideband ?? "refused",
+    translationHangup: o.translationHangup ?? false,
+    translationDelayMs: o.translationDelayMs ?? 1000,
+    translationOutputAudio: o.translationOutputAudio ?? "tone",
     verbose: o.verbose ?? false,
   };
 }

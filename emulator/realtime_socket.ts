@@ -7,76 +7,22 @@
  */
 import { Session } from "./engine.ts";
 import { handleClientText } from "./client_events.ts";
-import { ApiError, errorResponse, jsonResponse } from "./errors.ts";
-import { bearer, checkKey, type KeyCheck } from "./auth.ts";
-import * as events from "./events.ts";
+import { ApiError, errorResponse } from "./errors.ts";
+import { checkKey, type KeyCheck } from "./auth.ts";
 import * as ids from "./ids.ts";
 import { applyFaults } from "./rest.ts";
 import { buildSession, defaultSession, type EffectiveSession } from "./session_schema.ts";
 import { newCallRecord } from "./calls.ts";
 import { type CallRecord, type EmulatorState, SocketSink } from "./state.ts";
-
-const KEY_PROTOCOL = "openai-insecure-api-key.";
-
-interface Handshake {
-  key: string | null;
-  protocols: string[];
-  beta: boolean;
-}
-
-function readHandshake(req: Request): Handshake {
-  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
-    .map((p) => p.trim()).filter(Boolean);
-  const fromProtocol = protocols.find((p) => p.startsWith(KEY_PROTOCOL))?.slice(
-    KEY_PROTOCOL.length,
-  ) ?? null;
-  return {
-    key: bearer(req.headers) ?? fromProtocol,
-    protocols,
-    beta: req.headers.has("openai-beta") ||
-      protocols.some((p) => p.startsWith("openai-beta.")),
-  };
-}
-
-function upgrade(
-  req: Request,
-  state: EmulatorState,
-  hs: Handshake,
-): { socket: WebSocket; response: Response } {
-  const r = Deno.upgradeWebSocket(req, {
-    protocol: hs.protocols.includes("realtime") ? "realtime" : undefined,
-    // Deno pings after idleTimeout/2 s without a client frame and closes (1001)
-    // when no pong arrives within another idleTimeout/2 (see docs/emulator.md).
-    idleTimeout: Math.max(0, state.options.pingIntervalSeconds) * 2,
-  });
-  state.sockets.add(r.socket);
-  r.socket.addEventListener("close", () => state.sockets.delete(r.socket));
-  return r;
-}
-
-function failAfterUpgrade(
-  socket: WebSocket,
-  code: string | null,
-  message: string,
-  closeCode: number,
-  param: string | null = null,
-): void {
-  socket.addEventListener("open", () => {
-    // Typed like every other server event (the `openai` package's `RealtimeErrorEvent`).
-    const body = events.error({
-      type: "invalid_request_error",
-      code,
-      message,
-      param,
-      event_id: null,
-    });
-    socket.send(JSON.stringify({ event_id: ids.eventId(), ...body }));
-    socket.close(
-      closeCode,
-      code ? `invalid_request_error.${code}` : "invalid_request_error",
-    );
-  });
-}
+import {
+  callIdNotFound,
+  failAfterUpgrade,
+  type Handshake,
+  onTextFrames,
+  readHandshake,
+  upgrade,
+} from "./socket_handshake.ts";
+import { attachTranslationSideband, translationSidebandAllowed } from "./translation_sideband.ts";
 
 function wire(
   socket: WebSocket,
@@ -86,17 +32,8 @@ function wire(
   onClose: () => void,
   call: CallRecord | null,
 ): void {
-  socket.addEventListener("message", (ev) => {
-    if (session.ended) return;
-    if (typeof ev.data !== "string") {
-      session.error(
-        sink,
-        "invalid_event",
-        "Expected a text WebSocket message; binary frames are not supported.",
-      );
-      return;
-    }
-    handleClientText(ev.data, {
+  onTextFrames(socket, sink, session, (text) =>
+    handleClientText(text, {
       session,
       from: sink,
       schema: state.schema,
@@ -104,8 +41,7 @@ function wire(
       updatedDelayMs: state.options.sessionUpdatedDelayMs,
       sidebandRefusesUpdates: state.options.sidebandRefusesUpdates,
       onClose: () => sink.close(1000, ""),
-    });
-  });
+    }));
   socket.addEventListener("close", onClose);
 }
 
@@ -185,7 +121,17 @@ function sessionForQuery(
       null,
     );
   }
-  if (key.kind === "ephemeral") return structuredClone(key.secret.session);
+  if (key.kind === "ephemeral") {
+    if (key.secret.session.type === "translation") {
+      throw new ApiError(
+        400,
+        "invalid_request",
+        "This client secret is for a translation session; connect to /v1/realtime/translations.",
+        null,
+      );
+    }
+    return structuredClone(key.secret.session);
+  }
   if (intent !== null) {
     if (intent !== "transcription") {
       throw new ApiError(
@@ -220,23 +166,20 @@ function sessionForQuery(
   }
 }
 
-async function attachSideband(
+/**
+ * A `?call_id=` sideband: attaches to a live call or answers HTTP 404 `call_id_not_found`. `url`
+ * is the endpoint it came to: `/v1/realtime` or (translation calls only) `/v1/realtime/translations`.
+ */
+export async function attachSideband(
   req: Request,
   state: EmulatorState,
   hs: Handshake,
   callId: string,
+  url: "realtime_url" | "translations_url" = "realtime_url",
 ): Promise<Response> {
   const fault = await applyFaults(state, "sideband");
   if (fault) return fault;
-  const notFound = () =>
-    jsonResponse({
-      error: {
-        message: "No session found for the provided call_id",
-        type: "invalid_request_error",
-        code: "call_id_not_found",
-        param: "",
-      },
-    }, 404);
+  const notFound = callIdNotFound;
   if (state.faults.takeSidebandRefusal()) return notFound();
   const key = checkKey(state, hs.key);
   const keyOk = key.kind === "standard" ||
@@ -246,7 +189,13 @@ async function attachSideband(
     !keyOk || !call || call.state !== "active" || call.kind === "websocket" ||
     !call.session
   ) return notFound();
-  const session = call.session;
+  if (call.api === "translation") {
+    // Whether the Translation API has sidebands is unknown: an option (refused by default).
+    if (!translationSidebandAllowed(state, url)) return notFound();
+    return attachTranslationSideband(req, state, hs, call);
+  }
+  if (url !== "realtime_url") return notFound();
+  const session = call.session as Session;
   const { socket, response } = upgrade(req, state, hs);
   const sink = new SocketSink(socket, "sideband");
   socket.addEventListener("open", () => {

@@ -13,7 +13,7 @@ import {
   invalidKeyError,
   jsonResponse,
 } from "./errors.ts";
-import { bearer, checkKey } from "./auth.ts";
+import { bearer, checkKey, type KeyCheck } from "./auth.ts";
 import { check, s } from "./validate.ts";
 import {
   buildSession,
@@ -22,7 +22,7 @@ import {
   transcriptionModel,
 } from "./session_schema.ts";
 import * as ids from "./ids.ts";
-import type { EmulatorState } from "./state.ts";
+import type { CallRecord, EmulatorState } from "./state.ts";
 import { startWebRtcCall } from "./calls.ts";
 import { acceptSipCall } from "./sip.ts";
 import type { FaultEndpoint } from "./faults.ts";
@@ -116,15 +116,19 @@ export async function applyFaults(
   return jsonResponse(body, f.status, h);
 }
 
+/** Spec of a client secret's `expires_after` (`created_at` + 10–7200 s). */
+export const expiresAfterSpec = s.object({
+  anchor: s.enum("created_at"),
+  seconds: s.int(10, 7200),
+});
+
 const clientSecretBody = s.object({
-  expires_after: s.object({
-    anchor: s.enum("created_at"),
-    seconds: s.int(10, 7200),
-  }),
+  expires_after: expiresAfterSpec,
   session: s.any(),
 });
 
-async function readJson(req: Request, optional: boolean): Promise<unknown> {
+/** Reads a JSON body (`{}` for an empty one when `optional`); OpenAI's 400 otherwise. */
+export async function readJson(req: Request, optional: boolean): Promise<unknown> {
   const text = await req.text();
   if (!text.trim()) {
     if (optional) return {};
@@ -194,7 +198,8 @@ export async function createClientSecret(
   }
 }
 
-function badSdp(
+/** The 400 for a bad offer (descriptive, or OpenAI's all-empty one with `emptyBadSdpError`). */
+export function badSdp(
   state: EmulatorState,
   message: string,
   cors: Headers,
@@ -219,19 +224,57 @@ export function sdpProblem(sdp: string): string | null {
   return null;
 }
 
-/** `POST /v1/realtime/calls`. */
-export async function createCall(
+/**
+ * The common start of a call-creating POST: CORS headers, injected faults, then the bearer key
+ * (401 when missing, unknown or expired). Returns the response to send when one of them ends it.
+ */
+export async function beginCallRequest(
   req: Request,
   state: EmulatorState,
-): Promise<Response> {
+  endpoint: FaultEndpoint,
+): Promise<
+  | { cors: Headers; key: Extract<KeyCheck, { kind: "standard" | "ephemeral" }> }
+  | Response
+> {
   const cors = corsHeaders(req, state, false);
-  const fault = await applyFaults(state, "calls", cors);
+  const fault = await applyFaults(state, endpoint, cors);
   if (fault) return fault;
   const token = bearer(req.headers);
   const key = checkKey(state, token);
   if (key.kind === "invalid" || key.kind === "expired") {
     return errorResponse(invalidKeyError(token), cors);
   }
+  return { cors, key };
+}
+
+/**
+ * Checks the offer, starts the call with `start` and answers 201 with the answer SDP and
+ * `Location: <base>/<call id>` (or the bad-SDP 400).
+ */
+export async function answerCallRequest(
+  state: EmulatorState,
+  sdp: string,
+  cors: Headers,
+  base: string,
+  start: (sdp: string) => Promise<{ callId: string; answerSdp: string } | { error: string }>,
+): Promise<Response> {
+  const problem = sdpProblem(sdp);
+  if (problem) return badSdp(state, problem, cors);
+  const result = await start(sdp);
+  if ("error" in result) return badSdp(state, result.error, cors);
+  cors.set("content-type", "application/sdp");
+  cors.set("location", `${base}/${result.callId}`);
+  return new Response(result.answerSdp, { status: 201, headers: cors });
+}
+
+/** `POST /v1/realtime/calls`. */
+export async function createCall(
+  req: Request,
+  state: EmulatorState,
+): Promise<Response> {
+  const begun = await beginCallRequest(req, state, "calls");
+  if (begun instanceof Response) return begun;
+  const { cors, key } = begun;
   const ctype = (req.headers.get("content-type") ?? "").toLowerCase();
   let sdp: string;
   let session: EffectiveSession;
@@ -239,6 +282,11 @@ export async function createCall(
     if (ctype.startsWith("application/sdp")) {
       sdp = await req.text();
       if (key.kind === "ephemeral") {
+        // A translation secret belongs on /v1/realtime/translations/calls: a "mismatched
+        // session/key type", which OpenAI answers with its all-empty 400.
+        if (key.secret.session.type === "translation") {
+          return jsonResponse(EMPTY_400_BODY, 400, cors);
+        }
         session = structuredClone(key.secret.session);
       } else {
         const model = new URL(req.url).searchParams.get("model");
@@ -322,8 +370,6 @@ export async function createCall(
     if (e instanceof ApiError) return errorResponse(e, cors);
     throw e;
   }
-  const problem = sdpProblem(sdp);
-  if (problem) return badSdp(state, problem, cors);
   const model = transcriptionModel(session);
   if (model && state.options.webrtcRefusedModels.includes(model)) {
     // Unverified (option webrtcRefusedModels): what a refusal of the model over WebRTC looks like.
@@ -337,11 +383,13 @@ export async function createCall(
       cors,
     );
   }
-  const result = await startWebRtcCall(state, sdp, session);
-  if ("error" in result) return badSdp(state, result.error, cors);
-  cors.set("content-type", "application/sdp");
-  cors.set("location", `/v1/realtime/calls/${result.callId}`);
-  return new Response(result.answerSdp, { status: 201, headers: cors });
+  return await answerCallRequest(
+    state,
+    sdp,
+    cors,
+    "/v1/realtime/calls",
+    (offer) => startWebRtcCall(state, offer, session),
+  );
 }
 
 function notFound(id: string): Response {
@@ -350,12 +398,16 @@ function notFound(id: string): Response {
   );
 }
 
-/** `POST /v1/realtime/calls/{id}/{action}` for hangup, accept, reject and refer. */
+/**
+ * `POST /v1/realtime/calls/{id}/{action}` for hangup, accept, reject and refer; with `api`, only
+ * calls of that API are found (`/v1/realtime/translations/calls/{id}/hangup`).
+ */
 export async function callAction(
   req: Request,
   state: EmulatorState,
   id: string,
   action: string,
+  api?: CallRecord["api"],
 ): Promise<Response> {
   const fault = await applyFaults(state, action as FaultEndpoint);
   if (fault) return fault;
@@ -367,6 +419,11 @@ export async function callAction(
   if (!call || call.state === "ended" || call.kind === "websocket") {
     return notFound(id);
   }
+  if (api && call.api !== api) return notFound(id);
+  // Translation calls: no documented call control; hangup only when the option allows it.
+  if (
+    call.api === "translation" && !(action === "hangup" && state.options.translationHangup)
+  ) return notFound(id);
   try {
     // deno-lint-ignore no-explicit-any
     const body: any = await readJson(req, true);

@@ -9,6 +9,7 @@ import { handleRealtimeSocket } from "./realtime_socket.ts";
 import { callAction, corsHeaders, createCall, createClientSecret } from "./rest.ts";
 import type { EmulatorState } from "./state.ts";
 import { requestId } from "./ids.ts";
+import { routeTranslations } from "./translation_routes.ts";
 
 /**
  * Adds `x-request-id` (`req_<32 hex>`) to an HTTP answer, as the live API does on every REST
@@ -74,6 +75,8 @@ function routeRequest(
           return await callAction(req, state, action[1], action[2]);
         }
       }
+      const translation = await routeTranslations(req, state, path);
+      if (translation) return translation;
       if (path.startsWith("/_emulator/")) {
         const res = await handleControl(req, state, path);
         if (res) return res;

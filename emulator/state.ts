@@ -5,6 +5,8 @@
  * @module
  */
 import type { Session, Sink } from "./engine.ts";
+import type { TranslationSession } from "./translation_engine.ts";
+import type { TranslationRules, TranslationSessionObject } from "./translation_schema.ts";
 import { Faults } from "./faults.ts";
 import { ModelOverrides } from "./model_overrides.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -12,12 +14,15 @@ import type { EffectiveSession, SchemaContext } from "./session_schema.ts";
 import { TranscriptQueue } from "./transcripts.ts";
 import type { Peer } from "./webrtc.ts";
 
-/** A client secret created by `POST /v1/realtime/client_secrets`. */
+/**
+ * A client secret created by `POST /v1/realtime/client_secrets` (a Realtime session) or
+ * `POST /v1/realtime/translations/client_secrets` (`session.type: "translation"`).
+ */
 export interface SecretRecord {
   value: string;
   /** Unix seconds. */
   expiresAt: number;
-  session: EffectiveSession;
+  session: EffectiveSession | TranslationSessionObject;
 }
 
 /** SIP details of a call. */
@@ -39,10 +44,12 @@ export interface SipInfo {
 export interface CallRecord {
   id: string;
   kind: "webrtc" | "sip" | "websocket";
+  /** Which API: the Realtime API (`/v1/realtime…`) or the Translation API (`…/translations…`). */
+  api: "realtime" | "translation";
   state: "ringing" | "active" | "ended";
   createdAt: number;
   endedReason: string | null;
-  session: Session | null;
+  session: Session | TranslationSession | null;
   peer: Peer | null;
   sip: SipInfo | null;
   /** Cancels SIP playback and similar background work. */
@@ -97,6 +104,15 @@ export class EmulatorState {
       faults: this.faults,
       schema: this.schema,
       models: this.models,
+    };
+  }
+
+  /** How translation sessions are validated (from the options). */
+  get translationRules(): TranslationRules {
+    return {
+      languages: this.options.translationLanguages,
+      defaultLanguage: this.options.translationDefaultLanguage,
+      updatable: this.options.translationUpdatableFields,
     };
   }
 

@@ -122,6 +122,29 @@ export function wsUrl(emu: RunningEmulator, query: string): string {
   return `${emu.baseUrl.replace(/^http/, "ws")}/v1/realtime?${query}`;
 }
 
+/** The concatenated `delta` of every event of `type` (the text a stream of deltas makes). */
+export function deltaText(events: Ev[], type: string): string {
+  return events.filter((e) => e.type === type).map((e) => e.delta).join("");
+}
+
+/** `ws://…/v1/realtime/translations?<query>` of an emulator. */
+export function translationsUrl(emu: RunningEmulator, query: string): string {
+  return `${emu.baseUrl.replace(/^http/, "ws")}/v1/realtime/translations?${query}`;
+}
+
+/** Opens `/v1/realtime/translations?model=gpt-realtime-translate` and waits for `session.created`. */
+export async function translationSocket(
+  emu: RunningEmulator,
+  key = emu.apiKey,
+): Promise<EventSocket> {
+  const s = new EventSocket(translationsUrl(emu, "model=gpt-realtime-translate"), {
+    headers: { Authorization: `Bearer ${key}` },
+  });
+  await s.opened;
+  await s.waitFor("session.created");
+  return s;
+}
+
 /** Opens an authenticated `?intent=transcription` socket and waits for `session.created`. */
 export async function transcriptionSocket(
   emu: RunningEmulator,
@@ -191,11 +214,16 @@ export function tone(ms: number, hz = 220, amplitude = 8000): Int16Array {
   return out;
 }
 
-/** Sends PCM16 as `input_audio_buffer.append` events in 100 ms chunks. */
+/**
+ * Sends PCM16 as `input_audio_buffer.append` events in 100 ms chunks (a translation session's
+ * event is `session.input_audio_buffer.append`, pass it as `type`).
+ */
 export function appendAudio(
   s: EventSocket,
   pcm: Int16Array,
   chunkMs = 100,
+  type: "input_audio_buffer.append" | "session.input_audio_buffer.append" =
+    "input_audio_buffer.append",
 ): void {
   const n = chunkMs * 24;
   for (let off = 0; off < pcm.length; off += n) {
@@ -205,7 +233,7 @@ export function appendAudio(
       chunk.byteOffset,
       chunk.byteLength,
     );
-    s.send({ type: "input_audio_buffer.append", audio: bytes.toBase64() });
+    s.send({ type, audio: bytes.toBase64() });
   }
 }
 
@@ -221,13 +249,17 @@ export async function makeOffer(): Promise<
   return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
 }
 
-/** Creates a call with a raw SDP offer and `key`; returns the response and call id. */
+/**
+ * Creates a call with a raw SDP offer and `key` (on `path`, default `/v1/realtime/calls`); returns
+ * the response and call id.
+ */
 export async function createRawCall(
   emu: RunningEmulator,
   sdp: string,
   key: string = emu.apiKey,
+  path = "/v1/realtime/calls",
 ): Promise<{ res: Response; answer: string; callId: string | null }> {
-  const res = await fetch(`${emu.baseUrl}/v1/realtime/calls`, {
+  const res = await fetch(`${emu.baseUrl}${path}`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${key}`,
@@ -273,4 +305,68 @@ export function assertEnvelope(
   assert.equal(e.code, code, JSON.stringify(e));
   assert.equal(e.param, param, JSON.stringify(e));
   assert.equal(typeof e.message, "string");
+}
+
+/** A connected werift client call (see {@linkcode connectWeriftCall}). */
+export interface WeriftCall {
+  /** The client peer. */
+  pc: import("npm:werift@0.24.4").RTCPeerConnection;
+  /** Its `oai-events` channel. */
+  dc: import("npm:werift@0.24.4").RTCDataChannel;
+  /** Server events received on the channel, parsed. */
+  events: Ev[];
+  /** Opus payloads received on the audio track from the server, in arrival order. */
+  audioPayloads: Uint8Array[];
+  /** The call id from `Location`. */
+  callId: string;
+  /** The `Location` header. */
+  location: string;
+  /** Sends a client event on the channel. */
+  send(event: Ev): void;
+}
+
+/**
+ * Connects a werift client peer like a browser (audio transceiver `sendrecv` + `oai-events`):
+ * posts its offer with `key` to `path`, applies the answer and waits for the first event.
+ */
+export async function connectWeriftCall(
+  emu: RunningEmulator,
+  options: { key?: string; path?: string } = {},
+): Promise<WeriftCall> {
+  const { RTCPeerConnection } = await import("npm:werift@0.24.4");
+  const pc = new RTCPeerConnection({
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceServers: [],
+  });
+  pc.addTransceiver("audio", { direction: "sendrecv" });
+  const dc = pc.createDataChannel("oai-events");
+  const events: Ev[] = [];
+  const audioPayloads: Uint8Array[] = [];
+  dc.onMessage.subscribe((data) =>
+    events.push(JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data)))
+  );
+  pc.onTrack.subscribe((track) =>
+    track.onReceiveRtp.subscribe((rtp) => audioPayloads.push(new Uint8Array(rtp.payload)))
+  );
+  await pc.setLocalDescription(await pc.createOffer());
+  await until(() => pc.iceGatheringState === "complete", 10_000, "ICE gathering");
+  const { res, answer, callId } = await createRawCall(
+    emu,
+    pc.localDescription!.sdp,
+    options.key ?? emu.apiKey,
+    options.path,
+  );
+  assert.equal(res.status, 201, answer);
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  await until(() => dc.readyState === "open", 20_000, "oai-events to open");
+  await until(() => events.length > 0, 5000, "the first server event");
+  return {
+    pc,
+    dc,
+    events,
+    audioPayloads,
+    callId: callId!,
+    location: res.headers.get("location")!,
+    send: (event) => dc.send(JSON.stringify(event)),
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * The emulator's server-side WebRTC peer: answers a browser's SDP offer with werift, receives the
- * microphone track (Opus), decodes it to 24 kHz mono PCM16, and carries JSON events on the
- * `oai-events` data channel.
+ * microphone track (Opus), decodes it to 24 kHz mono PCM16, carries JSON events on the
+ * `oai-events` data channel and, when asked (`sendAudio`, translation calls), sends audio back on
+ * the same audio m-line (`rtp_sender.ts`).
  *
  * Deno permissions: `--allow-net` (werift binds UDP on 0.0.0.0, so `--allow-net=127.0.0.1` is not
  * enough), `--allow-sys` (werift lists network interfaces; without it no ICE candidates are gathered
@@ -11,15 +12,19 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import {
+  MediaStream,
   type MediaStreamTrack,
   type RTCDataChannel,
   RTCPeerConnection,
   RTCRtpCodecParameters,
-  type RtpPacket,
+  RtpHeader,
+  RtpPacket,
 } from "npm:werift@0.24.4";
 import OpusScript from "npm:opusscript@0.1.1";
 import { guardDtls } from "./dtls_guard.ts";
+import { OpusRtpSender } from "./rtp_sender.ts";
 import { OUTPUT_RATE, RTP_CLOCK, RtpAudioSequencer } from "./rtp_sequencer.ts";
 
 export {
@@ -49,6 +54,11 @@ export interface Peer {
   send(text: string): void;
   /** Closes the connection; `onClose("closed by server")` follows if not already closed. */
   close(): Promise<void>;
+  /**
+   * Queues 24 kHz mono audio for the browser (peers answered with `sendAudio` only; otherwise
+   * ignored). Sent at the real-time pace, silence in between.
+   */
+  writeAudio(pcm24k: Int16Array): void;
   /** Counters: RTP audio packets received, ms of audio delivered to `onAudio`, connection state. */
   stats(): PeerStats;
 }
@@ -66,6 +76,10 @@ export interface PeerStats {
    * anything above 0 means a record was dropped (see `dtls_guard.ts`) and the message was late.
    */
   sctpRetransmissions: number;
+  /** RTP audio packets sent to the browser (0 unless answered with `sendAudio`). */
+  audioPacketsSent: number;
+  /** Of those, packets carrying written audio rather than filler silence. */
+  audioFramesSent: number;
 }
 
 /** Options for {@linkcode answerOffer}. */
@@ -75,6 +89,12 @@ export interface AnswerOptions {
    * loopback, ICE connects only with this plus Chromium's `--allow-loopback-in-peer-connection`.
    */
   iceAdditionalHostAddresses?: string[];
+  /**
+   * Send audio back on the audio m-line (answer `sendrecv`, or `sendonly` to a `recvonly` offer)
+   * with a stream id, so the browser's `ontrack` gets `streams[0]`; see {@linkcode Peer.writeAudio}.
+   * Default false: receive only, as a transcription session sends no audio.
+   */
+  sendAudio?: boolean;
 }
 
 /** The offer is not an SDP offer with an audio m-line and a WebRTC data channel m-line. */
@@ -102,6 +122,13 @@ const RESET_WAIT_MS = 1500;
 const FLUSH_WAIT_MS = 50;
 /** A peer that stays ICE-disconnected this long is closed. */
 const DISCONNECTED_TIMEOUT_MS = 10_000;
+
+/** The direction of the offer's first audio m-line (`sendrecv` when it has none). */
+function offeredAudioDirection(sdp: string): string {
+  const section = sdp.split(/^(?=m=)/m).find((m) => m.startsWith("m=audio "));
+  const dir = section?.match(/^a=(sendrecv|sendonly|recvonly|inactive)\s*$/m)?.[1];
+  return dir ?? "sendrecv";
+}
 
 type OpusDecoder = { decode(payload: Uint8Array): Int16Array; close(): void };
 
@@ -321,6 +348,7 @@ export async function answerOffer(
   let opusPayloadType = OPUS_PAYLOAD_TYPE;
   let closed = false;
   let channel: RTCDataChannel | undefined;
+  let audioOut: OpusRtpSender | undefined;
   const outbox: string[] = [];
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const sequencer = new RtpAudioSequencer(
@@ -336,6 +364,7 @@ export async function answerOffer(
     closed = true;
     for (const timer of timers) clearTimeout(timer);
     sequencer.close();
+    audioOut?.close();
     outbox.length = 0;
     closing = closePeer(pc, channel);
     decoder.close();
@@ -393,6 +422,7 @@ export async function answerOffer(
     if (state === "connected") {
       clearTimeout(connectTimer);
       timers.delete(connectTimer);
+      audioOut?.start();
     }
     if (state === "failed") finish("connection failed");
     else if (state === "closed") finish("peer closed");
@@ -427,9 +457,27 @@ export async function answerOffer(
     opusPayloadType = opus.payloadType;
     guardDtls(pc);
     retransmissions = countSctpRetransmissions(pc);
-    // Receive only: a transcription session sends no audio back.
+    const offered = offeredAudioDirection(sdp);
+    const send = options.sendAudio === true && (offered === "sendrecv" || offered === "recvonly");
     for (const t of pc.getTransceivers()) {
-      if (t.kind === "audio") t.setDirection("recvonly");
+      if (t.kind !== "audio") continue;
+      // Receive only unless asked: a transcription session sends no audio back.
+      if (!send) {
+        t.setDirection("recvonly");
+        continue;
+      }
+      t.setDirection(offered === "recvonly" ? "sendonly" : "sendrecv");
+      t.sender.setStreams([new MediaStream()]);
+      const sender = t.sender;
+      audioOut ??= new OpusRtpSender((rtp) => {
+        const header = new RtpHeader({
+          payloadType: opusPayloadType,
+          sequenceNumber: rtp.sequenceNumber,
+          timestamp: rtp.timestamp,
+          marker: rtp.marker,
+        });
+        sender.sendRtp(new RtpPacket(header, Buffer.from(rtp.payload))).catch(() => {});
+      });
     }
     await pc.setLocalDescription(await pc.createAnswer());
     await waitForGathering(pc);
@@ -443,6 +491,7 @@ export async function answerOffer(
     closed = true; // no onClose for a peer that was never returned
     for (const timer of timers) clearTimeout(timer);
     sequencer.close();
+    audioOut?.close();
     await pc.close().catch(() => {});
     decoder.close();
     throw error;
@@ -462,12 +511,17 @@ export async function answerOffer(
       }
       await closing;
     },
+    writeAudio(pcm24k: Int16Array) {
+      if (!closed) audioOut?.write(pcm24k);
+    },
     stats() {
       return {
         audioPackets,
         sctpRetransmissions: retransmissions(),
         decodedMs: sequencer.counters.samples * 1000 / OUTPUT_RATE,
         state: closed ? "closed" : pc.connectionState,
+        audioPacketsSent: audioOut?.counters.packets ?? 0,
+        audioFramesSent: audioOut?.counters.audioFrames ?? 0,
       };
     },
   };

@@ -13,6 +13,10 @@ export type {
   RealtimeClientEvent,
   RealtimeServerEvent,
   RealtimeTranscriptionSessionCreateRequest,
+  RealtimeTranslationClientEvent,
+  RealtimeTranslationClientSecretCreateResponse,
+  RealtimeTranslationServerEvent,
+  RealtimeTranslationSession,
   SessionCreatedEvent,
 } from "npm:openai@7.59.0/resources/realtime/realtime";
 export type {

@@ -182,19 +182,23 @@ export class CaseContext {
     });
   }
 
-  /** `ws(s)://…/v1/realtime?<query>`. */
-  wsUrl(query: string): string {
-    return `${this.target.baseUrl.replace(/^http/, "ws")}/v1/realtime?${query}`;
+  /** `ws(s)://…<path>?<query>` (`path` defaults to `/v1/realtime`). */
+  wsUrl(query: string, path = "/v1/realtime"): string {
+    return `${this.target.baseUrl.replace(/^http/, "ws")}${path}?${query}`;
   }
 
-  /** Opens a recording WebSocket (closed after the case). */
+  /**
+   * Opens a recording WebSocket on `path` (default `/v1/realtime`; the Translation API's is
+   * `/v1/realtime/translations`), closed after the case.
+   */
   socket(
     query: string,
     init: { headers?: Record<string, string>; protocols?: string[] } = {
       headers: { Authorization: `Bearer ${this.target.apiKey}` },
     },
+    path = "/v1/realtime",
   ): EventSocket {
-    const s = new EventSocket(this.wsUrl(query), init);
+    const s = new EventSocket(this.wsUrl(query, path), init);
     this.defer(async () => {
       s.opened.catch(() => {});
       await Promise.race([s.close(), new Promise((r) => setTimeout(r, 1000))]);
@@ -241,6 +245,11 @@ export class CaseContext {
     this.target.emulator?.control.queueTranscripts(texts, id);
   }
 
+  /** Queues translated texts for `language` in the emulator; nothing against OpenAI. */
+  queueTranslations(language: string, texts: string[], id?: string): void {
+    this.target.emulator?.control.queueTranslations(language, texts, id);
+  }
+
   /** espeak-ng speech at 24 kHz with its true speech region. */
   async speech(
     text: string,
@@ -254,12 +263,16 @@ export class CaseContext {
     return { wav, pcm: readWav(await Deno.readFile(wav.path)).samples };
   }
 
-  /** Several espeak-ng utterances in one 24 kHz file. */
-  async utterances(texts: string[], gapSec = 1.2) {
+  /** Several espeak-ng utterances in one 24 kHz file (silence before, between and after). */
+  async utterances(
+    texts: string[],
+    gapSec = 1.2,
+    pad: { startSec?: number; endSec?: number } = {},
+  ) {
     const wav = await makeUtterancesWav(texts, {
       sampleRate: 24000,
-      padStartSec: 0.5,
-      padEndSec: 1.5,
+      padStartSec: pad.startSec ?? 0.5,
+      padEndSec: pad.endSec ?? 1.5,
       gapSec,
     });
     return { wav, pcm: readWav(await Deno.readFile(wav.path)).samples };
@@ -277,30 +290,45 @@ export class CaseContext {
     return p;
   }
 
-  /** Posts a raw SDP offer with `key`; returns the answer and the call id from `Location`. */
+  /**
+   * Posts a raw SDP offer with `key` to `path` (default `/v1/realtime/calls`; the Translation
+   * API's is `/v1/realtime/translations/calls`); returns the answer and the call id from
+   * `Location`. The call is hung up after the case.
+   */
   async rawCall(
     sdp: string,
     key: string,
+    path = "/v1/realtime/calls",
   ): Promise<RestAnswer & { callId: string | null }> {
-    const r = await this.request("/v1/realtime/calls", {
+    const r = await this.request(path, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/sdp" },
       body: sdp,
     });
     const loc = r.headers.get("location");
     const callId = loc ? loc.split("/").pop()! : null;
-    if (callId) this.defer(() => this.hangup(callId));
+    if (callId) this.defer(() => this.hangup(callId, path.replace(/\?.*$/, "")));
     return { ...r, callId };
   }
 
-  /** Hangs a call up with the standard key; returns the status. */
-  async hangup(callId: string): Promise<number> {
-    return (await this.post(`/v1/realtime/calls/${callId}/hangup`, {})).status;
+  /**
+   * Lets a secret minted with the shortest lifetime (10 s) expire: at once on the emulator (its
+   * record is the secret's only state), by waiting it out against OpenAI.
+   */
+  async expireSecret(value: string): Promise<void> {
+    const record = this.target.emulator?.control.state.secrets.get(value);
+    if (record) record.expiresAt = Date.now() / 1000 - 1;
+    else if (this.live) await new Promise((r) => setTimeout(r, 11_000));
+  }
+
+  /** Hangs a call up with the standard key on `<base>/<id>/hangup`; returns the status. */
+  async hangup(callId: string, base = "/v1/realtime/calls"): Promise<number> {
+    return (await this.post(`${base}/${callId}/hangup`, {})).status;
   }
 
   /** A WebSocket handshake by hand (to read a refusal's HTTP status and body). */
-  async handshake(query: string, key: string): Promise<RestAnswer> {
-    return await this.request(`/v1/realtime?${query}`, {
+  async handshake(query: string, key: string, path = "/v1/realtime"): Promise<RestAnswer> {
+    return await this.request(`${path}?${query}`, {
       headers: {
         authorization: `Bearer ${key}`,
         upgrade: "websocket",

@@ -1,8 +1,8 @@
 /**
  * A WebRTC client peer for the conformance suite (werift, no browser): it offers audio and the
- * `oai-events` data channel like the browser does, records the server events on the channel,
- * and sends speech as Opus RTP in real time, so the same case runs against the emulator on
- * loopback and against OpenAI over the internet.
+ * `oai-events` data channel like the browser does, records the server events on the channel and
+ * the audio the server sends back (translation calls), and sends speech as Opus RTP in real time,
+ * so the same case runs against the emulator on loopback and against OpenAI over the internet.
  *
  * @module
  */
@@ -20,6 +20,10 @@ export interface ClientPeer {
   connect(answer: string, timeoutMs: number): Promise<void>;
   /** Server events received on `oai-events`, in order. */
   events: Ev[];
+  /** Payloads of the RTP packets received on the audio track (the server's speech), in order. */
+  audioPayloads: Uint8Array[];
+  /** The `oai-events` channel's `readyState`. */
+  channelState(): string;
   /** The first event (received or future) of `type` that matches `pred`. */
   waitFor(type: string, pred: (e: Ev) => boolean, timeoutMs: number): Promise<Ev>;
   /** Sends one client event on the data channel. */
@@ -38,6 +42,10 @@ export async function createClientPeer(options: { loopback: boolean }): Promise<
   pc.addTransceiver(track, { direction: "sendrecv" });
   const channel = pc.createDataChannel("oai-events");
   const events: Ev[] = [];
+  const audioPayloads: Uint8Array[] = [];
+  pc.onTrack.subscribe((t) =>
+    t.onReceiveRtp.subscribe((rtp) => audioPayloads.push(new Uint8Array(rtp.payload)))
+  );
   const waiters = new Set<{ match: (e: Ev) => boolean; resolve: (e: Ev) => void }>();
   channel.onMessage.subscribe((data) => {
     let event: Ev;
@@ -59,6 +67,8 @@ export async function createClientPeer(options: { loopback: boolean }): Promise<
   return {
     offer: pc.localDescription!.sdp,
     events,
+    audioPayloads,
+    channelState: () => channel.readyState,
     async connect(answer, timeoutMs) {
       payloadType = Number(/a=rtpmap:(\d+) opus\/48000/i.exec(answer)?.[1] ?? 111);
       await pc.setRemoteDescription({ type: "answer", sdp: answer });

@@ -5,6 +5,10 @@
  * @module
  */
 import { findModel } from "../../lib/models.ts";
+import {
+  TRANSLATION_MODEL,
+  TRANSLATION_PRICE_PER_MINUTE_USD,
+} from "../../lib/translation_languages.ts";
 import type { SuiteResult } from "./suite.ts";
 import type { Case, CheckResult } from "./types.ts";
 
@@ -21,7 +25,10 @@ export interface CostEstimate {
   unpricedModels: string[];
 }
 
-/** Estimates the cost of streaming the cases' audio to OpenAI (per-minute prices of the catalog). */
+/**
+ * Estimates the cost of streaming the cases' audio to OpenAI (per-minute prices of the catalog,
+ * and of the translation model).
+ */
 export function estimateCost(cases: readonly Case[]): CostEstimate {
   let usd = 0;
   let seconds = 0;
@@ -29,7 +36,9 @@ export function estimateCost(cases: readonly Case[]): CostEstimate {
   for (const c of cases) {
     if (c.targets && !c.targets.includes("live")) continue;
     for (const a of c.liveAudio ?? []) {
-      const price = findModel(a.model)?.pricePerMinuteUsd ?? null;
+      const price = a.model === TRANSLATION_MODEL
+        ? TRANSLATION_PRICE_PER_MINUTE_USD
+        : findModel(a.model)?.pricePerMinuteUsd ?? null;
       if (price === null) unpriced.add(a.model);
       usd += (a.seconds / 60) * (price ?? UNKNOWN_PRICE_PER_MINUTE_USD);
       seconds += a.seconds;

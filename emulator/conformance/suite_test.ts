@@ -30,6 +30,12 @@ Deno.test("every conformance case passes against the emulator", TW, async () => 
       "logprobs_current_models",
       "sideband_session_created",
       "sideband_transcription_updates",
+      "translation_call_model_query",
+      "translation_default_language",
+      "translation_hangup",
+      "translation_sideband",
+      "translation_unlisted_languages",
+      "translation_updatable_fields",
     ]);
     assert.ok(run.results.length > 300, `${run.results.length} checks`);
   } finally {
@@ -42,6 +48,8 @@ Deno.test("an emulator that deviates from the protocol fails the suite", TW, asy
   const target = await openTarget({ kind: "emulator", apiKey: null }, {
     defaultSilenceDurationMs: 500,
     omitLogprobsModels: [],
+    // The preflight list before @openai/agents-realtime's header was known.
+    corsAllowedHeaders: ["Authorization", "Content-Type"],
   });
   const failures = async (only: string[]) =>
     (await runSuite(target, { only })).results.filter((r) => r.status === "fail")
@@ -50,6 +58,18 @@ Deno.test("an emulator that deviates from the protocol fails the suite", TW, asy
     assert.deepEqual(await failures(["rest.secret.transcription_defaults", "audio.vad_turn"]), [
       "rest.secret.transcription_defaults: session.audio.input",
       "audio.vad_turn: default silence_duration_ms",
+    ]);
+    // The translation URLs follow /v1/realtime/calls, so the narrow list fails there too.
+    const narrow = (path: string) => [
+      `translation.calls.preflight: ${path}: allows x-openai-agents-sdk`,
+      `translation.calls.preflight: ${path}: allows x-stainless-os`,
+      `translation.calls.preflight: ${path}: allow-headers`,
+    ];
+    assert.deepEqual(await failures(["calls.preflight", "translation.calls.preflight"]), [
+      "calls.preflight: allows x-openai-agents-sdk",
+      "calls.preflight: allows the openai package's x-stainless-*",
+      ...narrow("/v1/realtime/translations/calls"),
+      ...narrow("/v1/realtime/translations/calls/rtc_x/hangup"),
     ]);
     assert.deepEqual(await failures(["audio.models"]), [
       "audio.models: gpt-4o-transcribe-diarize +logprobs: logprobs",

@@ -92,6 +92,14 @@ Deno.test("estimateCost(): catalog prices per minute of audio; unpriced models a
       liveAudio: [{ model: "whisper-1", seconds: 60 }],
       run: async () => {},
     },
+    // The translation model is priced apart from the transcription catalog.
+    {
+      id: "e",
+      title: "",
+      source: "",
+      liveAudio: [{ model: "gpt-realtime-translate", seconds: 60 }],
+      run: async () => {},
+    },
     // Not run live: not counted.
     {
       id: "d",
@@ -103,15 +111,15 @@ Deno.test("estimateCost(): catalog prices per minute of audio; unpriced models a
     },
   ];
   const cost = estimateCost(cases);
-  assert.equal(cost.minutes, 4);
+  assert.equal(cost.minutes, 5);
   assert.equal(
     cost.usd,
-    Math.ceil((0.0045 + 2 * 0.017 + UNKNOWN_PRICE_PER_MINUTE_USD) * 100) / 100,
+    Math.ceil((0.0045 + 2 * 0.017 + UNKNOWN_PRICE_PER_MINUTE_USD + 0.034) * 100) / 100,
   );
   assert.deepEqual(cost.unpricedModels, ["whisper-1"]);
   assert.match(
     costLine(cost),
-    /^Estimated cost: about \$0\.06 for 4 min of audio \(whisper-1 counted/,
+    /^Estimated cost: about \$0\.09 for 5 min of audio \(whisper-1 counted/,
   );
   // The whole suite: a few cents, as the docs say.
   const all = estimateCost(CASES);

@@ -229,12 +229,7 @@ export const CALL_CASES: readonly Case[] = [
         expires_after: { anchor: "created_at", seconds: 10 },
       });
       const value = expiring.json?.value as string;
-      if (ctx.target.emulator) {
-        ctx.target.emulator.control.state.secrets.get(value)!.expiresAt = Date.now() / 1000 - 1;
-      } else {
-        // The shortest lifetime is 10 s: wait it out.
-        await new Promise((r) => setTimeout(r, 11_000));
-      }
+      await ctx.expireSecret(value);
       const expired = await ctx.rawCall(peer.offer, value);
       ctx.check("an expired ek_", 401, expired.status, {
         source: "§1.2 [SDK: expiry limits starting calls]",

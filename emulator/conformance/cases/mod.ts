@@ -8,6 +8,9 @@ import { AUDIO_CASES } from "./audio.ts";
 import { CALL_CASES } from "./calls.ts";
 import { REST_CASES } from "./rest.ts";
 import { SOCKET_CASES } from "./socket.ts";
+import { TRANSLATION_CALL_CASES } from "./translation_calls.ts";
+import { TRANSLATION_SECRET_CASES } from "./translation_secrets.ts";
+import { TRANSLATION_SOCKET_CASES } from "./translation_socket.ts";
 import { WEBHOOK_CASES } from "./webhooks.ts";
 import { WEBRTC_CASES } from "./webrtc.ts";
 
@@ -19,4 +22,7 @@ export const CASES: readonly Case[] = [
   ...AUDIO_CASES,
   ...WEBRTC_CASES,
   ...WEBHOOK_CASES,
+  ...TRANSLATION_SECRET_CASES,
+  ...TRANSLATION_CALL_CASES,
+  ...TRANSLATION_SOCKET_CASES,
 ];
