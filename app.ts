@@ -25,6 +25,7 @@ import { reconnectingConnect } from "./lib/sideband_supervisor.ts";
 import { continuationRoutes } from "./routes/continuation.ts";
 import { createUpstream, type UpstreamClient } from "./lib/upstream.ts";
 import { securityMiddleware } from "./lib/security/mod.ts";
+import { translationCallRoutes, translationRoutes } from "./routes/translations.ts";
 
 /** A structured log line; implementations must never receive secrets. */
 export type Logger = (
@@ -94,8 +95,10 @@ export function createApp(appDeps: AppDeps): Hono {
   app.route("/", pageRoutes(deps));
   app.route("/api/session", sessionRoutes(deps));
   app.route("/api/session", continuationRoutes(deps)); // issue #8: POST /api/session/:id/continue
+  app.route("/api/calls/translation", translationCallRoutes(deps));
   app.route("/api/calls", callRoutes(deps));
   app.route("/api/models", modelRoutes(deps));
+  app.route("/api/sessions", translationRoutes(deps));
   app.route("/api/sessions", sessionsRoutes(deps));
   app.route("/api/openapi.json", openApiRoutes(deps));
   app.route("/s", viewerRoutes(deps));

@@ -69,6 +69,8 @@ export const EnvSchema = z.object({
   DAILY_MINUTES: int(1, 10_000_000).default(600),
   /** Longest session the server allows before it hangs up, seconds. */
   MAX_SESSION_SECONDS: int(10, 7200).default(900),
+  /** Most translation languages one session may ask for (each is one more live call). */
+  MAX_TRANSLATIONS: int(0, 13).default(3),
   /** Wall-clock limit the platform puts on one request, seconds (Val Town free ≈ 60). */
   PLATFORM_REQUEST_LIMIT_SECONDS: int(5, 86_400).optional(),
   RETENTION_MAX_AGE_DAYS: int(1, 36_500).default(30),
@@ -114,6 +116,8 @@ export interface Config {
     dailyMinutes: number;
     maxSessionSeconds: number;
   };
+  /** Most translation languages per session (`MAX_TRANSLATIONS`); 0 turns translation off. */
+  maxTranslations: number;
   /** Seconds one request may live on this platform; null = unlimited (local). */
   platformRequestLimitSeconds: number | null;
   retention: { maxAgeDays: number; maxSessions: number };
@@ -189,6 +193,7 @@ export async function loadConfig(
       dailyMinutes: e.DAILY_MINUTES,
       maxSessionSeconds: e.MAX_SESSION_SECONDS,
     },
+    maxTranslations: e.MAX_TRANSLATIONS,
     platformRequestLimitSeconds: e.PLATFORM_REQUEST_LIMIT_SECONDS ??
       (platform === "valtown" ? 60 : null),
     retention: {

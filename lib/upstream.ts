@@ -131,6 +131,15 @@ function logged(res: Response, err: UpstreamError, log?: UpstreamLog): UpstreamE
   return err;
 }
 
+/** The {@linkcode UpstreamError} for a failed OpenAI answer (logged with its request id). */
+export function upstreamErrorFor(
+  res: Response,
+  what: string,
+  log?: UpstreamLog,
+): Promise<UpstreamError> {
+  return toError(res, what, log);
+}
+
 async function toError(res: Response, what: string, log?: UpstreamLog): Promise<UpstreamError> {
   return logged(res, await errorFor(res, what), log);
 }

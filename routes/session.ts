@@ -17,12 +17,21 @@ import {
   clientCommits,
   resolveSessionOptions,
   SessionOptionsError,
+  type SessionSettings,
 } from "../lib/session_config.ts";
 import { createTicket } from "../lib/ticket.ts";
 import { newSessionId } from "../lib/store/ids.ts";
 import { clientKeyOf, mintAdmissionOf, refusalResponse } from "../lib/security/mint_limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { nextTurn } from "../lib/next_turn.ts";
+import {
+  callsOf,
+  mintTranslationKey,
+  relayUrlOf,
+  takeTranslations,
+  type TranslationTarget,
+} from "../lib/translations.ts";
+import { translationLanguage } from "../lib/translation_languages.ts";
 
 /** What `POST /api/session` returns. */
 export interface SessionResponse {
@@ -46,6 +55,11 @@ export interface SessionResponse {
   model: string;
   /** The validated settings, defaults filled. */
   settings: Record<string, unknown>;
+  /**
+   * One translation call per asked language (`translations`), in the order asked (not repeated by
+   * a continuation: translation calls run on their own).
+   */
+  translations?: TranslationTarget[];
 }
 
 /** Seconds a ticket outlives its ephemeral key (covers a whole session and a slow Stop). */
@@ -93,11 +107,17 @@ export function sessionRoutes(deps: AppDeps): Hono {
   app.post("/", async (c) => {
     const body = await readJsonBody(c.req.raw);
     if (!body.ok) return body.response;
-    let settings;
+    const asked = takeTranslations(body.value, config.maxTranslations);
+    if (!asked.ok) {
+      return apiError(400, "invalid_option", asked.message, { field: "translations" });
+    }
+    const languages = asked.languages;
+    let settings: SessionSettings & { translations: string[] };
     try {
-      settings = resolveSessionOptions(body.value, {
-        defaultModel: config.defaultModel,
-      });
+      settings = {
+        ...resolveSessionOptions(asked.rest, { defaultModel: config.defaultModel }),
+        translations: languages,
+      };
     } catch (err) {
       if (err instanceof SessionOptionsError) {
         return apiError(400, "invalid_option", err.message, {
@@ -118,7 +138,8 @@ export function sessionRoutes(deps: AppDeps): Hono {
     if (config.signaling === "relay") {
       // No key to mint, so nothing to overlap the decision with: decide first, and only an
       // admitted session gets a row (it then holds a concurrency slot until its start-by time).
-      const refusal = await (admission?.decide() ?? Promise.resolve(null));
+      const refusal = await (admission?.decide({ calls: callsOf(languages) }) ??
+        Promise.resolve(null));
       if (refusal) return refusalResponse(refusal);
       const ticket = await createTicket(id, {
         secret: config.signingSecret,
@@ -130,6 +151,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
         source: "webrtc",
         model: settings.model,
         settings: settings as unknown as Record<string, unknown>,
+        calls: callsOf(languages),
       });
       return c.json<SessionResponse>(
         {
@@ -141,6 +163,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
           clientCommits: clientCommits(settings),
           model: settings.model,
           settings: settings as unknown as Record<string, unknown>,
+          translations: languages.map((language) => target(language, null)),
         },
         200,
         { "Cache-Control": "no-store" },
@@ -155,16 +178,22 @@ export function sessionRoutes(deps: AppDeps): Hono {
         ttlSeconds: config.ephemeralKeyTtlSeconds,
       }),
     );
+    // One translation key per language, minted alongside (each is one more live call).
+    const translating = Promise.all(
+      languages.map((language) => settle(mintTranslationKey(deps, language))),
+    );
     // Let the mint request leave first: a local SQLite write is synchronous and would hold it.
     await nextTurn();
-    const decided = await settle(admission?.decide() ?? Promise.resolve(null));
+    const decided = await settle(
+      admission?.decide({ calls: callsOf(languages) }) ?? Promise.resolve(null),
+    );
     if (decided.status === "rejected" || decided.value) {
       // Wait for the mint so nothing runs on after the answer; its key is never handed out.
-      await minting;
+      await Promise.all([minting, translating]);
       if (decided.status === "rejected") throw decided.reason;
       return refusalResponse(decided.value!);
     }
-    const [minted, created, signed] = await Promise.all([
+    const [minted, created, signed, translated] = await Promise.all([
       minting,
       settle(store.createSession({
         id,
@@ -172,10 +201,12 @@ export function sessionRoutes(deps: AppDeps): Hono {
         source: "webrtc",
         model: settings.model,
         settings: settings as unknown as Record<string, unknown>,
+        calls: callsOf(languages),
       })),
       settle(
         createTicket(id, { secret: config.signingSecret, ttlSeconds: ticketTtlSeconds(deps) }),
       ),
+      translating,
     ]);
     if (minted.status === "rejected" || created.status === "rejected") {
       if (created.status === "fulfilled") await store.deleteSession(id);
@@ -205,11 +236,37 @@ export function sessionRoutes(deps: AppDeps): Hono {
         clientCommits: clientCommits(settings),
         model: settings.model,
         settings: settings as unknown as Record<string, unknown>,
+        // A language whose key failed still has the relay: its call starts (or fails) on its own.
+        translations: languages.map((language, i) => {
+          const r = translated[i];
+          if (r.status === "rejected") {
+            deps.log?.("warn", "Minting a translation key failed", {
+              language,
+              code: r.reason instanceof UpstreamError ? r.reason.code : "error",
+            });
+          }
+          return target(language, r.status === "fulfilled" ? r.value : null);
+        }),
       },
       200,
       { "Cache-Control": "no-store" },
     );
   });
+
+  /** One language of the answer: its key (direct signaling) or only the relay. */
+  function target(
+    language: string,
+    key: { value: string; expiresAt: number } | null,
+  ): TranslationTarget {
+    return {
+      language,
+      name: translationLanguage(language)?.name ?? language,
+      ephemeralKey: key?.value ?? null,
+      url: key ? `${config.openaiBaseUrl}/v1/realtime/translations/calls` : null,
+      relayUrl: relayUrlOf(language),
+      expiresAt: key?.expiresAt ?? null,
+    };
+  }
 
   return app;
 }

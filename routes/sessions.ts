@@ -26,6 +26,9 @@ import { UpstreamError } from "../lib/upstream.ts";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
 import type { Utterance } from "../shared/transcript.js";
 import { utteranceFromRow } from "../shared/utterance_row.js";
+import { alignTranslations, translatedUtterances } from "../shared/translations.js";
+import { publicDelta, translationsDetail } from "./translations.ts";
+import { sessionTranslations } from "../lib/translations.ts";
 
 /** Tuning of the SSE tail (tests shorten it). */
 export interface EventStreamOptions {
@@ -172,16 +175,18 @@ export function sessionsRoutes(
   app.get("/:id", async (c) => {
     const session = await load(c.req.param("id"));
     if (session instanceof Response) return session;
-    const [utterances, lastSeq, calls] = await Promise.all([
+    const [utterances, lastSeq, calls, translations] = await Promise.all([
       store.listUtterances(session.id),
       store.lastEventSeq?.(session.id) ?? 0,
       store.listCalls(session.id),
+      translationsDetail(store, session),
     ]);
     return c.json({
       session: publicSession(session),
       utterances,
       calls: calls.map(publicCall),
       lastSeq,
+      translations,
       shareUrl: `/s/${session.id}`,
     });
   });
@@ -192,13 +197,38 @@ export function sessionsRoutes(
     if (!q.success) return invalid(q.error, "query");
     const session = await load(c.req.param("id"));
     if (session instanceof Response) return session;
-    const utterances = (await store.listUtterances(session.id)).map(utteranceFromRow);
+    const lang = q.data.lang;
+    const languages = sessionTranslations(session.settings);
+    if (lang !== undefined && !languages.includes(lang)) {
+      return apiError(
+        400,
+        "invalid_language",
+        `This session has no translation into "${lang}"${
+          languages.length ? ` (it has ${languages.join(", ")})` : ""
+        }`,
+        { field: "lang" },
+      );
+    }
+    let utterances = (await store.listUtterances(session.id)).map(utteranceFromRow);
+    const deltas = languages.length ? await store.listTranslationDeltas?.(session.id) ?? [] : [];
+    const { byLine } = alignTranslations(utterances, deltas);
+    if (lang !== undefined) utterances = translatedUtterances(utterances, byLine, lang);
     const format = FORMATS[q.data.format];
-    const body = format.render(utterances, session);
+    // JSON holds every language; the text formats hold the one asked for.
+    const body = q.data.format === "json"
+      ? toJson(utterances, {
+        sessionId: session.id,
+        model: session.model,
+        language: lang ?? null,
+        translations: languages,
+      }, languages.length ? { translations: byLine } : {})
+      : format.render(utterances, session);
     const disposition = q.data.download === "1" ? "attachment" : "inline";
+    const suffix = lang ? `.${lang}` : "";
     return c.body(body, 200, {
       "Content-Type": format.type,
-      "Content-Disposition": `${disposition}; filename="transcript-${session.id}.${q.data.format}"`,
+      "Content-Disposition":
+        `${disposition}; filename="transcript-${session.id}${suffix}.${q.data.format}"`,
       "Cache-Control": "no-store",
     });
   });
@@ -218,6 +248,10 @@ export function sessionsRoutes(
     const first = await load(c.req.param("id"));
     if (first instanceof Response) return first;
     let after = Math.max(q.data.after ?? 0, header ? Number(header.trim()) : 0);
+    // Translations have their own cursor (`translationsAfter`); a resumed stream may repeat some,
+    // which readers drop by event id.
+    let translationsAfter = q.data.translationsAfter ?? 0;
+    const translating = sessionTranslations(first.settings).length > 0;
     const sessionId = first.id;
     return streamSSE(c, async (sse) => {
       const started = Date.now();
@@ -261,6 +295,21 @@ export function sessionsRoutes(
           });
           after = row.seq;
           lastWrite = Date.now();
+        }
+        if (translating && store.listTranslationDeltas) {
+          const deltas = await store.listTranslationDeltas(sessionId, {
+            afterSeq: translationsAfter,
+            limit: 500,
+          });
+          if (deltas.length) {
+            await sse.writeSSE({
+              event: "translation",
+              data: JSON.stringify({ deltas: deltas.map(publicDelta) }),
+            });
+            translationsAfter = deltas.at(-1)!.seq;
+            lastWrite = Date.now();
+          }
+          if (deltas.length === 500) continue;
         }
         if (rows.length === 500) continue;
         if (isFinished(session)) {

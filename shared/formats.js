@@ -135,11 +135,15 @@ export function toVtt(utterances) {
  * JSON document: `{ ...meta, utterances: [{ itemId, previousItemId, text, startMs, endMs,
  * confidence, languages }] }` with the times as recorded (null when unknown), pretty-printed.
  *
+ * With `options.translations` (line id → language → text, `shared/translations.js`) each
+ * utterance also holds `translations: { es: "…" }` (empty when none was heard).
+ *
  * @param {Iterable<Utterance>} utterances
  * @param {Record<string, unknown>} [meta] e.g. `{ sessionId, model, exportedAt }`
+ * @param {{ translations?: Map<string, Map<string, string>> }} [options]
  * @returns {string}
  */
-export function toJson(utterances, meta = {}) {
+export function toJson(utterances, meta = {}, options = {}) {
   const list = [...utterances].filter((u) => u && u.status === "final").map((
     u,
   ) => ({
@@ -150,6 +154,9 @@ export function toJson(utterances, meta = {}) {
     endMs: finite(u.endMs) ? u.endMs : null,
     confidence: finite(u.confidence) ? u.confidence : null,
     languages: u.languages ?? null,
+    ...(options.translations
+      ? { translations: Object.fromEntries(options.translations.get(u.itemId) ?? []) }
+      : {}),
   }));
   return JSON.stringify({ ...meta, utterances: list }, null, 2) + "\n";
 }

@@ -82,9 +82,11 @@ export async function chargeSessionUsage(
   const now = charge.now ?? Date.now();
   // Read before claiming (issue #8 race): the row may be deleted while the other charger runs.
   const clientKey = (await store.sessionClientKey?.(charge.sessionId)) ?? null;
+  // A session with translations charges its minutes once per live call (1 + its languages).
+  const calls = (await store.sessionCalls?.(charge.sessionId)) ?? 1;
   if (!await claimOnce(store, `usage-charged:${charge.sessionId}`, now)) return false;
   await recordUsage(store, {
-    seconds: (now - charge.startedAt) / 1000,
+    seconds: calls * (now - charge.startedAt) / 1000,
     clientKey,
     now,
   });
@@ -119,9 +121,12 @@ export function spendRefusalFrom(
   figures: SpendFigures,
   limits: Config["limits"],
   now: number,
+  calls = 1,
 ): Refusal | null {
   const { activeMine, activeAll, usedMine, usedAll } = figures;
-  if (activeMine !== null && activeMine >= limits.concurrentSessionsPerIp) {
+  // A session with translations holds several live calls: all of them must fit under the caps.
+  const more = Math.max(1, calls) - 1;
+  if (activeMine !== null && activeMine + more >= limits.concurrentSessionsPerIp) {
     return {
       code: "too_many_sessions",
       message:
@@ -130,7 +135,7 @@ export function spendRefusalFrom(
       scope: "client",
     };
   }
-  if (activeAll !== null && activeAll >= limits.concurrentSessions) {
+  if (activeAll !== null && activeAll + more >= limits.concurrentSessions) {
     return {
       code: "too_many_sessions",
       message: `This app has ${activeAll} live sessions, its limit; try again in a minute`,
@@ -198,7 +203,13 @@ export function missedStartBy(
 export async function spendRefusal(
   store: Store,
   limits: Config["limits"],
-  opts: { clientKey?: string | null; now?: number; pendingTtlSeconds?: number } = {},
+  opts: {
+    clientKey?: string | null;
+    now?: number;
+    pendingTtlSeconds?: number;
+    /** Live calls the new session holds (1 + translation languages). */
+    calls?: number;
+  } = {},
 ): Promise<Refusal | null> {
   const now = opts.now ?? Date.now();
   const key = opts.clientKey ?? null;
@@ -214,5 +225,6 @@ export async function spendRefusal(
     },
     limits,
     now,
+    opts.calls,
   );
 }

@@ -43,8 +43,12 @@ export function clientKeyOf(c: Context): string | null {
 export interface MintAdmission {
   /** True when the route may start the upstream mint before {@linkcode MintAdmission.decide}. */
   readonly optimistic: boolean;
-  /** Counts this mint and decides, once (later calls share the answer). Null: admitted. */
-  decide(): Promise<Refusal | null>;
+  /**
+   * Counts this mint and decides, once (later calls share the answer). Null: admitted. `calls`:
+   * the live calls the session will hold (1 + its translation languages; default 1), each counted
+   * as a mint and as a live call against the concurrency caps.
+   */
+  decide(options?: { calls?: number }): Promise<Refusal | null>;
 }
 
 /** The admission of this request's mint, or null outside a mint path. */
@@ -124,6 +128,7 @@ async function decideMint(
   key: string,
   now: number,
   rateOnly = false,
+  calls = 1,
 ): Promise<Refusal | null> {
   const { limits } = config;
   const wait = secondsToWindowEnd(MINUTE_MS, now);
@@ -144,20 +149,22 @@ async function decideMint(
       usageWindowMs: DAY_MS,
       usage: { mine: `usage-seconds:${key}`, all: "usage-seconds:*" },
       active: { clientKey: key, ...window },
+      calls,
     });
     if (t.mintsMine > limits.mintsPerMinutePerIp) return rateLimited("client");
     if ((t.mintsAll ?? 0) > limits.mintsPerMinute) return rateLimited("all");
-    return rateOnly ? null : spendRefusalFrom(t, limits, now);
+    return rateOnly ? null : spendRefusalFrom(t, limits, now, calls);
   }
-  const mine = await store.incrementCounter(`mints:${key}`, MINUTE_MS, 1, now);
+  const mine = await store.incrementCounter(`mints:${key}`, MINUTE_MS, calls, now);
   if (mine > limits.mintsPerMinutePerIp) return rateLimited("client");
-  const all = await store.incrementCounter("mints:*", MINUTE_MS, 1, now);
+  const all = await store.incrementCounter("mints:*", MINUTE_MS, calls, now);
   if (all > limits.mintsPerMinute) return rateLimited("all");
   if (rateOnly) return null;
   return await spendRefusal(store, limits, {
     clientKey: key,
     now,
     pendingTtlSeconds: config.ephemeralKeyTtlSeconds,
+    calls,
   });
 }
 
@@ -181,8 +188,8 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
     const now = clock();
     const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
     let decided: Promise<Refusal | null> | null = null;
-    const decide = () =>
-      decided ??= decideMint(store, config, key, now).then((refusal) => {
+    const decide = (opts: { calls?: number } = {}) =>
+      decided ??= decideMint(store, config, key, now, false, opts.calls ?? 1).then((refusal) => {
         if (refusal) memory.remember(refusal, key, now);
         return refusal;
       });

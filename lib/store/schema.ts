@@ -101,6 +101,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE events ADD COLUMN call_id TEXT`,
     ],
   },
+  {
+    // Live translation: a session holds 1 + one call per translation language (its weight on the
+    // caps), and the translated text the page posts, delta by delta, idempotent by event id.
+    version: 4,
+    name: "sessions.calls, translation_deltas",
+    statements: [
+      `ALTER TABLE sessions ADD COLUMN calls INTEGER NOT NULL DEFAULT 1`,
+      `CREATE TABLE IF NOT EXISTS translation_deltas (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        language TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        elapsed_ms REAL NOT NULL,
+        at_ms REAL NOT NULL,
+        call_id TEXT,
+        received_at INTEGER NOT NULL,
+        UNIQUE (session_id, language, event_id)
+      )`,
+      `CREATE INDEX IF NOT EXISTS translation_deltas_session ON translation_deltas (session_id, seq)`,
+    ],
+  },
 ];
 
 /** Creates the migrations table and applies every migration not yet recorded. */

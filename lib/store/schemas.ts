@@ -32,12 +32,16 @@ export const TranscriptQuery = z.strictObject({
   format: z.enum(["txt", "srt", "vtt", "json"]).default("txt"),
   download: z.enum(["0", "1"]).optional()
     .meta({ description: "1 = `Content-Disposition: attachment`." }),
+  lang: z.string().regex(/^[a-z]{2}$/, "Must be a two-letter language code").optional()
+    .meta({ description: "One translated language of the session (else the original)." }),
 });
 
 /** `GET /api/sessions/:id/events` query (the `Last-Event-ID` header wins when larger). */
 export const EventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()
     .meta({ description: "Send events with a larger sequence number only." }),
+  translationsAfter: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()
+    .meta({ description: "Send translation deltas with a larger `seq` only." }),
 });
 
 /** One final utterance the page saw, for gap repair. */

@@ -32,9 +32,10 @@ export async function deleteSessions(
         args: chunk,
       },
       { sql: `DELETE FROM session_calls WHERE session_id IN (${marks})`, args: chunk },
+      { sql: `DELETE FROM translation_deltas WHERE session_id IN (${marks})`, args: chunk },
       { sql: `DELETE FROM sessions WHERE id IN (${marks})`, args: chunk },
     ]);
-    deleted += results[3].rowsAffected;
+    deleted += results[4].rowsAffected;
   }
   return deleted;
 }
@@ -126,8 +127,9 @@ export const ACTIVE_SESSION_SQL = `status IN ('live', 'pending') AND created_at 
   AND (status = 'live' OR call_id IS NOT NULL OR started_at IS NOT NULL OR created_at >= ?)`;
 
 const UPSERT_ONE = `INSERT INTO counters (key, window_ms, window_start, count)`;
+// Adds the inserted amount (a mint counts once per live call it starts).
 const ON_CONFLICT_ADD_ONE = `ON CONFLICT (key, window_ms, window_start)
-  DO UPDATE SET count = count + 1 RETURNING count`;
+  DO UPDATE SET count = count + excluded.count RETURNING count`;
 const COUNTER = `(SELECT count FROM counters WHERE key = ? AND window_ms = ? AND window_start = ?)`;
 
 /**
@@ -147,18 +149,21 @@ export async function tallyMint(
     input.usageWindowMs,
     Math.floor(input.now / input.usageWindowMs) * input.usageWindowMs,
   ];
+  const calls = Math.max(1, Math.floor(input.calls ?? 1));
   const [mine, all, figures] = await db.run([
     {
-      sql: `${UPSERT_ONE} VALUES (?, ?, ?, 1) ${ON_CONFLICT_ADD_ONE}`,
-      args: [mints.mine, ...mintWindow],
+      sql: `${UPSERT_ONE} VALUES (?, ?, ?, ?) ${ON_CONFLICT_ADD_ONE}`,
+      args: [mints.mine, ...mintWindow, calls],
     },
     {
       // Everyone's counter counts this mint only while the client is within its own limit.
-      sql: `${UPSERT_ONE} SELECT ?, ?, ?, 1 WHERE ${COUNTER} <= ? ${ON_CONFLICT_ADD_ONE}`,
-      args: [mints.all, ...mintWindow, mints.mine, ...mintWindow, mints.mineLimit],
+      sql: `${UPSERT_ONE} SELECT ?, ?, ?, ? WHERE ${COUNTER} <= ? ${ON_CONFLICT_ADD_ONE}`,
+      args: [mints.all, ...mintWindow, calls, mints.mine, ...mintWindow, mints.mineLimit],
     },
     {
-      sql: `SELECT COUNT(*) AS active_all, COALESCE(SUM(client_key = ?), 0) AS active_mine,
+      // Each session weighs its live calls (1 + its translation languages).
+      sql: `SELECT COALESCE(SUM(calls), 0) AS active_all,
+          COALESCE(SUM(CASE WHEN client_key = ? THEN calls ELSE 0 END), 0) AS active_mine,
           ${COUNTER} AS used_mine, ${COUNTER} AS used_all
         FROM sessions WHERE ${ACTIVE_SESSION_SQL}`,
       args: [

@@ -43,6 +43,7 @@ import {
   tallyMint,
 } from "./sql_maintenance.ts";
 import { mergeBrowserUtterances, readForEvent, type StoredUtterance } from "./sql_utterances.ts";
+import { insertTranslationDeltas, listTranslationDeltas } from "./sql_translations.ts";
 import type { NewSession, SessionRow, Store } from "./types.ts";
 
 /** One SQL statement with positional arguments. */
@@ -156,8 +157,8 @@ export function createSqlStore(
       };
       const insert: SqlStatement = {
         sql: `INSERT INTO sessions
-           (id, call_id, source, status, model, settings, caller, created_at, client_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           (id, call_id, source, status, model, settings, caller, created_at, client_key, calls)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         args: [
           row.id,
           row.callId,
@@ -168,6 +169,7 @@ export function createSqlStore(
           row.caller,
           row.createdAt,
           input.clientKey ?? null,
+          Math.max(1, Math.floor(input.calls ?? 1)),
         ],
       };
       if (row.callId) await run([insert, bindCallStmt(row.id, row.callId, row.createdAt)]);
@@ -183,12 +185,29 @@ export function createSqlStore(
       return typeof v === "string" ? v : null;
     },
 
+    async sessionCalls(id) {
+      const r = await exec("SELECT calls FROM sessions WHERE id = ?", [id]);
+      return Math.max(1, Number(r.rows[0]?.calls ?? 1) || 1);
+    },
+
+    recordTranslationDeltas(sessionId, deltas, { cap }) {
+      return insertTranslationDeltas(runners, sessionId, deltas, { cap, now: clock() });
+    },
+
+    listTranslationDeltas(sessionId, opts) {
+      return listTranslationDeltas(runners, sessionId, opts);
+    },
+
     async countActiveSessions({ since, clientKey, pendingSince = since }) {
       const active = ACTIVE_SESSION_SQL;
+      // Each session weighs its live calls (1 + its translation languages).
       const r = clientKey === undefined
-        ? await exec(`SELECT COUNT(*) AS n FROM sessions WHERE ${active}`, [since, pendingSince])
+        ? await exec(`SELECT COALESCE(SUM(calls), 0) AS n FROM sessions WHERE ${active}`, [
+          since,
+          pendingSince,
+        ])
         : await exec(
-          `SELECT COUNT(*) AS n FROM sessions WHERE ${active} AND client_key = ?`,
+          `SELECT COALESCE(SUM(calls), 0) AS n FROM sessions WHERE ${active} AND client_key = ?`,
           [since, pendingSince, clientKey],
         );
       return Number(r.rows[0]?.n ?? 0);

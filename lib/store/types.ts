@@ -97,7 +97,36 @@ export type NewSession = Pick<SessionRow, "source" | "model" | "settings"> & {
    * limits. Write-only: it is never part of a {@linkcode SessionRow}, so no route can show it.
    */
   clientKey?: string | null;
+  /**
+   * Live calls the session holds (1 + its translation languages): its weight against the
+   * concurrency caps and the daily budgets. Default 1.
+   */
+  calls?: number;
 };
+
+/** One translated-text delta of a session, as the page posted it. */
+export interface NewTranslationDelta {
+  /** The translation event's `event_id`; with `language`, what makes a post idempotent. */
+  eventId: string;
+  /** Output language (`audio.output.language`). */
+  language: string;
+  /** `output`: translated text; `input`: the translation call's own source transcript. */
+  kind: "output" | "input";
+  text: string;
+  /** `elapsed_ms` on the translation call's audio clock. */
+  elapsedMs: number;
+  /** The same moment on the session's clock (the page's estimate); defaults to `elapsedMs`. */
+  atMs?: number;
+  callId?: string | null;
+}
+
+/** A stored {@linkcode NewTranslationDelta}. */
+export interface TranslationDeltaRow extends Required<NewTranslationDelta> {
+  /** Monotonic over the store; the SSE stream's cursor for translations. */
+  seq: number;
+  callId: string | null;
+  receivedAt: number;
+}
 
 /** Input for {@linkcode Store.tallyMint}: which counters a mint touches and reads. */
 export interface MintTallyInput {
@@ -115,6 +144,8 @@ export interface MintTallyInput {
   usage: { mine: string; all: string };
   /** Which sessions count as active (see {@linkcode Store.countActiveSessions}). */
   active: { clientKey: string; since: number; pendingSince: number };
+  /** Mints this one counts as (one per live call it starts); default 1. */
+  calls?: number;
 }
 
 /** What {@linkcode Store.tallyMint} returns: everything the mint limits decide on. */
@@ -216,7 +247,8 @@ export interface Store {
   /** Reads a counter without changing it. */
   readCounter(key: string, windowMs: number, now?: number): Promise<number>;
   /**
-   * Sessions with status `pending` or `live` created at or after `since` (unix ms), optionally only
+   * Live calls (each session weighs its {@linkcode NewSession.calls}) of the sessions with status
+   * `pending` or `live` created at or after `since` (unix ms), optionally only
    * those with this `clientKey`. A `pending` session that never got a call id and never ran counts
    * only when it was created at or after `pendingSince` (a pre-minted key nobody used stops holding a
    * slot when it expires); one continuing on a new call keeps counting. Used by the concurrency limits (`lib/security/limits.ts`); when an adapter lacks it,
@@ -234,5 +266,21 @@ export interface Store {
   tallyMint?(input: MintTallyInput): Promise<MintTally>;
   /** The `clientKey` a session was created with, or null (for charging its usage). */
   sessionClientKey?(id: string): Promise<string | null>;
+  /** {@linkcode NewSession.calls} of a session (1 when unknown), for charging its usage. */
+  sessionCalls?(id: string): Promise<number>;
+  /**
+   * Stores translated-text deltas (idempotent by session, language and event id) unless the
+   * session would hold more than `cap`; null when refused (nothing written).
+   */
+  recordTranslationDeltas?(
+    sessionId: string,
+    deltas: readonly NewTranslationDelta[],
+    opts: { cap: number },
+  ): Promise<{ added: number; duplicates: number } | null>;
+  /** A session's translation deltas with `seq > afterSeq`, in stored order. */
+  listTranslationDeltas?(
+    sessionId: string,
+    opts?: { afterSeq?: number; limit?: number },
+  ): Promise<TranslationDeltaRow[]>;
   close(): Promise<void>;
 }
