@@ -16,6 +16,8 @@ import { showBanners } from "./banners.js";
 import { Timeline } from "./timeline.js";
 import { bindSharing } from "./sharing.js";
 import { bindShortcuts, holdButton, refreshMics, rememberMic, toggleCaptionMode } from "./tools.js";
+import { bindTranslations } from "./translations_view.js";
+import { connectTranslation } from "./translation_calls.js";
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const startBtn = /** @type {HTMLButtonElement} */ ($("start"));
@@ -27,6 +29,8 @@ const micSelect = /** @type {HTMLSelectElement} */ ($("mic"));
 // The caption lines are `TranscriptView`s (`view.js`): the live session draws through `lines`.
 const { show, lines, log } = bindPageViews($);
 const timeline = new Timeline();
+// Translations draw under the caption lines.
+const tr = bindTranslations({ byId: $, lines, timeline, connect: connectTranslation });
 /** The `/api/config` answer. @type {Record<string, any>} */
 let cfg = {};
 /** @type {ReturnType<typeof bindSettings>|null} */
@@ -43,7 +47,8 @@ const session = createLiveSession({
   startAudio,
   sessions: preminter,
   timeline,
-  lines,
+  lines: tr.lines,
+  translations: tr.calls,
   status: show,
   log,
   limits: () => cfg.limits ?? {},
@@ -125,6 +130,7 @@ async function init() {
     form: /** @type {HTMLFormElement} */ ($("settings")),
     models: Array.isArray(models?.models) ? models.models : Array.isArray(models) ? models : [],
     defaultModel: cfg.defaultModel ?? models?.defaultModel,
+    translation: cfg.translation,
     onChange: (s) => {
       session.setSilence(s.pageSilenceMs);
       if (!session.active) preminter.invalidate();

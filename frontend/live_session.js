@@ -62,6 +62,9 @@ const EXPIRED_GRACE_MS = 300;
  * @property {import("./clock.js").Clock} [clock]
  * @property {() => { maxSessionSeconds?: number|null }} [limits] the server's limits
  *   (`/api/config`), to explain an end
+ * @property {{ start(p: { session: SessionInfo, stream: MediaStream }): void,
+ *   baseAt(at: number): void, stop(): Promise<void> }} [translations] the session's translation
+ *   calls (`translations.js`); they run beside the transcription call and never stop it
  */
 
 /**
@@ -225,7 +228,10 @@ export function createLiveSession(deps) {
         deps.sessions.giveBack(session);
         throw err;
       });
+      // One translation call per language, from the same microphone, next to the transcription.
+      deps.translations?.start({ session, stream });
       current.conn = await connectCall(current, session, stream);
+      deps.translations?.baseAt(clock.now());
       if (live !== current) return;
       keeper.watch(current);
       controls.started({ sessionId: session.sessionId, pageCommits: current.turns.pageCommits });
@@ -292,6 +298,7 @@ export function createLiveSession(deps) {
     await current.repair.run();
     live = null;
     current.abort.abort();
+    await deps.translations?.stop().catch(() => {});
     await current.audio?.stop().catch(() => {});
     await current.conn?.stop().catch(() => {});
     // The page opened the microphone, so the page closes it.

@@ -36,6 +36,8 @@ export const DEFAULTS = {
   eagerness: "auto",
   pageSilenceMs: 700,
   logprobs: true,
+  /** Translation languages, comma separated (the "Translate to" multi-select). */
+  translations: "",
 };
 
 // ISO-639-1 codes; names come from Intl.DisplayNames in the person's own language.
@@ -111,6 +113,7 @@ export function buildSessionOptions(s, model) {
   if (s.noise !== "off" && sup?.noiseReductionStrength !== false) {
     o.noiseReductionStrength = s.noiseStrength;
   }
+  if (list(s.translations).length) o.translations = list(s.translations);
   if (pageCommits(s, model)) o.turnDetection = { type: "none" };
   else if (s.turn === "semantic_vad") {
     o.turnDetection = { type: s.turn, eagerness: s.eagerness };
@@ -129,10 +132,13 @@ export function buildSessionOptions(s, model) {
  * Binds the settings form: fills the model and language lists, restores saved values, shows only
  * the fields the chosen model accepts, saves on every change.
  *
+ * `translation` (`GET /api/config`) fills the "Translate to" list and its price note.
+ *
  * @param {{ form: HTMLFormElement, models: ModelInfo[], defaultModel?: string,
- *   onChange?: (s: Settings) => void }} options
+ *   onChange?: (s: Settings) => void, translation?: { max: number, pricePerMinuteUsd: number,
+ *   languages: { code: string, name: string, nativeName: string }[] } }} options
  */
-export function bindSettings({ form, models, defaultModel, onChange }) {
+export function bindSettings({ form, models, defaultModel, onChange, translation }) {
   const s = loadSettings();
   const $ = (
     /** @type {string} */ name,
@@ -166,10 +172,24 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
     langSelect.append(new Option(`${l.name} (${l.code})`, l.code));
   }
 
+  const translateTo = /** @type {HTMLSelectElement|null} */ (form.querySelector("#translations"));
+  const offered = translation?.languages ?? [];
+  // Saved languages this server no longer offers are dropped.
+  s.translations = list(s.translations).filter((c) => offered.some((l) => l.code === c))
+    .slice(0, translation?.max ?? 0).join(",");
+  for (const l of offered) {
+    translateTo?.append(
+      new Option(l.nativeName === l.name ? l.name : `${l.name} (${l.nativeName})`, l.code),
+    );
+  }
   for (const [key, value] of Object.entries(s)) {
     const el = $(key);
     if (!el) continue;
-    if (el.type === "checkbox") el.checked = Boolean(value);
+    if (translateTo && key === "translations") {
+      for (const opt of translateTo.options) {
+        opt.selected = list(s.translations).includes(opt.value);
+      }
+    } else if (el.type === "checkbox") el.checked = Boolean(value);
     else el.value = String(value);
   }
 
@@ -215,6 +235,17 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
     if (m?.streamsWhileSpeaking) notes.push("Text streams while you speak.");
     note.textContent = notes.join(" ");
     note.hidden = notes.length === 0;
+    const trNote = form.querySelector("#translation-note");
+    if (trNote) {
+      const n = list(s.translations).length;
+      const price = translation?.pricePerMinuteUsd ?? 0;
+      trNote.textContent = offered.length === 0
+        ? "This server translates nothing."
+        : n === 0
+        ? `Up to ${translation?.max} languages, $${price}/min each (each is one more live call).`
+        : `${n} translation call${n > 1 ? "s" : ""}: $${(n * price).toFixed(3)}/min on top of ` +
+          `the transcription; this session counts as ${n + 1} live calls against the limits.`;
+    }
     for (const out of form.querySelectorAll("output")) {
       const key = out.id.replace(/-out$/, "");
       const v = /** @type {any} */ (s)[key];
@@ -227,7 +258,10 @@ export function bindSettings({ form, models, defaultModel, onChange }) {
     const key = /** @type {keyof Settings} */ (el.name);
     if (!(key in DEFAULTS)) return;
     const def = DEFAULTS[key];
-    /** @type {any} */ (s)[key] = el.type === "checkbox"
+    /** @type {any} */ (s)[key] = el.type === "select-multiple"
+      ? [.../** @type {HTMLSelectElement} */ (/** @type {unknown} */ (el)).selectedOptions]
+        .map((o) => o.value).join(",")
+      : el.type === "checkbox"
       ? el.checked
       : typeof def === "number"
       ? Number(el.value)

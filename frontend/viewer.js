@@ -11,6 +11,7 @@
 import { itemIdOf, orderUtterances, reduceUtterance } from "../shared/transcript.js";
 import { utteranceFromRow } from "../shared/utterance_row.js";
 import { TranscriptView } from "./view.js";
+import { TranslationLines } from "./translations_view.js";
 
 /** @typedef {import("../shared/transcript.js").Utterance} Utterance */
 
@@ -28,6 +29,74 @@ const view = new TranscriptView({
 const utterances = new Map();
 /** The offset of the call whose events come next (from the stream's `call` messages). */
 let callOffsetMs = 0;
+// Translations: the reader picks one language (`?lang=es`), drawn under or instead of each line.
+const translated = new TranslationLines({
+  list: $("transcript"),
+  pending: $("translation-pending"),
+});
+/** @type {Map<string, import("../shared/translations.js").TranslationDelta>} */
+const deltas = new Map();
+const langSelect = /** @type {HTMLSelectElement} */ ($("lang"));
+
+/** @param {unknown} list deltas from the API (`GET /api/sessions/:id`, the `translation` event) */
+function addDeltas(list) {
+  if (!Array.isArray(list)) return;
+  for (const d of list) {
+    if (d && typeof d.eventId === "string") deltas.set(`${d.language}\u0000${d.eventId}`, d);
+  }
+  drawTranslations();
+}
+
+function drawTranslations() {
+  const lang = langSelect.value;
+  translated.only = lang ? [lang] : [];
+  document.body.classList.toggle("viewer-translated", lang !== "");
+  translated.draw(utterances.values(), deltas.values());
+}
+
+/**
+ * Offers the session's languages; the URL's `?lang=` picks one.
+ * @param {string[]} languages
+ * @param {{ code: string, name: string }[]} names
+ */
+function offerLanguages(languages, names) {
+  if (languages.length === 0) return;
+  translated.names(names.filter((n) => languages.includes(n.code)));
+  for (const code of languages) {
+    langSelect.append(new Option(names.find((n) => n.code === code)?.name ?? code, code));
+  }
+  langSelect.hidden = false;
+  $("lang-label").hidden = false;
+  const asked = new URLSearchParams(location.search).get("lang") ?? "";
+  langSelect.value = languages.includes(asked) ? asked : "";
+  langSelect.addEventListener("change", () => {
+    const url = new URL(location.href);
+    if (langSelect.value) url.searchParams.set("lang", langSelect.value);
+    else url.searchParams.delete("lang");
+    history.replaceState(null, "", url);
+    setDownloads();
+    drawTranslations();
+  });
+}
+
+/** Points the download links at the chosen language. */
+function setDownloads() {
+  const id = sessionIdOfPage();
+  const lang = langSelect.value;
+  for (const a of document.querySelectorAll("a[data-format]")) {
+    const format = /** @type {HTMLElement} */ (a).dataset.format;
+    a.setAttribute(
+      "href",
+      `/api/sessions/${encodeURIComponent(id)}/transcript?format=${format}&download=1${
+        lang && format !== "json" ? `&lang=${lang}` : ""
+      }`,
+    );
+  }
+}
+
+function sessionIdOfPage() {
+  return decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+}
 
 /**
  * @param {string} text
@@ -58,6 +127,7 @@ function apply(event) {
   utterances.set(itemId, next);
   view.render(next);
   reorder();
+  if (deltas.size) drawTranslations();
 }
 
 /**
@@ -87,16 +157,8 @@ function showEnded(session) {
 }
 
 async function main() {
-  const id = decodeURIComponent(
-    location.pathname.split("/").filter(Boolean).pop() ?? "",
-  );
-  for (const a of document.querySelectorAll("a[data-format]")) {
-    const format = /** @type {HTMLElement} */ (a).dataset.format;
-    a.setAttribute(
-      "href",
-      `/api/sessions/${encodeURIComponent(id)}/transcript?format=${format}&download=1`,
-    );
-  }
+  const id = sessionIdOfPage();
+  setDownloads();
   const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`, {
     cache: "no-store",
   });
@@ -120,6 +182,14 @@ async function main() {
     view.render(u);
   }
   reorder();
+  const tr = detail.translations ?? {};
+  const languages = Array.isArray(tr.languages) ? tr.languages : [];
+  if (languages.length) {
+    const config = await fetch("/api/config").then((r) => r.json()).catch(() => ({}));
+    offerLanguages(languages, config?.translation?.languages ?? []);
+    setDownloads();
+    addDeltas(tr.deltas);
+  }
   if (session.status === "ended" || session.status === "failed") {
     showEnded(session);
     return;
@@ -129,8 +199,12 @@ async function main() {
     "live",
   );
   const source = new EventSource(
-    `/api/sessions/${encodeURIComponent(id)}/events?after=${Number(detail.lastSeq) || 0}`,
+    `/api/sessions/${encodeURIComponent(id)}/events?after=${Number(detail.lastSeq) || 0}` +
+      (languages.length ? `&translationsAfter=${Number(tr.lastSeq) || 0}` : ""),
   );
+  source.addEventListener("translation", (m) => {
+    addDeltas(JSON.parse(/** @type {MessageEvent} */ (m).data)?.deltas);
+  });
   source.onmessage = (m) => {
     setStatus("Live", "live");
     apply(JSON.parse(m.data));

@@ -12,6 +12,7 @@ import { apiError } from "../lib/api_errors.ts";
 import { FileNotFoundError, isSafePath } from "../lib/files.ts";
 import { publicSecurityInfo } from "../lib/security/mod.ts";
 import { stripComments } from "../lib/strip_comments.ts";
+import { translationInfo } from "../lib/translations.ts";
 
 /** Content types of the files the page is made of. */
 export const CONTENT_TYPES: Record<string, string> = {
@@ -134,6 +135,7 @@ export function pageRoutes(deps: AppDeps): Hono {
         defaultModel: config.defaultModel,
         realtimeBaseUrl: config.openaiBaseUrl,
         sipEnabled: config.sip.enabled,
+        translation: translationInfo(config.maxTranslations),
         ...publicSecurityInfo(config),
       },
       200,
