@@ -18,7 +18,7 @@
  */
 import { postJson } from "./api.js";
 import { backoffDelay } from "../shared/backoff.js";
-import { pageClock } from "./clock.js";
+import { pageClock, sleep } from "./clock.js";
 
 /** @typedef {import("./translation_calls.js").TranslationTarget} TranslationTarget */
 /** @typedef {import("./translation_calls.js").TranslationCall} TranslationCall */
@@ -29,6 +29,11 @@ export const FLUSH_EVERY_MS = 1000;
 export const BATCH_SIZE = 100;
 /** Automatic reconnects of one language before it waits for Retry. */
 export const AUTO_RECONNECTS = 2;
+/**
+ * A delta waits this long, ms, for the caption line it belongs to before it is posted without
+ * one (the server then places it by time).
+ */
+export const HOLD_UNPLACED_MS = 8000;
 /** Deltas kept for posting while the server cannot be reached (oldest dropped beyond). */
 const OUTBOX_MAX = 5000;
 
@@ -47,7 +52,7 @@ const OUTBOX_MAX = 5000;
  * One delta as the page keeps it.
  *
  * @typedef {{ eventId: string, language: string, kind: "output"|"input", text: string,
- *   elapsedMs: number, atMs: number, callId?: string }} PageDelta
+ *   elapsedMs: number, atMs: number, itemId?: string, heardAt?: number }} PageDelta
  */
 
 /**
@@ -55,6 +60,7 @@ const OUTBOX_MAX = 5000;
  *   connect: (params: Parameters<typeof import("./translation_calls.js").connectTranslation>[0])
  *     => Promise<TranslationCall>,
  *   view: TranslationsView,
+ *   place?: (deltas: PageDelta[]) => (string|null)[],
  *   fetch?: typeof fetch,
  *   clock?: import("./clock.js").Clock,
  *   random?: () => number,
@@ -175,6 +181,7 @@ export function createTranslations(deps) {
       text: event.delta.slice(0, 2000),
       elapsedMs,
       atMs: Math.round(elapsedMs + offset),
+      heardAt: clock.now(),
     };
     deltas.push(d);
     outbox.push(d);
@@ -183,22 +190,42 @@ export function createTranslations(deps) {
     if (outbox.length >= BATCH_SIZE) void flush();
   }
 
-  /** Posts what is waiting, a batch at a time; a failed post keeps it for the next round. */
-  async function flush() {
+  /**
+   * Posts what is waiting, a batch at a time, each delta with the caption line it is under; one
+   * not under a line yet waits up to {@linkcode HOLD_UNPLACED_MS} (`all`: posts everything). A
+   * failed post keeps it for the next round.
+   *
+   * @param {boolean} [all]
+   */
+  async function flush(all = false) {
     const current = live ?? last;
     if (flushing || !current || outbox.length === 0) return;
     flushing = true;
+    /** @type {PageDelta[]} */
+    const ready = [];
     try {
-      while (outbox.length) {
-        const batch = outbox.slice(0, BATCH_SIZE);
+      const places = deps.place?.(outbox) ?? outbox.map(() => null);
+      const now = clock.now();
+      /** @type {PageDelta[]} */
+      const waiting = [];
+      outbox.forEach((d, i) => {
+        const itemId = places[i];
+        if (itemId) d.itemId = itemId;
+        if (itemId || all || now - (d.heardAt ?? 0) >= HOLD_UNPLACED_MS) ready.push(d);
+        else waiting.push(d);
+      });
+      outbox = waiting;
+      while (ready.length) {
+        const batch = ready.slice(0, BATCH_SIZE);
         await postJson(`/api/sessions/${encodeURIComponent(current.sessionId)}/translations`, {
           ticket: current.ticket,
-          deltas: batch,
+          deltas: batch.map(({ heardAt: _, ...d }) => d),
         }, { fetch: doFetch });
-        outbox = outbox.slice(batch.length);
+        ready.splice(0, batch.length);
       }
     } catch {
-      // The next round tries again (the server drops what it already has by event id).
+      // What was not posted goes back (the server drops what it already has by event id).
+      outbox = [...ready, ...outbox];
     } finally {
       flushing = false;
     }
@@ -264,7 +291,8 @@ export function createTranslations(deps) {
       live = null;
       clock.clearInterval(current.timer);
       await Promise.all([...current.calls.values()].map((e) => e.call?.stop()));
-      await flush();
+      while (flushing) await sleep(clock, 20); // a periodic post still running
+      await flush(true);
     },
     /** Every delta of this session so far, in arrival order. */
     deltas: () => deltas,

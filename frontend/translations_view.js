@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { alignTranslations } from "../shared/translations.js";
+import { alignTranslations, placeDeltas } from "../shared/translations.js";
 import { createTranslations } from "./translations.js";
 
 /** @typedef {import("../shared/translations.js").TranslationDelta} TranslationDelta */
@@ -146,6 +146,7 @@ export function bindTranslations(options) {
   };
   const calls = createTranslations({
     connect: options.connect,
+    place: (deltas) => placeDeltas(captionLines(options.timeline), deltas),
     view: {
       languages(targets) {
         drawn.names(targets);

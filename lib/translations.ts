@@ -218,6 +218,8 @@ export const TranslationDeltaSchema = z.strictObject({
   elapsedMs: z.number().min(0).max(86_400_000),
   /** `elapsedMs` on the session's clock, as the page estimates it (defaults to `elapsedMs`). */
   atMs: z.number().min(-86_400_000).max(86_400_000).optional(),
+  /** The caption line the page placed it under (`item_id`), when it had one. */
+  itemId: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, "Not an item id").optional(),
   /** The translation call, when known. */
   callId: z.string().regex(/^rtc_[A-Za-z0-9_]{1,128}$/, "Not a call id").optional(),
 });

@@ -179,6 +179,7 @@ export function publicDelta(d: TranslationDeltaRow) {
     text: d.text,
     elapsedMs: d.elapsedMs,
     atMs: d.atMs,
+    itemId: d.itemId,
   };
 }
 

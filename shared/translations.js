@@ -3,7 +3,8 @@
  * Translated lines from translation deltas, shared by the page, the share viewer and the server
  * (exports). A translation call is a continuous interpreter: it sends append-only text deltas,
  * each stamped with `elapsed_ms` (the call's audio clock), and knows nothing of the transcription
- * call's utterances. So each delta goes under the caption line it was heard in, by time:
+ * call's utterances. So each delta goes under the caption line it was heard in: the line the page
+ * placed it under when it posted it (`itemId`, when that line exists), else by time:
  *
  * - a delta belongs to the latest utterance that started at or before its time (`atMs`, the
  *   session clock), or the first utterance when it is earlier than all of them;
@@ -20,7 +21,7 @@
  * One delta (as stored, or as the page holds it).
  *
  * @typedef {{ language: string, text: string, atMs: number, kind?: "output"|"input",
- *   eventId?: string }} TranslationDelta
+ *   eventId?: string, itemId?: string|null }} TranslationDelta
  */
 
 /** @typedef {{ itemId: string, startMs: number|null, endMs: number|null }} TimedLine */
@@ -38,24 +39,22 @@ export const ALIGN_SLACK_MS = 3000;
  *   translation text per line id and language; text per language not yet under a line
  */
 export function alignTranslations(lines, deltas, options = {}) {
-  const slack = options.slackMs ?? ALIGN_SLACK_MS;
-  const timed = [...lines].filter((l) => finite(l.startMs))
-    .sort((a, b) => /** @type {number} */ (a.startMs) - /** @type {number} */ (b.startMs));
   /** @type {Map<string, Map<string, string>>} */
   const byLine = new Map();
   /** @type {Map<string, string>} */
   const pending = new Map();
-  const ordered = [...deltas].filter((d) => d && d.kind !== "input" && finite(d.atMs))
-    .map((d, i) => ({ d, i }))
+  const list = [...deltas].filter((d) => d && d.kind !== "input" && finite(d.atMs));
+  const places = placeDeltas(lines, list, options);
+  const ordered = list.map((d, i) => ({ d, i }))
     .sort((a, b) => a.d.atMs - b.d.atMs || a.i - b.i);
-  for (const { d } of ordered) {
-    const line = lineAt(timed, d.atMs, slack);
-    if (!line) {
+  for (const { d, i } of ordered) {
+    const itemId = places[i];
+    if (itemId === null) {
       pending.set(d.language, (pending.get(d.language) ?? "") + d.text);
       continue;
     }
-    let langs = byLine.get(line.itemId);
-    if (!langs) byLine.set(line.itemId, langs = new Map());
+    let langs = byLine.get(itemId);
+    if (!langs) byLine.set(itemId, langs = new Map());
     langs.set(d.language, (langs.get(d.language) ?? "") + d.text);
   }
   for (const langs of byLine.values()) {
@@ -63,6 +62,26 @@ export function alignTranslations(lines, deltas, options = {}) {
   }
   for (const [lang, text] of pending) pending.set(lang, text.trim());
   return { byLine, pending };
+}
+
+/**
+ * The line each delta belongs to (null: pending), by the rules in the module doc.
+ *
+ * @param {Iterable<TimedLine>} lines
+ * @param {TranslationDelta[]} deltas
+ * @param {{ slackMs?: number }} [options]
+ * @returns {(string|null)[]} one line id (or null) per delta
+ */
+export function placeDeltas(lines, deltas, options = {}) {
+  const slack = options.slackMs ?? ALIGN_SLACK_MS;
+  const all = [...lines];
+  const ids = new Set(all.map((l) => l.itemId));
+  const timed = all.filter((l) => finite(l.startMs))
+    .sort((a, b) => /** @type {number} */ (a.startMs) - /** @type {number} */ (b.startMs));
+  return deltas.map((d) => {
+    if (d.itemId && ids.has(d.itemId)) return d.itemId;
+    return finite(d.atMs) ? lineAt(timed, d.atMs, slack)?.itemId ?? null : null;
+  });
 }
 
 /**

@@ -117,6 +117,7 @@ export const MIGRATIONS: readonly Migration[] = [
         text TEXT NOT NULL,
         elapsed_ms REAL NOT NULL,
         at_ms REAL NOT NULL,
+        item_id TEXT,
         call_id TEXT,
         received_at INTEGER NOT NULL,
         UNIQUE (session_id, language, event_id)

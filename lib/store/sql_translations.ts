@@ -25,8 +25,8 @@ export async function insertTranslationDeltas(
   if (Number(have.rows[0]?.n ?? 0) + deltas.length > opts.cap) return null;
   const results = await db.run(deltas.map((d) => ({
     sql: `INSERT OR IGNORE INTO translation_deltas
-      (session_id, language, event_id, kind, text, elapsed_ms, at_ms, call_id, received_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      (session_id, language, event_id, kind, text, elapsed_ms, at_ms, item_id, call_id, received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     args: [
       sessionId,
       d.language,
@@ -35,6 +35,7 @@ export async function insertTranslationDeltas(
       d.text,
       d.elapsedMs,
       d.atMs ?? d.elapsedMs,
+      d.itemId ?? null,
       d.callId ?? null,
       opts.now,
     ],
@@ -61,6 +62,7 @@ export async function listTranslationDeltas(
     text: String(row.text),
     elapsedMs: Number(row.elapsed_ms),
     atMs: Number(row.at_ms),
+    itemId: row.item_id === null || row.item_id === undefined ? null : String(row.item_id),
     callId: row.call_id === null || row.call_id === undefined ? null : String(row.call_id),
     receivedAt: Number(row.received_at),
   }));

@@ -117,6 +117,8 @@ export interface NewTranslationDelta {
   elapsedMs: number;
   /** The same moment on the session's clock (the page's estimate); defaults to `elapsedMs`. */
   atMs?: number;
+  /** The caption line the page placed it under, when it had one. */
+  itemId?: string | null;
   callId?: string | null;
 }
 
@@ -124,6 +126,7 @@ export interface NewTranslationDelta {
 export interface TranslationDeltaRow extends Required<NewTranslationDelta> {
   /** Monotonic over the store; the SSE stream's cursor for translations. */
   seq: number;
+  itemId: string | null;
   callId: string | null;
   receivedAt: number;
 }
