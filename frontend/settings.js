@@ -136,6 +136,7 @@ export function buildSessionOptions(s, model) {
  *
  * @param {{ form: HTMLFormElement, models: ModelInfo[], defaultModel?: string,
  *   onChange?: (s: Settings) => void, translation?: { max: number, pricePerMinuteUsd: number,
+ *   callLimit?: number|null,
  *   languages: { code: string, name: string, nativeName: string }[] } }} options
  */
 export function bindSettings({ form, models, defaultModel, onChange, translation }) {
@@ -244,7 +245,8 @@ export function bindSettings({ form, models, defaultModel, onChange, translation
         : n === 0
         ? `Up to ${translation?.max} languages, $${price}/min each (each is one more live call).`
         : `${n} translation call${n > 1 ? "s" : ""}: $${(n * price).toFixed(3)}/min on top of ` +
-          `the transcription; this session counts as ${n + 1} live calls against the limits.`;
+          `the transcription; this session counts as ${n + 1} live calls` +
+          (translation?.callLimit ? ` (you may hold ${translation.callLimit} at once).` : ".");
     }
     for (const out of form.querySelectorAll("output")) {
       const key = out.id.replace(/-out$/, "");

@@ -20,6 +20,7 @@ import {
   SessionListResponse,
   TranscriptQuery,
 } from "./store/schemas.ts";
+import { TranslationBatchBody, TranslationLanguageSchema } from "./translations.ts";
 
 // Shapes of the core routes' bodies and answers, for documentation (the routes validate with
 // their own private schemas of the same shape).
@@ -49,6 +50,30 @@ const MintResponse = z.object({
   clientCommits: z.boolean(),
   model: z.string(),
   settings: z.record(z.string(), z.unknown()),
+  translations: z.array(z.object({
+    language: z.string(),
+    name: z.string(),
+    ephemeralKey: z.string().nullable().meta({
+      description: "A translation key for this language; null with SIGNALING=relay.",
+    }),
+    url: z.string().nullable().meta({
+      description: "Where to post the raw SDP offer with that key (`…/translations/calls`).",
+    }),
+    relayUrl: z.string().meta({ description: "`POST /api/calls/translation?lang=…`." }),
+    expiresAt: z.number().nullable(),
+  })).optional().meta({
+    description: "One translation call per asked language (each is one more live call).",
+  }),
+});
+const TranslationDelta = z.object({
+  seq: z.number(),
+  eventId: z.string(),
+  language: z.string(),
+  kind: z.enum(["output", "input"]),
+  text: z.string(),
+  elapsedMs: z.number(),
+  atMs: z.number(),
+  itemId: z.string().nullable(),
 });
 const ModelsResponse = z.object({
   defaultModel: z.string(),
@@ -95,7 +120,11 @@ export const OPERATIONS: readonly Operation[] = [
     path: "/api/session",
     tag: "calls",
     summary: "Mint an ephemeral key (none with SIGNALING=relay) and a pending session",
-    body: SessionOptionsSchema,
+    body: SessionOptionsSchema.extend({
+      translations: z.array(TranslationLanguageSchema).optional().meta({
+        description: "Languages to translate into, at most MAX_TRANSLATIONS (default 3).",
+      }),
+    }),
     responses: {
       200: {
         description: "Key, ticket and where to post the SDP offer",
@@ -157,6 +186,27 @@ export const OPERATIONS: readonly Operation[] = [
       409: err(
         "The session already has a call, has ended, or was not started within EPHEMERAL_KEY_TTL_SECONDS (`session_start_expired`: start again)",
       ),
+      502: err("The Realtime API failed"),
+    },
+  },
+  {
+    method: "post",
+    path: "/api/calls/translation",
+    tag: "translations",
+    summary:
+      "Relay one translation call's raw SDP offer: the server mints a translation key for `lang` and posts the offer with it",
+    query: z.strictObject({ lang: TranslationLanguageSchema }),
+    body: RelayBody,
+    responses: {
+      201: {
+        description: "SDP answer",
+        schema: z.object({ sdp: z.string(), callId: CallId, language: z.string() }),
+      },
+      400: err("Invalid body or `lang`, or a language the session did not ask for"),
+      401: err("Invalid ticket"),
+      404: err("The session no longer exists"),
+      409: err("The session has ended, or was not started in time"),
+      429: err("Too many translation calls for this language, or the mint limit"),
       502: err("The Realtime API failed"),
     },
   },
@@ -275,6 +325,26 @@ export const OPERATIONS: readonly Operation[] = [
       401: err("Invalid ticket"),
       403: err("The ticket belongs to another session"),
       404: err("No such session"),
+    },
+  },
+  {
+    method: "post",
+    path: "/api/sessions/{id}/translations",
+    tag: "translations",
+    summary:
+      "The page posts translated-text deltas (idempotent by language and event id, at most 200 per batch and 20000 per session)",
+    pathParams: id,
+    body: TranslationBatchBody,
+    responses: {
+      200: {
+        description: "How many were new",
+        schema: z.object({ added: z.number(), duplicates: z.number() }),
+      },
+      400: err("Invalid body, or a language the session did not ask for"),
+      401: err("Invalid ticket"),
+      403: err("The ticket belongs to another session"),
+      404: err("No such session"),
+      413: err("The session holds its maximum of translation deltas"),
     },
   },
   {

@@ -73,10 +73,12 @@ export function takeTranslations(
 }
 
 /** What `GET /api/config` tells the page about translation (its picker, limit and price). */
-export function translationInfo(max: number) {
+export function translationInfo(max: number, callLimit?: number) {
   return {
     model: TRANSLATION_MODEL,
     max,
+    /** Live calls one client may hold at once (`MAX_CONCURRENT_SESSIONS_PER_IP`). */
+    callLimit: callLimit ?? null,
     pricePerMinuteUsd: TRANSLATION_PRICE_PER_MINUTE_USD,
     languages: max > 0 ? TRANSLATION_LANGUAGES.map((l) => ({ ...l })) : [],
   };
@@ -133,13 +135,16 @@ async function post(
 ): Promise<Response> {
   const key = init.bearer ?? deps.config.openaiApiKey;
   if (!key) throw new UpstreamError(503, "missing_api_key", "The server has no OPENAI_API_KEY set");
+  // A timer cleared here (not AbortSignal.timeout), so none outlives the request.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 15_000);
   try {
     return await (deps.fetch ?? fetch)(`${deps.config.openaiBaseUrl}${path}`, {
       method: "POST",
       headers: { Authorization: `Bearer ${key}`, "Content-Type": init.contentType },
       body: init.body,
       redirect: "manual",
-      signal: AbortSignal.timeout(15_000),
+      signal: controller.signal,
     });
   } catch (err) {
     throw new UpstreamError(
@@ -147,6 +152,8 @@ async function post(
       "upstream_unreachable",
       `Cannot reach OpenAI for ${what}: ${redactSecrets(String((err as Error)?.message ?? err))}`,
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -135,7 +135,7 @@ export function pageRoutes(deps: AppDeps): Hono {
         defaultModel: config.defaultModel,
         realtimeBaseUrl: config.openaiBaseUrl,
         sipEnabled: config.sip.enabled,
-        translation: translationInfo(config.maxTranslations),
+        translation: translationInfo(config.maxTranslations, config.limits.concurrentSessionsPerIp),
         ...publicSecurityInfo(config),
       },
       200,

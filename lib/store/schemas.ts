@@ -129,6 +129,14 @@ export const SessionDetailResponse = z.object({
   shareUrl: z.string().meta({
     description: "Path of the read-only viewer, `/s/{id}`.",
   }),
+  translations: z.object({
+    languages: z.array(z.string()),
+    deltas: z.array(z.looseObject({ eventId: z.string(), language: z.string() })),
+    lastSeq: z.number().int().meta({ description: "Pass as `translationsAfter` to the stream." }),
+  }).meta({
+    description: "The session's translation languages and every translated-text delta " +
+      "(`shared/translations.js` places them under the lines).",
+  }),
 });
 
 /** `POST /api/sessions/:id/utterances` response. */
