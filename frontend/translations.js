@@ -18,7 +18,7 @@
  */
 import { postJson } from "./api.js";
 import { backoffDelay } from "../shared/backoff.js";
-import { pageClock, sleep } from "./clock.js";
+import { pageClock } from "./clock.js";
 
 /** @typedef {import("./translation_calls.js").TranslationTarget} TranslationTarget */
 /** @typedef {import("./translation_calls.js").TranslationCall} TranslationCall */
@@ -83,7 +83,8 @@ export function createTranslations(deps) {
    */
   /** @type {LiveTranslations|null} */
   let live = null;
-  let flushing = false;
+  /** The post under way, if any. @type {Promise<void>|null} */
+  let inFlight = null;
 
   /**
    * @param {NonNullable<typeof live>} current
@@ -198,9 +199,15 @@ export function createTranslations(deps) {
    * @param {boolean} [all]
    */
   async function flush(all = false) {
+    while (inFlight) await inFlight;
+    inFlight = post(all).finally(() => inFlight = null);
+    await inFlight;
+  }
+
+  /** One round of {@linkcode flush}; never throws. @param {boolean} all */
+  async function post(all) {
     const current = live ?? last;
-    if (flushing || !current || outbox.length === 0) return;
-    flushing = true;
+    if (!current || outbox.length === 0) return;
     /** @type {PageDelta[]} */
     const ready = [];
     try {
@@ -226,8 +233,6 @@ export function createTranslations(deps) {
     } catch {
       // What was not posted goes back (the server drops what it already has by event id).
       outbox = [...ready, ...outbox];
-    } finally {
-      flushing = false;
     }
   }
   /** The last session, for its final post after Stop. @type {LiveTranslations|null} */
@@ -291,7 +296,6 @@ export function createTranslations(deps) {
       live = null;
       clock.clearInterval(current.timer);
       await Promise.all([...current.calls.values()].map((e) => e.call?.stop()));
-      while (flushing) await sleep(clock, 20); // a periodic post still running
       await flush(true);
     },
     /** Every delta of this session so far, in arrival order. */
