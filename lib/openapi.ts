@@ -65,16 +65,6 @@ const MintResponse = z.object({
     description: "One translation call per asked language (each is one more live call).",
   }),
 });
-const TranslationDelta = z.object({
-  seq: z.number(),
-  eventId: z.string(),
-  language: z.string(),
-  kind: z.enum(["output", "input"]),
-  text: z.string(),
-  elapsedMs: z.number(),
-  atMs: z.number(),
-  itemId: z.string().nullable(),
-});
 const ModelsResponse = z.object({
   defaultModel: z.string(),
   models: z.array(z.record(z.string(), z.unknown())),

@@ -37,7 +37,8 @@ function readmeApiSection(text: string): string {
 }
 
 async function runExamples(examples: string[], label: string) {
-  const t = await startTestApp();
+  // A session with translations holds 1 + its languages as live calls: room for all of them.
+  const t = await startTestApp({ env: { MAX_CONCURRENT_SESSIONS_PER_IP: "20" } });
   const dir = await Deno.makeTempDir({ prefix: "curl_examples_" });
   const peers: TestPeer[] = [];
   try {
@@ -73,8 +74,24 @@ async function runExamples(examples: string[], label: string) {
       `${dir}/offer.json`,
       JSON.stringify({ ticket: a.json.ticket, sdp: peers[1].offer }),
     );
+    // Session T: translated into Spanish, with one stored line the examples translate.
+    const tr = await postJson(t.baseUrl, "/api/session", { translations: ["es"] });
+    assert.equal(tr.status, 200, JSON.stringify(tr.json));
+    for (
+      const e of [
+        { type: "input_audio_buffer.committed", item_id: "item_t1", previous_item_id: null },
+        { type: T + "completed", item_id: "item_t1", transcript: "Hello from the docs." },
+      ]
+    ) await t.store.recordEvent(tr.json.sessionId, { ...e, event_id: `event_tr_${e.type}` });
+    peers.push(await createTestPeer());
+    await Deno.writeTextFile(
+      `${dir}/translation-offer.json`,
+      JSON.stringify({ ticket: tr.json.ticket, sdp: peers[2].offer }),
+    );
     const env = {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      TR_ID: tr.json.sessionId,
+      TR_TICKET: tr.json.ticket,
       HOME: dir,
       BASE: t.baseUrl,
       ID: id,
@@ -111,7 +128,7 @@ async function runExamples(examples: string[], label: string) {
         assert.match(body, /^event: ready/m, where);
         assert.match(body, /^event: end/m, where);
       } else if (path.endsWith("/transcript")) {
-        assert.match(body, /-->|Hello from the docs/, where);
+        assert.match(body, /-->|Hello from the docs|Hola/, where);
       } else {
         const json = JSON.parse(body);
         assert.equal(typeof json, "object", where);

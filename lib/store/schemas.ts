@@ -131,7 +131,16 @@ export const SessionDetailResponse = z.object({
   }),
   translations: z.object({
     languages: z.array(z.string()),
-    deltas: z.array(z.looseObject({ eventId: z.string(), language: z.string() })),
+    deltas: z.array(z.object({
+      seq: z.number().int(),
+      eventId: z.string(),
+      language: z.string(),
+      kind: z.enum(["output", "input"]),
+      text: z.string(),
+      elapsedMs: z.number().meta({ description: "On the translation call's own clock." }),
+      atMs: z.number().meta({ description: "On the session's clock (the page's estimate)." }),
+      itemId: z.string().nullable().meta({ description: "The line the page placed it under." }),
+    })),
     lastSeq: z.number().int().meta({ description: "Pass as `translationsAfter` to the stream." }),
   }).meta({
     description: "The session's translation languages and every translated-text delta " +
