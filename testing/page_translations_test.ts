@@ -59,13 +59,17 @@ Deno.test(
       await viewer.waitForSelector("#lang:not([hidden])");
       assert.equal(await viewer.locator("#lang").inputValue(), "de");
 
+      let seen: unknown = null;
       const lines = await waitFor(async () => {
         const got = await linesWithTranslations(page);
+        seen = got;
         return got.length === 2 && got.every((l) => l.es && l.de) &&
             got[1].es === SPANISH[1] && got[1].de === GERMAN[1]
           ? got
           : null;
-      }, { timeoutMs: 60_000 });
+      }, { timeoutMs: 60_000 }).catch((err) => {
+        throw new Error(`${err.message}: the page shows ${JSON.stringify(seen)}`);
+      });
       assert.deepEqual(lines, SOURCE.map((text, i) => ({ text, es: SPANISH[i], de: GERMAN[i] })));
       assert.deepEqual(await finalTexts(page), SOURCE);
 
@@ -108,8 +112,11 @@ Deno.test(
         );
       await waitFor(async () => {
         const got = await viewerLines();
+        seen = got;
         return got.length === 2 && got[1].length === 1 && got[1][0][1] === GERMAN[1];
-      }, { timeoutMs: 30_000 });
+      }, { timeoutMs: 30_000 }).catch((err) => {
+        throw new Error(`${err.message}: the viewer shows ${JSON.stringify(seen)}`);
+      });
       assert.deepEqual(await viewerLines(), GERMAN.map((de) => [["de", de]]));
       await viewer.selectOption("#lang", "es");
       assert.deepEqual(await viewerLines(), SPANISH.map((es) => [["es", es]]));
@@ -125,10 +132,13 @@ Deno.test(
       // The server holds both languages (posted by the page) and exports each by ?lang=.
       const stored = await waitFor(async () => {
         const rows = await app.store.listTranslationDeltas!(sessionId);
+        seen = rows.map((r) => [r.language, r.text, r.itemId]);
         const text = (lang: string) =>
           rows.filter((r) => r.language === lang).map((r) => r.text).join("").trim();
         return text("es").endsWith(SPANISH[1]) && text("de").endsWith(GERMAN[1]) ? rows : null;
-      }, { timeoutMs: 15_000 });
+      }, { timeoutMs: 15_000 }).catch((err) => {
+        throw new Error(`${err.message}: the store holds ${JSON.stringify(seen)}`);
+      });
       assert.ok(stored.every((r) => r.kind === "output" && r.eventId.length > 0));
       const exported = async (query: string) => {
         const res = await fetch(`${app.baseUrl}/api/sessions/${sessionId}/transcript?${query}`);
