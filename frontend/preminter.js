@@ -58,6 +58,24 @@ export function createPreminter(params = {}) {
   let lastTaken = null;
 
   const fresh = (/** @type {SessionInfo} */ s) => s.expiresAt * 1000 - Date.now() > marginMs;
+  /**
+   * Deletes a dropped, never-used session that holds translation calls: each is a live call on the
+   * concurrency caps until its key expires, so a refresh or a settings change would otherwise be
+   * refused while it still counts. Best effort.
+   * @param {Promise<SessionInfo> | null} p
+   */
+  const release = (p) => {
+    p?.then((s) => {
+      const translations = /** @type {{ translations?: unknown[] }} */ (s).translations;
+      if (!Array.isArray(translations) || translations.length === 0) return;
+      const doFetch = params.fetch ?? globalThis.fetch;
+      return doFetch(`/api/sessions/${encodeURIComponent(s.sessionId)}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${s.ticket}` },
+        credentials: "same-origin",
+      }).then((r) => r.body?.cancel(), () => {});
+    }).catch(() => {});
+  };
 
   function mint() {
     clearTimeout(timer);
@@ -72,6 +90,7 @@ export function createPreminter(params = {}) {
         const visible = typeof document === "undefined" ||
           document.visibilityState === "visible";
         if (current === p && visible && Date.now() - primedAt < maxIdleMs) {
+          release(p);
           mint();
         } else if (current === p) current = null;
       }, Math.max(1000, s.expiresAt * 1000 - Date.now() - marginMs));
@@ -99,6 +118,7 @@ export function createPreminter(params = {}) {
         try {
           const s = await p;
           if (fresh(s)) return taken(s);
+          release(p);
         } catch { /* mint again below */ }
       }
       return taken(
@@ -117,6 +137,7 @@ export function createPreminter(params = {}) {
     },
     invalidate() {
       generation++;
+      release(current);
       current = null;
       clearTimeout(timer);
     },

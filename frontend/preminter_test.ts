@@ -107,3 +107,32 @@ Deno.test("createPreminter() with SIGNALING=relay refreshes keyless sessions bef
     await t.close();
   }
 });
+
+Deno.test("createPreminter(): a dropped session with translations is deleted, so its calls stop counting", async () => {
+  // Two translations hold all three live calls one client may have: a second mint would be refused.
+  const t = await startTestApp();
+  let options: Record<string, unknown> = { translations: ["es", "de"] };
+  const keys = createPreminter({
+    options: () => options,
+    fetch: (url, init) => fetch(`${t.baseUrl}${url}`, init),
+  });
+  try {
+    keys.prime();
+    await waitFor(async () => (await countSessions(t.store)) === 1);
+    options = { translations: ["es", "fr"] };
+    keys.invalidate();
+    await waitFor(async () => (await countSessions(t.store)) === 0, {
+      message: "the dropped session was deleted",
+    });
+    const session = await keys.take();
+    assert.deepEqual(
+      (session as unknown as { translations: { language: string }[] }).translations.map((x) =>
+        x.language
+      ),
+      ["es", "fr"],
+    );
+  } finally {
+    keys.stop();
+    await t.close();
+  }
+});
