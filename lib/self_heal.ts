@@ -140,16 +140,20 @@ export interface Adjustment {
   learned: boolean;
 }
 
+/** A param that names only the object around the options (`session`, `session.audio.input`). */
+const CONTAINER_PARAM = /^(session)?(\.?audio(\.input(\.transcription)?)?)?$/;
+
 /** The option a refusal names, or null when it is not a refusal of an option these settings use. */
 export function refusedOption(err: unknown, settings: SessionSettings): HealableOption | null {
   if (!(err instanceof UpstreamError)) return null;
   if (err.upstreamStatus !== 400 || err.upstreamType !== "invalid_request_error") return null;
-  if (err.param) {
-    // A param we know decides alone (one naming an option not in use: dropping cannot help).
+  if (err.param && !CONTAINER_PARAM.test(err.param)) {
+    // A param decides alone: one naming an option not in use, or another field, is not ours.
     const named = HEALABLE_OPTIONS.find((o) => o.param.test(err.param!));
-    if (named) return named.present(settings) ? named : null;
+    return named?.present(settings) ? named : null;
   }
-  // No param we know: the message must name exactly one option in use, or nothing is dropped.
+  // No param, or only the object holding the options: the message must name exactly one option
+  // in use, or nothing is dropped.
   const used = HEALABLE_OPTIONS.filter((o) => o.present(settings));
   const text = err.upstreamMessage ?? "";
   const byMessage = used.filter((o) => o.message.test(text));
