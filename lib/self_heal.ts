@@ -14,7 +14,7 @@
  */
 import type { SessionSettings } from "./session_config.ts";
 import type { LearnedRuleRow, Store } from "./store/types.ts";
-import { UpstreamError } from "./upstream.ts";
+import { redactSecrets, UpstreamError } from "./upstream.ts";
 import { nextTurn } from "./next_turn.ts";
 import type { Logger } from "../app.ts";
 
@@ -143,21 +143,35 @@ export interface Adjustment {
 /** A param that names only the object around the options (`session`, `session.audio.input`). */
 const CONTAINER_PARAM = /^(session)?(\.?audio(\.input(\.transcription)?)?)?$/;
 
-/** The option a refusal names, or null when it is not a refusal of an option these settings use. */
-export function refusedOption(err: unknown, settings: SessionSettings): HealableOption | null {
-  if (!(err instanceof UpstreamError)) return null;
-  if (err.upstreamStatus !== 400 || err.upstreamType !== "invalid_request_error") return null;
-  if (err.param && !CONTAINER_PARAM.test(err.param)) {
+/** A refusal as OpenAI words it: a REST error body's `error`, or an `error` event's. */
+export interface Refusal {
+  type: string | null;
+  param: string | null;
+  message: string;
+}
+
+/** The option a refusal names, or null when it names no option these settings use. */
+export function refusedOptionIn(r: Refusal, settings: SessionSettings): HealableOption | null {
+  if (r.type !== "invalid_request_error") return null;
+  if (r.param && !CONTAINER_PARAM.test(r.param)) {
     // A param decides alone: one naming an option not in use, or another field, is not ours.
-    const named = HEALABLE_OPTIONS.find((o) => o.param.test(err.param!));
+    const named = HEALABLE_OPTIONS.find((o) => o.param.test(r.param!));
     return named?.present(settings) ? named : null;
   }
   // No param, or only the object holding the options: the message must name exactly one option
   // in use, or nothing is dropped.
   const used = HEALABLE_OPTIONS.filter((o) => o.present(settings));
-  const text = err.upstreamMessage ?? "";
-  const byMessage = used.filter((o) => o.message.test(text));
+  const byMessage = used.filter((o) => o.message.test(r.message));
   return byMessage.length === 1 ? byMessage[0] : null;
+}
+
+/** The option a failed mint's 400 names, or null (any other failure is not healed). */
+export function refusedOption(err: unknown, settings: SessionSettings): HealableOption | null {
+  if (!(err instanceof UpstreamError) || err.upstreamStatus !== 400) return null;
+  return refusedOptionIn(
+    { type: err.upstreamType, param: err.param, message: err.upstreamMessage ?? "" },
+    settings,
+  );
 }
 
 function optionNamed(name: string): HealableOption | undefined {
@@ -210,7 +224,42 @@ export interface Healed<T> extends HealPlan {
   attempts: 1 | 2;
 }
 
-/** The self-healing half of `POST /api/session`. */
+/** What the sideband's `session.update` is built from. */
+export interface UpdateParts {
+  settings: SessionSettings;
+  /** The server-private prompt (`TRANSCRIPTION_PROMPT`), or null. */
+  privatePrompt: string | null;
+}
+
+/** Drops an option from what the sideband pushes; a refused prompt takes the private one along. */
+function dropFromUpdate(o: HealableOption, parts: UpdateParts): UpdateParts {
+  return {
+    settings: o.drop(parts.settings),
+    privatePrompt: o.option === "prompt" ? null : parts.privatePrompt,
+  };
+}
+
+/** The settings as the update uses them: the private prompt counts as a prompt. */
+function updateSettings(parts: UpdateParts): SessionSettings {
+  const s = parts.settings;
+  return s.prompt === null && parts.privatePrompt?.trim()
+    ? { ...s, prompt: parts.privatePrompt }
+    : s;
+}
+
+/** Reads `error` of an `error` event as a {@linkcode Refusal}, or null. */
+function refusalOfEvent(error: unknown): Refusal | null {
+  if (!error || typeof error !== "object") return null;
+  const e = error as Record<string, unknown>;
+  if (typeof e.message !== "string") return null;
+  return {
+    type: typeof e.type === "string" ? e.type : null,
+    param: typeof e.param === "string" ? e.param : null,
+    message: redactSecrets(e.message),
+  };
+}
+
+/** The self-healing half of `POST /api/session` (and of the sideband's `session.update`). */
 export interface SelfHeal {
   /** Leaves out every option a learned rule (not expired) says this model refuses. */
   plan(settings: SessionSettings): Promise<HealPlan>;
@@ -220,6 +269,14 @@ export interface SelfHeal {
    * refusal, rejects with the upstream error as it came.
    */
   mint<T>(plan: HealPlan, attempt: (settings: SessionSettings) => Promise<T>): Promise<Healed<T>>;
+  /** The sideband's update after the learned rules (a learned prompt rule drops the private one). */
+  planUpdate(parts: UpdateParts): Promise<UpdateParts>;
+  /**
+   * For an `error` event answering the sideband's `session.update`: when it refuses an option the
+   * update used, records the rule, logs it and returns what to push instead; else null. The caller
+   * pushes at most one such second update per connection.
+   */
+  healUpdate(error: unknown, parts: UpdateParts): Promise<UpdateParts | null>;
 }
 
 /** Builds the self-healing logic over a Store; it keeps a short-lived copy of the rules. */
@@ -262,18 +319,70 @@ export function createSelfHeal(deps: SelfHealDeps): SelfHeal {
     }
   }
 
+  /** The learned rules of `model` that apply to `settings`, with their options. */
+  async function applicable(model: string, settings: SessionSettings) {
+    const out: { o: HealableOption; rule: LearnedRuleRow }[] = [];
+    for (const rule of await rules()) {
+      const o = rule.model === model ? optionNamed(rule.option) : undefined;
+      if (o?.present(settings)) out.push({ o, rule });
+    }
+    return out;
+  }
+
+  function learnRefusal(
+    model: string,
+    o: HealableOption,
+    upstream: string,
+    requestId: string | null,
+  ) {
+    const t = now();
+    return learn({
+      model,
+      option: o.option,
+      upstreamMessage: upstream,
+      requestId,
+      learnedAt: t,
+      expiresAt: t + ttlMs,
+    });
+  }
+
   return {
     async plan(settings) {
       let current = settings;
       const adjustments: Adjustment[] = [];
-      for (const rule of await rules()) {
-        if (rule.model !== settings.model) continue;
-        const o = optionNamed(rule.option);
-        if (!o || !o.present(current)) continue;
+      for (const { o, rule } of await applicable(settings.model, settings)) {
         current = o.drop(current);
         adjustments.push({ option: o.option, reason: learnedReason(o, rule), learned: true });
       }
       return { settings: current, adjustments };
+    },
+
+    async planUpdate(parts) {
+      let current = parts;
+      for (const { o } of await applicable(parts.settings.model, updateSettings(parts))) {
+        current = dropFromUpdate(o, current);
+      }
+      return current;
+    },
+
+    async healUpdate(error, parts) {
+      const refusal = refusalOfEvent(error);
+      if (!refusal) return null;
+      const o = refusedOptionIn(refusal, updateSettings(parts));
+      if (!o) return null;
+      const model = parts.settings.model;
+      log(
+        "warn",
+        "OpenAI refused an option of the sideband's session.update; sending it again without it",
+        {
+          model,
+          option: o.option,
+          param: refusal.param,
+          message: refusal.message,
+        },
+      );
+      await learnRefusal(model, o, refusal.message, null);
+      return dropFromUpdate(o, parts);
     },
 
     async mint(plan, attempt) {
@@ -300,15 +409,7 @@ export function createSelfHeal(deps: SelfHealDeps): SelfHeal {
         );
         // Let the second request leave before the Store write (a local SQLite write is synchronous).
         await nextTurn();
-        const t = now();
-        await learn({
-          model,
-          option: o.option,
-          upstreamMessage: upstream,
-          requestId: e.requestId,
-          learnedAt: t,
-          expiresAt: t + ttlMs,
-        });
+        await learnRefusal(model, o, upstream, e.requestId);
         const second = await retry;
         if (!second.ok) throw second.reason;
         return {
