@@ -240,3 +240,9 @@ Deno.test("without learned-rule methods on the Store nothing is kept, and healin
   );
   assert.equal(healed.attempts, 2);
 });
+
+Deno.test("docs/self_healing.md lists every option of the table, in order", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/self_healing.md", import.meta.url));
+  const rows = [...doc.matchAll(/^\| `(\w+)`\s+\|/gm)].map((m) => m[1]);
+  assert.deepEqual(rows, HEALABLE_OPTIONS.map((o) => o.option));
+});
