@@ -246,3 +246,8 @@ Deno.test("docs/self_healing.md lists every option of the table, in order", asyn
   const rows = [...doc.matchAll(/^\| `(\w+)`\s+\|/gm)].map((m) => m[1]);
   assert.deepEqual(rows, HEALABLE_OPTIONS.map((o) => o.option));
 });
+
+Deno.test("every healable option is a field of the session settings", () => {
+  const fields = Object.keys(settings({}));
+  for (const o of HEALABLE_OPTIONS) assert.ok(fields.includes(o.option), o.option);
+});
