@@ -208,8 +208,10 @@ export function sessionRoutes(deps: AppDeps): Hono {
       throw err;
     }
     const { value: secret, settings: healed, adjustments } = minted.value;
-    // The stored settings are what the key's session has (continuations and the sideband reuse them).
-    if (healed !== settings) await store.updateSession(id, { settings: healed as never });
+    // Stored as minted: continuations and the sideband rebuild the session from these settings.
+    if (healed !== settings) {
+      await store.updateSession(id, { settings: healed as unknown as Record<string, unknown> });
+    }
     const ticket = signed.value;
     return c.json<SessionResponse>(
       {
