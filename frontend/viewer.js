@@ -60,7 +60,11 @@ function reorder() {
 function draw(u) {
   view.render(u);
   const li = list.querySelector(`[data-item-id="${CSS.escape(u.itemId)}"]`);
-  if (li) noteConfidence(/** @type {HTMLElement} */ (li), u);
+  if (!li) return;
+  noteConfidence(/** @type {HTMLElement} */ (li), u);
+  // A line without audio times (a turn the page committed) shows no "–:––" placeholder.
+  const time = /** @type {HTMLElement | null} */ (li.querySelector(".start"));
+  if (time) time.hidden = u.startMs === null;
 }
 
 /** @param {unknown} event one raw server event from the stream */
