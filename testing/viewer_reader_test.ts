@@ -200,6 +200,21 @@ Deno.test({
         assert.equal(await page.evaluate(() => document.activeElement?.id), "captions");
       }
 
+      // The floating bar's dot and word follow the stream: reconnecting, then live again.
+      await page.setViewportSize(DESKTOP);
+      await page.route("**/events?*", (r) => r.abort("connectionreset"));
+      await page.goto(`${t.baseUrl}/s/${s.id}?captions`);
+      await page.waitForSelector("#status[data-state='connecting']");
+      assert.equal(await page.locator("#status").textContent(), "Reconnecting…");
+      assert.equal(await page.locator("#status").isVisible(), true);
+      const dot = () =>
+        page.locator("#status").evaluate((e) => getComputedStyle(e, "::before").backgroundColor);
+      const reconnecting = await dot();
+      await page.unroute("**/events?*");
+      await page.waitForSelector("#status[data-state='live']", { timeout: 15_000 });
+      assert.equal(await page.locator("#status").textContent(), "Live");
+      assert.notEqual(await dot(), reconnecting);
+
       // A+ twice: bigger text, and still bigger after a reload (remembered).
       const size = () =>
         page.evaluate(() =>
