@@ -163,6 +163,10 @@ Deno.test({
       const { page } = b;
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
+      // The text size is set through the CSSOM: the Content-Security-Policy must not refuse it.
+      page.on("console", (m) => {
+        if (/Content Security Policy|Refused to/i.test(m.text())) errors.push(m.text());
+      });
       for (const viewport of [DESKTOP, PHONE]) {
         await page.setViewportSize(viewport);
         await page.goto(`${t.baseUrl}/s/${s.id}`);
