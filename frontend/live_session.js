@@ -249,8 +249,9 @@ export function createLiveSession(deps) {
       if (live !== current) return;
       const d = describeError(err);
       pill.message(d.text, d.detail);
-      if (d.field) controls.invalid?.(d.field, d.text);
       await teardown();
+      // After teardown: the settings are enabled again, so the field can take focus.
+      if (d.field) controls.invalid?.(d.field, d.text);
       if (d.retryAfter) controls.holdStart(d.retryAfter, () => live !== null);
     }
   }

@@ -53,7 +53,7 @@ export async function checkA11y(
   options: CheckA11yOptions = {},
 ): Promise<A11yReport> {
   const loaded = await page.evaluate(() => "axe" in globalThis);
-  if (!loaded) await page.addScriptTag({ content: source });
+  if (!loaded) await page.evaluate(source);
   const tags = options.tags ??
     ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
   const found = await page.evaluate(
