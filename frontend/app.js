@@ -93,7 +93,10 @@ function start() {
 async function init() {
   startBtn.addEventListener("click", () => void start());
   for (const type of ["pointerenter", "focus", "touchstart"]) {
-    startBtn.addEventListener(type, () => preminter.prime(), { passive: true });
+    // Focus the page moved there itself (after Stop) is no intent to start: no mint.
+    startBtn.addEventListener(type, () => startBtn.dataset.quiet || preminter.prime(), {
+      passive: true,
+    });
   }
   stopBtn.addEventListener("click", () => void session.stop());
   commitBtn.addEventListener("click", session.commitTurn);
@@ -118,12 +121,6 @@ async function init() {
   rememberMic(micSelect);
   navigator.mediaDevices?.addEventListener?.("devicechange", () => void refreshMics(micSelect));
   void refreshMics(micSelect);
-  // On a phone the transcript comes first; settings stay one tap away.
-  if (matchMedia("(max-width: 800px)").matches) {
-    for (const id of ["settings-panel", "keys-panel"]) {
-      /** @type {HTMLDetailsElement} */ ($(id)).open = false;
-    }
-  }
   const [config, models] = await Promise.all([
     fetchJson("/api/config").catch(() => ({})),
     fetchJson("/api/models").catch(() => ({})),

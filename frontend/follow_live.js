@@ -1,13 +1,9 @@
 // @ts-check
 /**
- * Following the speaker: a scrolling list of caption lines stays on its newest line while it is
- * "following", whatever changes the layout (new lines, a line growing, caption mode, a resize, a
- * zoom). Only the reader's own scrolling (wheel, touch, keys, the scrollbar) stops it; new lines
- * then count as unseen until the reader is back at the bottom or jumps there.
- *
- * DOM-light: it reads and sets the scroller's `scrollTop`/`scrollHeight`/`clientHeight` and listens
- * to a few events on it, so a plain object with those members and `addEventListener` is enough in
- * a unit test (`follow_live_test.ts`).
+ * Following the speaker: a scrolling list stays on its newest line while "following", whatever
+ * moves the layout (new lines, caption mode, resizes, zoom). Only the reader's own scrolling
+ * (wheel, touch, keys, scrollbar) stops it; new lines then count as unseen until the reader is
+ * back at the bottom or jumps there. It touches only the scroller's scroll members and events.
  *
  * @module
  */
@@ -19,8 +15,6 @@ export const AT_BOTTOM_PX = 48;
 const SCROLL_KEYS = new Set(["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "]);
 
 /**
- * What a follower needs of its scroller (an element with `overflow-y: auto`).
- *
  * @typedef {{ scrollTop: number, readonly scrollHeight: number, readonly clientHeight: number,
  *   addEventListener(type: string, fn: (ev: any) => void, options?: any): void,
  *   removeEventListener(type: string, fn: (ev: any) => void): void }} Scroller
@@ -47,8 +41,7 @@ export function createFollower(scroller, options = {}) {
   const near = options.atBottomPx ?? AT_BOTTOM_PX;
   let following = true;
   let unseen = 0;
-  // The reader touched the scroller since the follower last scrolled it: a scroll away from the
-  // bottom is theirs. Without it, a scroll event comes from a layout change and is undone.
+  // Without the reader's touch since the last stick, a scroll away is the layout's: undone.
   let intent = false;
 
   const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < near;
@@ -112,9 +105,7 @@ export function createFollower(scroller, options = {}) {
 }
 
 /**
- * The "N new lines · Jump to live" button for a follower: shown while the reader is scrolled
- * away and lines arrived, hidden while following. The button's text is set here; `onJump` runs
- * after the jump (e.g. to move focus).
+ * Binds the "N new lines · Jump to live" button; returns the follower's `onChange`.
  *
  * @param {HTMLButtonElement} button
  * @param {() => Follower} follower
