@@ -286,6 +286,35 @@ Deno.test(
       await page.click("#stop");
       await page.waitForSelector("#status[data-state='idle']");
       await axe(page, "main page, phone, after Stop");
+      // Confidence is never colour alone: an unsure line is underlined and says so in words.
+      const marks = await page.locator("#transcript .utterance.final").evaluateAll((lis) =>
+        lis.map((li) => ({
+          cls: li.className,
+          line: getComputedStyle(li.querySelector(".text")!).textDecorationLine,
+          said: li.querySelector(".conf-sr")?.textContent ?? "",
+        }))
+      );
+      console.log(`confidence marks: ${JSON.stringify(marks)}`);
+      for (const m of marks) {
+        const unsure = /conf-(mid|low)/.test(m.cls);
+        assert.equal(m.line === "underline", unsure, JSON.stringify(m));
+        assert.equal(m.said !== "", unsure, JSON.stringify(m));
+      }
+      await page.emulateMedia({ colorScheme: "dark", contrast: "more" });
+      await axe(page, "main page, phone, dark, more contrast");
+      await page.emulateMedia({
+        colorScheme: "light",
+        contrast: "no-preference",
+        forcedColors: "active",
+      });
+      await axe(page, "main page, phone, forced colours");
+      assert.equal(
+        await page.locator("#transcript .utterance.final .text").first().evaluate((el) =>
+          getComputedStyle(el).textDecorationLine
+        ),
+        marks[0].line,
+        "the marks survive forced colours",
+      );
       assert.deepEqual(t.pageErrors, []);
     } finally {
       await t.close();
