@@ -432,6 +432,10 @@ Deno.test(
       assert.equal(await page.locator("#transcript").getAttribute("tabindex"), "0");
       assert.ok(await page.locator("#transcript").getAttribute("aria-label"));
       assert.equal(await page.locator("#start").getAttribute("aria-keyshortcuts"), "Alt+Shift+S");
+      // Each model shows its price per minute next to its name (from /api/models).
+      const models = await page.locator("#model option").allTextContents();
+      assert.ok(models.some((m) => /\$0\.017\/min/.test(m)), JSON.stringify(models));
+      assert.ok(models.some((m) => /\$0\.0045\/min/.test(m)), JSON.stringify(models));
       await axe(page, "main page, desktop, first run");
 
       // Never from a focused control, never a single letter.
