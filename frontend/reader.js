@@ -157,7 +157,6 @@ export function bindReader($, hooks) {
         const x = document.createElement("button");
         x.className = "dismiss";
         x.setAttribute("aria-label", "Dismiss this notice");
-        x.textContent = "×";
         x.onclick = () => banner.remove();
         banner.append(x);
       }
