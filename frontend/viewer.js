@@ -23,10 +23,18 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const status = $("status");
 const message = $("message");
 const list = /** @type {HTMLOListElement} */ ($("transcript"));
+// Follows the speaker (`follow_live.js`); the "Jump to live" button appears once scrolled away.
+const jump = Object.assign(document.createElement("button"), {
+  type: "button",
+  className: "jump",
+  hidden: true,
+});
+$("transcript").after(jump);
 const view = new TranscriptView({
   list,
   empty: $("empty"),
   announcer: $("announcer"),
+  jump,
 });
 /** @type {Map<string, Utterance>} */
 const utterances = new Map();

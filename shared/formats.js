@@ -133,7 +133,8 @@ export function toVtt(utterances) {
 
 /**
  * JSON document: `{ ...meta, utterances: [{ itemId, previousItemId, text, startMs, endMs,
- * confidence, languages }] }` with the times as recorded (null when unknown), pretty-printed.
+ * confidence, languages }] }` with the times as recorded (null when unknown), pretty-printed; a
+ * line without confidence says `confidenceNote: "no confidence reported"`.
  *
  * @param {Iterable<Utterance>} utterances
  * @param {Record<string, unknown>} [meta] e.g. `{ sessionId, model, exportedAt }`
@@ -149,6 +150,8 @@ export function toJson(utterances, meta = {}) {
     startMs: finite(u.startMs) ? u.startMs : null,
     endMs: finite(u.endMs) ? u.endMs : null,
     confidence: finite(u.confidence) ? u.confidence : null,
+    // Said in words where the model gave no logprobs, so a reader never mistakes it for 0.
+    ...(finite(u.confidence) ? {} : { confidenceNote: "no confidence reported" }),
     languages: u.languages ?? null,
   }));
   return JSON.stringify({ ...meta, utterances: list }, null, 2) + "\n";

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import type { Page } from "npm:playwright-core@1.65.1";
 import { type A11yReport, checkA11y, formatViolations } from "./a11y_kit.ts";
 import { launchBrowser } from "./browser.ts";
-import { BROWSER_TEST, openPage } from "./page_kit.ts";
+import { BROWSER_TEST, openAdvanced, openPage } from "./page_kit.ts";
 import { startTestApp, waitFor } from "./server.ts";
 import { makeSpeechWav } from "./speech.ts";
 import { sampleLines, seedSession } from "./viewer_kit.ts";
@@ -22,21 +22,6 @@ const WIDTHS = {
   desktop: { width: 1280, height: 800 },
   phone: { width: 390, height: 844 },
 } as const;
-
-/**
- * Main-page violations this suite found that belong to the main page's own rework (another
- * branch is changing `index.html`/`app.js`), allowed per state by axe rule id so the suite can
- * land first. The lead empties this after merging that rework; every other serious or critical
- * violation fails now. An entry that no longer fails is printed as stale.
- */
-export const MAIN_PAGE_ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  // The transcript list scrolls but cannot take focus (the page's focus work makes it focusable).
-  "main desktop: long transcript": ["scrollable-region-focusable"],
-  "main desktop: after Stop": ["scrollable-region-focusable"],
-  // Caption mode: the Silent/Speaking label is grey on black (3.5:1), the list is not focusable.
-  "main desktop: caption mode": ["color-contrast", "scrollable-region-focusable"],
-  "main phone: caption mode": ["color-contrast", "scrollable-region-focusable"],
-};
 
 /** Every report of this run, printed as a table when a test ends. */
 function table(reports: A11yReport[]): string {
@@ -61,22 +46,13 @@ async function checkBoth(page: Page, label: string): Promise<A11yReport[]> {
   return out;
 }
 
-/** Fails on blocking violations not on the allow-list; prints every violation found. */
-function judge(reports: A11yReport[], allowed: Readonly<Record<string, readonly string[]>> = {}) {
+/** Fails on any serious or critical violation; prints every violation found. */
+function judge(reports: A11yReport[]) {
   console.log(table(reports));
   const failures: string[] = [];
   for (const r of reports) {
     if (r.blocking.length + r.advisory.length > 0) console.log(formatViolations(r));
-    const state = r.label.replace(/ \((light|dark)\)$/, "");
-    const allow = allowed[state] ?? [];
-    const unexpected = r.blocking.filter((v) => !allow.includes(v.id));
-    if (unexpected.length) failures.push(formatViolations({ ...r, blocking: unexpected }));
-    for (const id of allow) {
-      // (color-contrast in caption mode fails in the light scheme only.)
-      if (!r.blocking.some((v) => v.id === id) && !r.label.endsWith("(dark)")) {
-        console.log(`  stale allow-list entry: ${state} → ${id}`);
-      }
-    }
+    if (r.blocking.length) failures.push(formatViolations({ ...r, advisory: [] }));
   }
   assert.deepEqual(failures, [], failures.join("\n"));
 }
@@ -143,6 +119,7 @@ for (const [width, viewport] of Object.entries(WIDTHS)) {
         await page.evaluate(() => {
           (document.getElementById("settings-panel") as HTMLDetailsElement).open = true;
         });
+        await openAdvanced(page);
         await page.selectOption("#model", "gpt-transcribe");
         await page.fill("#languages", "not a language");
         await failedStart("bad setting");
@@ -183,7 +160,7 @@ for (const [width, viewport] of Object.entries(WIDTHS)) {
         await page.click("#stop");
         await page.waitForSelector("#status[data-state='idle']", { timeout: 30_000 });
         reports.push(...await checkBoth(page, label("after Stop")));
-        judge(reports, MAIN_PAGE_ALLOWED);
+        judge(reports);
       } finally {
         await t.close();
       }

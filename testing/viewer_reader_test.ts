@@ -15,13 +15,6 @@ import { sampleLines, seedSession } from "./viewer_kit.ts";
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 
-/**
- * Whether following the newest line is wired into the viewer (`frontend/follow_live.js`, from
- * the branch that writes it). Until then the newest-line assertions after a caption-mode toggle
- * are skipped; the lead sets this to true after merging.
- */
-const FOLLOW_LIVE_WIRED = false;
-
 type Box = { x: number; y: number; width: number; height: number };
 
 function overlaps(a: Box, b: Box): boolean {
@@ -127,14 +120,12 @@ Deno.test({
       await s.add(sampleLines(5));
       await waitFor(async () => (await page.locator(".utterance.final").count()) === 45);
       assert.ok(await newestInView(page), "the newest live line is in view");
-      if (FOLLOW_LIVE_WIRED) {
-        // ...also after caption mode was switched on and off mid-session.
-        await page.click("#captions");
-        await page.click("#exit-captions");
-        await s.add(sampleLines(3));
-        await waitFor(async () => (await page.locator(".utterance.final").count()) === 48);
-        assert.ok(await newestInView(page), "the newest line after a caption-mode toggle");
-      }
+      // ...also after caption mode was switched on and off mid-session.
+      await page.click("#captions");
+      await page.click("#exit-captions");
+      await s.add(sampleLines(3));
+      await waitFor(async () => (await page.locator(".utterance.final").count()) === 48);
+      assert.ok(await newestInView(page), "the newest line after a caption-mode toggle");
       // The one banner says what went wrong and can be dismissed.
       await page.goto(`${t.baseUrl}/s/${"Z".repeat(22)}`);
       await page.locator("#banner").waitFor({ state: "visible" });
