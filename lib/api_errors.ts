@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ErrorBody } from "../app.ts";
+import type { ErrorBody } from "./deps.ts";
 import { UpstreamError } from "./upstream.ts";
 
 /** A JSON error response; `status` is a 4xx/5xx chosen by the route. */

@@ -12,7 +12,7 @@
  */
 import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 import { chargeSessionUsage } from "./security/limits.ts";
 import { buildTranscriptionSession, type SessionSettings } from "./session_config.ts";
 import { CALL_ID_PATTERN, redactSecrets, type UpstreamClient } from "./upstream.ts";

@@ -8,7 +8,7 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import { buildTranscriptionSession, type SessionSettings } from "../lib/session_config.ts";
 import { startSidebandInBackground } from "../lib/sideband_registry.ts";
@@ -118,7 +118,7 @@ export function callRoutes(deps: AppDeps): Hono {
       sessionId: session.id,
       callId,
       internalSecret: deps.config.internalSecret,
-      registry: deps.sidebands!,
+      registry: deps.sidebands,
       fetch: deps.fetch,
       log: deps.log,
     });
@@ -149,7 +149,7 @@ export function callRoutes(deps: AppDeps): Hono {
     }
     let call;
     try {
-      call = await deps.upstream!.createCall({
+      call = await deps.upstream.createCall({
         sdp: (auth.data as z.infer<typeof RelayBody>).sdp,
         session: buildTranscriptionSession(
           session.settings as unknown as SessionSettings,
@@ -186,7 +186,7 @@ export function callRoutes(deps: AppDeps): Hono {
     if (session.status === "ended" || session.status === "failed") {
       return apiError(409, "session_ended", "This session has already ended");
     }
-    const running = deps.sidebands!.get(callId);
+    const running = deps.sidebands.get(callId);
     if (!running) {
       if (!session.callId) await store.updateSession(session.id, { callId });
       startSideband(new URL(c.req.url).origin, session, callId);
@@ -210,7 +210,7 @@ export function callRoutes(deps: AppDeps): Hono {
     if (!session.callId) await store.updateSession(session.id, { callId });
     let hungUp;
     try {
-      hungUp = await deps.upstream!.hangup(callId);
+      hungUp = await deps.upstream.hangup(callId);
     } catch (err) {
       if (err instanceof UpstreamError) return upstreamErrorResponse(err);
       throw err;

@@ -17,7 +17,7 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
@@ -106,7 +106,7 @@ export function continuationRoutes(deps: AppDeps): Hono {
     let secret = { value: null as string | null, expiresAt: startBySeconds(deps, now) };
     if (config.signaling === "direct") {
       try {
-        secret = await deps.upstream!.createClientSecret(
+        secret = await deps.upstream.createClientSecret(
           buildTranscriptionSession(session.settings as unknown as SessionSettings),
           { ttlSeconds: config.ephemeralKeyTtlSeconds },
         );

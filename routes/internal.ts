@@ -7,7 +7,7 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, readJsonBody } from "../lib/api_errors.ts";
 import type { SessionSettings } from "../lib/session_config.ts";
 import { INTERNAL_SECRET_HEADER, startSidebandInBackground } from "../lib/sideband_registry.ts";
@@ -81,13 +81,13 @@ export function internalRoutes(deps: AppDeps): Hono {
     if (session.status === "ended" || session.status === "failed") {
       return apiError(409, "session_ended", "This session has already ended");
     }
-    const registry = deps.sidebands!;
+    const registry = deps.sidebands;
     const rotate = parsed.data.rotate === true;
     const joined = !rotate && registry.get(callId) !== undefined;
     const options = {
       config: deps.config,
       store: deps.store,
-      upstream: deps.upstream!,
+      upstream: deps.upstream,
       sessionId: session.id,
       callId,
       settings: session.settings as unknown as SessionSettings,

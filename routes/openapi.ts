@@ -4,7 +4,7 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { buildOpenApiDocument } from "../lib/openapi.ts";
 
 /** Routes for `/api/openapi.json`. */

@@ -7,7 +7,7 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import type { Context } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError } from "../lib/api_errors.ts";
 import { FileNotFoundError, isSafePath } from "../lib/files.ts";
 import { publicSecurityInfo } from "../lib/security/mod.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
@@ -151,7 +151,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
     // ticket all happen while it is in flight. A failed or refused mint changes nothing.
     // Settled at once, so a failure while the limits decide is never an unhandled rejection.
     const minting = settle(
-      deps.upstream!.createClientSecret(buildTranscriptionSession(settings), {
+      deps.upstream.createClientSecret(buildTranscriptionSession(settings), {
         ttlSeconds: config.ephemeralKeyTtlSeconds,
       }),
     );

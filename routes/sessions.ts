@@ -9,7 +9,7 @@
 import { type Context, Hono } from "npm:hono@4.13.19";
 import { streamSSE } from "npm:hono@4.13.19/streaming";
 import type { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   EventsQuery,

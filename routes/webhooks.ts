@@ -8,7 +8,7 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, upstreamErrorResponse } from "../lib/api_errors.ts";
 import { startSidebandInBackground } from "../lib/sideband_registry.ts";
 import {
@@ -135,7 +135,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
       const result = await answerIncomingCall({
         config,
         store,
-        upstream: deps.upstream!,
+        upstream: deps.upstream,
         log,
         now,
         startSideband: (sessionId, callId) =>
@@ -144,7 +144,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
             sessionId,
             callId,
             internalSecret: config.internalSecret,
-            registry: deps.sidebands!,
+            registry: deps.sidebands,
             fetch: deps.fetch,
             log,
           }),

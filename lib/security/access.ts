@@ -10,7 +10,7 @@
  */
 import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
 import { getCookie } from "npm:hono@4.13.19/cookie";
-import type { ErrorBody } from "../../app.ts";
+import type { ErrorBody } from "../deps.ts";
 import type { Store } from "../store/types.ts";
 import { underPrefix } from "./same_origin.ts";
 
