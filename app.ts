@@ -8,12 +8,11 @@
 import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps, ErrorBody } from "./lib/deps.ts";
 import { pageRoutes } from "./routes/pages.ts";
+import { aboutRoutes } from "./routes/about.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import { callRoutes } from "./routes/calls.ts";
 import { internalRoutes } from "./routes/internal.ts";
-import { modelRoutes } from "./routes/models.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
-import { openApiRoutes } from "./routes/openapi.ts";
 import { viewerRoutes } from "./routes/viewer.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { authRoutes } from "./routes/auth.ts";
@@ -29,12 +28,11 @@ export function createApp(deps: AppDeps): Hono {
   app.use(...securityMiddleware(deps));
 
   app.route("/", pageRoutes(deps));
+  app.route("/api", aboutRoutes(deps)); // /api/config, /api/models, /api/openapi.json
   app.route("/api/session", sessionRoutes(deps));
   app.route("/api/session", continuationRoutes(deps)); // POST /api/session/:id/continue
   app.route("/api/calls", callRoutes(deps));
-  app.route("/api/models", modelRoutes(deps));
   app.route("/api/sessions", sessionsRoutes(deps));
-  app.route("/api/openapi.json", openApiRoutes(deps));
   app.route("/s", viewerRoutes(deps));
   app.route("/internal", internalRoutes(deps));
   app.route("/webhooks", webhookRoutes(deps));
