@@ -76,5 +76,6 @@ export function createApp(deps: AppDeps): Hono {
 /** True for errors thrown by the SQLite/libSQL engine (locked, busy, unreachable, I/O) or opening it. */
 export function isStorageError(err: unknown): boolean {
   const e = err as { name?: unknown; code?: unknown } | null;
-  return e?.name === "LibsqlError" || e?.name === "StoreOpenError" || (typeof e?.code === "string" && e.code.startsWith("SQLITE_"));
+  return e?.name === "LibsqlError" || e?.name === "StoreOpenError" ||
+    (typeof e?.code === "string" && e.code.startsWith("SQLITE_"));
 }
