@@ -14,6 +14,7 @@ import type { ErrorBody } from "../deps.ts";
 import type { Store } from "../store/types.ts";
 import { base64url, hmacSign, hmacVerify } from "../hmac.ts";
 import { underPrefix } from "./same_origin.ts";
+import { secondsToWindowEnd } from "./windows.ts";
 
 /** Name of the access cookie. */
 export const ACCESS_COOKIE = "ht_access";
@@ -82,10 +83,7 @@ export interface SigninThrottleOptions {
   windowMs?: number;
 }
 
-/** Seconds until the fixed window containing `now` ends (at least 1). */
-export function secondsToWindowEnd(windowMs: number, now = Date.now()): number {
-  return Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000));
-}
+export { secondsToWindowEnd } from "./windows.ts";
 
 /**
  * Counts sign-in attempts in the Store so the limit holds across processes. An attempt is counted

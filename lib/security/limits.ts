@@ -9,7 +9,7 @@
  */
 import type { Config } from "../config.ts";
 import type { SessionRow, Store } from "../store/types.ts";
-import { secondsToWindowEnd } from "./access.ts";
+import { secondsToWindowEnd } from "./windows.ts";
 import { claimOnce } from "../store/claims.ts";
 
 /** Window of the mint counters. */

@@ -16,7 +16,7 @@ import type { Logger } from "../deps.ts";
 import { apiError } from "../api_errors.ts";
 import type { Config } from "../config.ts";
 import type { Store } from "../store/types.ts";
-import { secondsToWindowEnd } from "./access.ts";
+import { secondsToWindowEnd } from "./windows.ts";
 import { clientIp, clientKey } from "./client_ip.ts";
 import {
   activeWindow,
