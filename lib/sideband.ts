@@ -239,7 +239,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
           const current = await store.getSession(sessionId);
           // A replacement socket that never opened must not overwrite how the call really ended.
           if (opened && current && current.callId !== callId) {
-            // issue #8: the page moved this session to another call (reconnect / rotation):
+            // The page moved this session to another call (reconnect / rotation):
             // this call's end is not the session's end.
             log("info", "Call ended; its session continues on another call", {
               sessionId,

@@ -1,5 +1,5 @@
 /**
- * Helpers for the resilience tests (issue #8): speak into a live call from the test (a second
+ * Helpers for the resilience tests (drops, retries, hand-overs): speak into a live call from the test (a second
  * `?call_id=` connection appending PCM, so the page's fake microphone can stay silent and every
  * utterance is exactly timed), find the live call, and flip the emulator's fault switches over
  * its HTTP control API.

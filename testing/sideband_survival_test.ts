@@ -1,7 +1,7 @@
 /**
- * Issue #8 item 1, end to end: one call whose sideband is rotated before a (tiny) platform
+ * End to end: one call whose sideband is rotated before a (tiny) platform
  * request limit and dropped by the emulator many times, while utterances keep coming. The app
- * runs as `createApp` wires it (`withRetries`, `reconnectingConnect`), over real HTTP, real WebSockets and a real SQLite store. Every utterance must
+ * runs as production wires it (`assembleDeps`: `withRetries`, `reconnectingConnect`), over real HTTP, real WebSockets and a real SQLite store. Every utterance must
  * be in the store exactly once, in order, and the session must stay live until the hang-up.
  */
 import assert from "node:assert/strict";
