@@ -4,8 +4,12 @@
  * is no `Deno.serve` here (`start.ts` is the local entry). Module load never throws: a missing key
  * is explained by the page, and a bad environment variable becomes a JSON 503 naming it.
  *
- * The page it serves at `/` is `frontend/index.html`; its one script, `frontend/app.js`, wires the
- * page together (see docs/architecture.md, "Paths from `main.tsx`").
+ * Where to read on (docs/architecture.md, "Paths from `main.tsx`"):
+ * - the page it serves at `/` is `frontend/index.html`; its one script, `frontend/app.js`, wires
+ *   the page together;
+ * - every call's server events are recorded by its sideband, `lib/sideband.ts` (`runSideband`);
+ * - `createApp` puts the security middleware of `lib/security/mod.ts` in front of every route,
+ *   the mint rate limit among it.
  *
  * @module
  */
