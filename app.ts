@@ -14,12 +14,17 @@ import { callRoutes } from "./routes/calls.ts";
 import { internalRoutes } from "./routes/internal.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
 import { viewerRoutes } from "./routes/viewer.ts";
-import { webhookRoutes } from "./routes/webhooks.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { continuationRoutes } from "./routes/continuation.ts";
 import { securityMiddleware } from "./lib/security/mod.ts";
+import { lazyRoutes } from "./lib/lazy_routes.ts";
+import { routeNotFound } from "./lib/api_errors.ts";
 
 export type { AppDeps, ErrorBody, Logger } from "./lib/deps.ts";
+
+// Phone calls only: most processes never get a webhook, so the SIP modules load on the first one.
+// (A literal `import("…")` would be loaded with the app.)
+const WEBHOOKS_MODULE = new URL("./routes/webhooks.ts", import.meta.url).href;
 
 /** Builds the Hono app. */
 export function createApp(deps: AppDeps): Hono {
@@ -35,14 +40,18 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/sessions", sessionsRoutes(deps));
   app.route("/s", viewerRoutes(deps));
   app.route("/internal", internalRoutes(deps));
-  app.route("/webhooks", webhookRoutes(deps));
+  app.route(
+    "/webhooks",
+    lazyRoutes("/webhooks", async () => {
+      const { webhookRoutes }: typeof import("./routes/webhooks.ts") = await import(
+        WEBHOOKS_MODULE
+      );
+      return webhookRoutes(deps);
+    }),
+  );
   app.route("/auth", authRoutes(deps));
 
-  app.notFound((c) =>
-    c.json<ErrorBody>({
-      error: { code: "not_found", message: "No such route" },
-    }, 404)
-  );
+  app.notFound(() => routeNotFound());
   app.onError((err, c) => {
     deps.log("error", "Unhandled error", {
       error: String(err?.stack ?? err),

@@ -28,6 +28,11 @@ export function apiError(
   return Response.json(body, { status, headers: init.headers });
 }
 
+/** The JSON 404 for a path no route serves. */
+export function routeNotFound(): Response {
+  return apiError(404, "not_found", "No such route");
+}
+
 /** Which field a zod failure is about, and the sentence that says what is wrong with it. */
 export interface InputIssue {
   /** Dotted path of the first issue (an unknown key names itself); `where` when it has none. */
