@@ -22,10 +22,6 @@ import { routeNotFound } from "./lib/api_errors.ts";
 
 export type { AppDeps, ErrorBody, Logger } from "./lib/deps.ts";
 
-// Phone calls only: most processes never get a webhook, so the SIP modules load on the first one.
-// (A literal `import("…")` would be loaded with the app.)
-const WEBHOOKS_MODULE = new URL("./routes/webhooks.ts", import.meta.url).href;
-
 /** Builds the Hono app. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -42,12 +38,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/internal", internalRoutes(deps));
   app.route(
     "/webhooks",
-    lazyRoutes("/webhooks", async () => {
-      const { webhookRoutes }: typeof import("./routes/webhooks.ts") = await import(
-        WEBHOOKS_MODULE
-      );
-      return webhookRoutes(deps);
-    }),
+    // Phone calls only: most processes never get a webhook, so the SIP modules run on the first.
+    lazyRoutes("/webhooks", async () => (await import("./routes/webhooks.ts")).webhookRoutes(deps)),
   );
   app.route("/auth", authRoutes(deps));
 

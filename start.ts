@@ -9,8 +9,8 @@ import { createApp } from "./app.ts";
 import { consoleLogger, readEnv, setUp } from "./lib/setup.ts";
 import { installShutdownHandler } from "./lib/shutdown.ts";
 
-// Not a literal specifier: Deno would load the whole emulator (WebRTC stack included) on every
-// start, key or not, before the first byte of `/`. The deployed val never loads it.
+// Not a literal specifier: Deno would load the whole emulator (WebRTC stack and its npm packages)
+// on every start, key or not, before the first byte of `/`. The deployed val never loads it.
 const EMULATOR_MODULE = new URL("./emulator/mod.ts", import.meta.url).href;
 
 const env = readEnv();

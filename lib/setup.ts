@@ -20,10 +20,6 @@ import type { Store } from "./store/types.ts";
 import { createUpstream, type UpstreamClient } from "./upstream.ts";
 import { valTownEnvVarsUrl } from "./valtown_urls.ts";
 
-// Loaded when the store first opens: a literal specifier would make Deno load the SQL adapter
-// and its driver with the page's modules, before the first byte of `/`.
-const STORE_MODULE = new URL("./store/mod.ts", import.meta.url).href;
-
 /** Logs one JSON line per event to the console (callers never pass secrets). */
 export const consoleLogger: Logger = (level, message, fields) => {
   const line = JSON.stringify({ level, message, ...fields });
@@ -116,7 +112,9 @@ export interface SetUpOptions extends LoadConfigOptions {
 export async function setUp(options: SetUpOptions): Promise<AppDeps> {
   const config = await loadConfig(options.env, options);
   const store = options.store ?? lazyStore(async () => {
-    const { openStore }: typeof import("./store/mod.ts") = await import(STORE_MODULE);
+    // Run when the store first opens (Deno loads a literal import at start, but runs it only here;
+    // the SQL driver itself is imported by a computed name, see lib/store/mod.ts).
+    const { openStore } = await import("./store/mod.ts");
     return await openStore(config, options.storeOptions);
   });
   return assembleDeps({

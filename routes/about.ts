@@ -12,10 +12,6 @@ import type { AppDeps } from "../lib/deps.ts";
 import { MODELS } from "../lib/models.ts";
 import { publicSecurityInfo } from "../lib/security/mod.ts";
 
-// Loaded on the first request for the document: building it walks every schema, which the page
-// never needs (a literal specifier would load it with the app).
-const OPENAPI_MODULE = new URL("../lib/openapi.ts", import.meta.url).href;
-
 /** Routes for `/api/config`, `/api/models` and `/api/openapi.json` (mounted at `/api`). */
 export function aboutRoutes(deps: AppDeps): Hono {
   const app = new Hono();
@@ -70,12 +66,13 @@ export function aboutRoutes(deps: AppDeps): Hono {
 
   // The OpenAPI document of every /api route.
   app.get("/openapi.json", async (c) => {
-    openApiDocument ??= import(OPENAPI_MODULE).then(
-      (m: typeof import("../lib/openapi.ts")) => m.buildOpenApiDocument(),
-    ).catch((err) => {
-      openApiDocument = null;
-      throw err;
-    });
+    // Run on the first request for it: building the document walks every schema.
+    openApiDocument ??= import("../lib/openapi.ts").then((m) => m.buildOpenApiDocument()).catch(
+      (err) => {
+        openApiDocument = null;
+        throw err;
+      },
+    );
     return c.json(await openApiDocument, 200, { "Cache-Control": "public, max-age=300" });
   });
 

@@ -24,8 +24,8 @@ export const DEFAULT_DATABASE_URL = "file:./data/app.db";
 
 // A variable specifier keeps local type checks and test runs from resolving the Val Town module.
 const VALTOWN_SQLITE = "https://esm.town/v/std/sqlite/main.ts";
-// Not a literal either: Deno would load the driver with this module even on Val Town, which never
-// uses it, and before the first request that needs it locally.
+// Not a literal either: Deno resolves an npm package named by a literal `import()` when it loads
+// this module, at start, even on Val Town, which never uses the driver.
 const LIBSQL_CLIENT = "npm:@libsql/client@0.17.3";
 
 /** Options for {@linkcode openStore}. */
