@@ -17,7 +17,12 @@ import { CallClock } from "./call_clock.js";
 import { createCallKeeper } from "./call_keeper.js";
 import { errorAction, statusAction } from "./call_status.js";
 import { GapRepair } from "./gap_repair.js";
-import { describeEndReason, describeError, describeHandover } from "./messages.js";
+import {
+  describeAdjustments,
+  describeEndReason,
+  describeError,
+  describeHandover,
+} from "./messages.js";
 import { retryingFetch } from "./retrying_fetch.js";
 import { pageClock, sleep } from "./clock.js";
 import { PageTurns } from "./turns.js";
@@ -230,6 +235,9 @@ export function createLiveSession(deps) {
       keeper.watch(current);
       controls.started({ sessionId: session.sessionId, pageCommits: current.turns.pageCommits });
       pill.set("live");
+      // Options OpenAI refused (the server left them out): say so once the call is up.
+      const adjusted = describeAdjustments(session.adjustments);
+      if (adjusted) pill.message(adjusted);
       current.repairTimer = clock.setInterval(() => void current.repair.run(), REPAIR_EVERY_MS);
       const audio = await deps.startAudio({
         stream: current.conn.stream,

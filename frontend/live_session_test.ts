@@ -272,3 +272,28 @@ Deno.test("gap repair posts new final lines every 15 s while live", async () => 
     await t.close();
   }
 });
+
+Deno.test("a session whose server VAD OpenAI refused: the page commits its turns and says why", async () => {
+  const t = await startTestApp();
+  t.emulator.control.models.refuse = { "gpt-transcribe": ["turn_detection"] };
+  const s = liveOn(t, { model: "gpt-transcribe" });
+  try {
+    await s.session.start({ pageCommits: false, silenceMs: 500 });
+    assert.equal(s.ports.status.state, "live");
+    assert.equal(s.ports.started[0].pageCommits, true);
+    const said = s.ports.messages.filter((m) => m !== null);
+    assert.equal(said.length, 1);
+    assert.match(
+      said[0]!,
+      /^OpenAI refused server turn detection for gpt-transcribe .+ the page ends each turn itself\.$/,
+    );
+    s.audio.edge({ speaking: true, atMs: 100, wallMs: s.clock.now() });
+    await s.clock.advance(900);
+    s.audio.edge({ speaking: false, atMs: 1000, wallMs: s.clock.now() });
+    assert.deepEqual(s.calls[0].sent, [{ type: "input_audio_buffer.commit" }]);
+    await s.session.stop();
+  } finally {
+    s.keys.stop();
+    await t.close();
+  }
+});

@@ -142,3 +142,19 @@ export function describeHandover(result) {
     ? `Switched to a new call before the session time limit; captions continue (gap ${gap}).`
     : `The connection dropped and was restored; speech in the last ${gap} may be missing.`;
 }
+
+/**
+ * What the page says when the server left options out because OpenAI refused them (the
+ * `adjustments` of `POST /api/session`): the server's sentence, or null when nothing was left out.
+ *
+ * @param {unknown} adjustments
+ * @returns {string|null}
+ */
+export function describeAdjustments(adjustments) {
+  if (!Array.isArray(adjustments)) return null;
+  const reasons = adjustments
+    .map((a) => (a && typeof a.reason === "string" ? a.reason.trim() : ""))
+    .filter((r) => r !== "")
+    .map((r) => (r.length > 400 ? `${r.slice(0, 399)}…` : r));
+  return reasons.length ? reasons.join(" ") : null;
+}

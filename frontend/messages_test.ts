@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { ConnectionError } from "./api.js";
-import { describeEndReason, describeError, describeHandover } from "./messages.js";
+import {
+  describeAdjustments,
+  describeEndReason,
+  describeError,
+  describeHandover,
+} from "./messages.js";
 
 Deno.test("describeError says what happened and what to do next", () => {
   const cases: Array<[unknown, RegExp]> = [
@@ -68,4 +73,17 @@ Deno.test("describeHandover says what the new call cost", () => {
     describeHandover({ reason: "ice_failed", gapMs: 1234 }),
     /dropped and was restored; speech in the last 1\.2 s may be missing/,
   );
+});
+
+Deno.test("describeAdjustments says what the server left out, or nothing", () => {
+  assert.equal(describeAdjustments(undefined), null);
+  assert.equal(describeAdjustments([]), null);
+  assert.equal(describeAdjustments([{ option: "x" }, null, "text"]), null);
+  const one = "OpenAI refused the prompt for gpt-transcribe, so this session runs without it.";
+  assert.equal(describeAdjustments([{ option: "prompt", reason: one, learned: true }]), one);
+  assert.equal(
+    describeAdjustments([{ reason: "First one." }, { reason: " Second one. " }]),
+    "First one. Second one.",
+  );
+  assert.equal(describeAdjustments([{ reason: "x".repeat(1000) }])!.length, 400);
 });

@@ -4,13 +4,16 @@
  * the call runs, follows `/api/sessions/:id/events` (Server-Sent Events) and folds the raw events
  * with the same reducer the page and the server use. A `call` message says which call the next
  * events came from and its offset on the session's clock, which the fold adds to their audio times
- * as the Store does. Text goes in through `textContent` only (via `TranscriptView`).
+ * as the Store does. Text goes in through `textContent` only (via `TranscriptView`). Caption mode
+ * (projection) lives in `viewer_captions.js`.
  *
  * @module
  */
 import { itemIdOf, orderUtterances, reduceUtterance } from "../shared/transcript.js";
 import { utteranceFromRow } from "../shared/utterance_row.js";
 import { TranscriptView } from "./view.js";
+import { noteConfidence } from "./line_notes.js";
+import { bindCaptionMode } from "./viewer_captions.js";
 
 /** @typedef {import("../shared/transcript.js").Utterance} Utterance */
 
@@ -19,8 +22,9 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const status = $("status");
 const message = $("message");
+const list = /** @type {HTMLOListElement} */ ($("transcript"));
 const view = new TranscriptView({
-  list: /** @type {HTMLOListElement} */ ($("transcript")),
+  list,
   empty: $("empty"),
   announcer: $("announcer"),
 });
@@ -30,23 +34,37 @@ const utterances = new Map();
 let callOffsetMs = 0;
 
 /**
+ * Sets the status line; `role=status` reads every change out, so an unchanged status is left
+ * alone (the stream would otherwise say "Live" on every event).
+ *
  * @param {string} text
  * @param {string} state
  */
 function setStatus(text, state) {
-  status.textContent = text;
   status.dataset.state = state;
+  if (status.textContent !== text) status.textContent = text;
 }
 
 /** @param {string} text */
 function showMessage(text) {
   message.textContent = text;
-  message.hidden = false;
+  $("banner").hidden = false;
 }
 
 /** Re-orders the lines after a change. */
 function reorder() {
   view.order(orderUtterances(utterances.values()));
+}
+
+/** Draws one utterance and what its line says about confidence. @param {Utterance} u */
+function draw(u) {
+  view.render(u);
+  const li = list.querySelector(`[data-item-id="${CSS.escape(u.itemId)}"]`);
+  if (!li) return;
+  noteConfidence(/** @type {HTMLElement} */ (li), u);
+  // A line without audio times (a turn the page committed) shows no "–:––" placeholder.
+  const time = /** @type {HTMLElement | null} */ (li.querySelector(".start"));
+  if (time) time.hidden = u.startMs === null;
 }
 
 /** @param {unknown} event one raw server event from the stream */
@@ -56,20 +74,16 @@ function apply(event) {
   const next = reduceUtterance(utterances.get(itemId), event, { offsetMs: callOffsetMs });
   if (!next) return;
   utterances.set(itemId, next);
-  view.render(next);
+  draw(next);
   reorder();
 }
 
 /**
- * @param {{ model: string, status: string, createdAt: number, startedAt: number|null,
- *   endedAt: number|null, endReason: string|null }} session
+ * @param {{ createdAt: number, startedAt: number|null, endedAt: number|null }} session
  */
 function showMeta(session) {
   const started = new Date(session.startedAt ?? session.createdAt);
-  const parts = [
-    `Model ${session.model}`,
-    `started ${started.toLocaleString()}`,
-  ];
+  const parts = [`Started ${started.toLocaleString()}`];
   if (session.endedAt) {
     const seconds = Math.round((session.endedAt - started.getTime()) / 1000);
     parts.push(`lasted ${Math.floor(seconds / 60)} min ${seconds % 60} s`);
@@ -87,6 +101,11 @@ function showEnded(session) {
 }
 
 async function main() {
+  bindCaptionMode($);
+  $("dismiss").addEventListener("click", () => {
+    $("banner").hidden = true;
+    list.focus();
+  });
   const id = decodeURIComponent(
     location.pathname.split("/").filter(Boolean).pop() ?? "",
   );
@@ -114,26 +133,34 @@ async function main() {
    *   endedAt: number|null, endReason: string|null }} */
   const session = detail.session;
   showMeta(session);
+  // The backlog is drawn, not read out: only lines that arrive while the reader is here are.
+  const announcer = view.announcer;
+  view.announcer = document.createElement("div");
   for (const row of detail.utterances) {
     const u = utteranceFromRow(row);
     utterances.set(u.itemId, u);
-    view.render(u);
+    draw(u);
   }
   reorder();
+  view.announcer = announcer;
   if (session.status === "ended" || session.status === "failed") {
     showEnded(session);
     return;
   }
-  setStatus(
-    session.status === "live" ? "Live" : "Waiting for the call to start",
-    "live",
-  );
+  const waiting = () => setStatus("Waiting for the call to start", "connecting");
+  if (session.status === "live") setStatus("Live", "live");
+  else waiting();
   const source = new EventSource(
     `/api/sessions/${encodeURIComponent(id)}/events?after=${Number(detail.lastSeq) || 0}`,
   );
   source.onmessage = (m) => {
     setStatus("Live", "live");
     apply(JSON.parse(m.data));
+  };
+  source.onopen = () => {
+    if (status.dataset.state === "connecting" && status.textContent === "Reconnecting…") {
+      setStatus("Live", "live");
+    }
   };
   source.addEventListener("call", (m) => {
     const offset = Number(JSON.parse(/** @type {MessageEvent} */ (m).data)?.offsetMs);

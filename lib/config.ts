@@ -123,9 +123,12 @@ export interface Config {
 
 /** Thrown when an environment variable has an invalid value. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  /** The variable whose value was refused, when one was. */
+  readonly variable: string | null;
+  constructor(message: string, variable: string | null = null) {
     super(message);
     this.name = "ConfigError";
+    this.variable = variable;
   }
 }
 
@@ -155,8 +158,10 @@ export async function loadConfig(
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0]);
     throw new ConfigError(
-      `Cannot read environment variable "${String(issue.path[0])}": ${issue.message}`,
+      `Cannot read environment variable "${variable}": ${issue.message}`,
+      variable,
     );
   }
   const e = parsed.data;

@@ -23,6 +23,7 @@ import { newSessionId } from "../lib/store/ids.ts";
 import { clientKeyOf, mintAdmissionOf, refusalResponse } from "../lib/security/mint_limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { nextTurn } from "../lib/next_turn.ts";
+import { type Adjustment, createSelfHeal } from "../lib/self_heal.ts";
 
 /** What `POST /api/session` returns. */
 export interface SessionResponse {
@@ -44,8 +45,13 @@ export interface SessionResponse {
   /** True when the page's VAD must commit turns (`input_audio_buffer.commit`). */
   clientCommits: boolean;
   model: string;
-  /** The validated settings, defaults filled. */
+  /** The validated settings, defaults filled, without the options in `adjustments`. */
   settings: Record<string, unknown>;
+  /**
+   * Options left out because OpenAI refused them (now or earlier, see `lib/self_heal.ts`); always
+   * sent by `POST /api/session` (empty when none), absent from a continuation (same settings).
+   */
+  adjustments?: Adjustment[];
 }
 
 /** Seconds a ticket outlives its ephemeral key (covers a whole session and a slow Stop). */
@@ -88,6 +94,7 @@ function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
 export function sessionRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { config, store } = deps;
+  const healer = createSelfHeal({ store, log: deps.log });
 
   // Mint an ephemeral key (none with SIGNALING=relay) + pending session for the page.
   app.post("/", async (c) => {
@@ -113,6 +120,9 @@ export function sessionRoutes(deps: AppDeps): Hono {
         "The server has no OPENAI_API_KEY: set it in the environment and restart",
       );
     }
+    // Options OpenAI refused for this model earlier are left out before asking (learned rules).
+    const plan = await healer.plan(settings);
+    settings = plan.settings;
     const admission = mintAdmissionOf(c);
     const id = newSessionId();
     if (config.signaling === "relay") {
@@ -141,6 +151,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
           clientCommits: clientCommits(settings),
           model: settings.model,
           settings: settings as unknown as Record<string, unknown>,
+          adjustments: plan.adjustments,
         },
         200,
         { "Cache-Control": "no-store" },
@@ -150,10 +161,12 @@ export function sessionRoutes(deps: AppDeps): Hono {
     // the limits decide (lib/security/mint_limits.ts); the decision, the pending row and the
     // ticket all happen while it is in flight. A failed or refused mint changes nothing.
     // Settled at once, so a failure while the limits decide is never an unhandled rejection.
+    // A refusal of an option the catalog allowed is retried once without it (lib/self_heal.ts).
     const minting = settle(
-      deps.upstream.createClientSecret(buildTranscriptionSession(settings), {
-        ttlSeconds: config.ephemeralKeyTtlSeconds,
-      }),
+      healer.mint(plan, (s) =>
+        deps.upstream.createClientSecret(buildTranscriptionSession(s), {
+          ttlSeconds: config.ephemeralKeyTtlSeconds,
+        })),
     );
     // Let the mint request leave first: a local SQLite write is synchronous and would hold it.
     await nextTurn();
@@ -188,12 +201,17 @@ export function sessionRoutes(deps: AppDeps): Hono {
         deps.log?.("warn", "Minting an ephemeral key failed", {
           status: err.upstreamStatus,
           code: err.code,
+          requestId: err.requestId,
         });
         return upstreamErrorResponse(err);
       }
       throw err;
     }
-    const secret = minted.value;
+    const { value: secret, settings: healed, adjustments } = minted.value;
+    // Stored as minted: continuations and the sideband rebuild the session from these settings.
+    if (healed !== settings) {
+      await store.updateSession(id, { settings: healed as unknown as Record<string, unknown> });
+    }
     const ticket = signed.value;
     return c.json<SessionResponse>(
       {
@@ -202,9 +220,10 @@ export function sessionRoutes(deps: AppDeps): Hono {
         ephemeralKey: secret.value,
         expiresAt: secret.expiresAt,
         realtimeUrl: `${config.openaiBaseUrl}/v1/realtime/calls`,
-        clientCommits: clientCommits(settings),
-        model: settings.model,
-        settings: settings as unknown as Record<string, unknown>,
+        clientCommits: clientCommits(healed),
+        model: healed.model,
+        settings: healed as unknown as Record<string, unknown>,
+        adjustments,
       },
       200,
       { "Cache-Control": "no-store" },

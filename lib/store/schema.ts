@@ -101,6 +101,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE events ADD COLUMN call_id TEXT`,
     ],
   },
+  {
+    // Options OpenAI refused for a model although the catalog allowed them (lib/self_heal.ts):
+    // later sessions leave them out until the rule expires.
+    version: 4,
+    name: "learned_rules",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS learned_rules (
+        model TEXT NOT NULL,
+        option TEXT NOT NULL,
+        upstream_message TEXT NOT NULL,
+        request_id TEXT,
+        learned_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (model, option)
+      )`,
+    ],
+  },
 ];
 
 /** Creates the migrations table and applies every migration not yet recorded. */
