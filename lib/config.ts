@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
+import { base64url, hmacSign } from "./hmac.ts";
 import { findModel, MODELS } from "./models.ts";
 
 const DEFAULT_BASE_URL = "https://api.openai.com";
@@ -210,17 +211,5 @@ export async function loadConfig(
 
 /** HMAC-SHA256(seed, label) as base64url: a stable secret that reveals nothing about the seed. */
 async function derive(seed: string, label: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(seed),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`hello-transcription:${label}`),
-  );
-  return new Uint8Array(mac).toBase64({ alphabet: "base64url", omitPadding: true });
+  return base64url(await hmacSign(seed, `hello-transcription:${label}`));
 }

@@ -120,7 +120,7 @@ export const OPERATIONS: readonly Operation[] = [
       503: err("No OPENAI_API_KEY"),
     },
   },
-  // issue #8: routes/continuation.ts
+  // A stored session's next call (routes/continuation.ts).
   {
     method: "post",
     path: "/api/session/{id}/continue",

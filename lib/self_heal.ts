@@ -16,7 +16,7 @@ import type { SessionSettings } from "./session_config.ts";
 import type { LearnedRuleRow, Store } from "./store/types.ts";
 import { redactSecrets, UpstreamError } from "./upstream.ts";
 import { nextTurn } from "./next_turn.ts";
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 
 /** How long a learned rule holds before the option is tried again: 7 days. */
 export const LEARNED_RULE_TTL_MS = 7 * 24 * 3600_000;

@@ -12,7 +12,7 @@
  */
 import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 import { chargeSessionUsage } from "./security/limits.ts";
 import { buildTranscriptionSession, type SessionSettings } from "./session_config.ts";
 import { CALL_ID_PATTERN, redactSecrets, type UpstreamClient } from "./upstream.ts";
@@ -253,7 +253,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
           const current = await store.getSession(sessionId);
           // A replacement socket that never opened must not overwrite how the call really ended.
           if (opened && current && current.callId !== callId) {
-            // issue #8: the page moved this session to another call (reconnect / rotation):
+            // The page moved this session to another call (reconnect / rotation):
             // this call's end is not the session's end.
             log("info", "Call ended; its session continues on another call", {
               sessionId,

@@ -10,7 +10,7 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
@@ -164,7 +164,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
     // A refusal of an option the catalog allowed is retried once without it (lib/self_heal.ts).
     const minting = settle(
       healer.mint(plan, (s) =>
-        deps.upstream!.createClientSecret(buildTranscriptionSession(s), {
+        deps.upstream.createClientSecret(buildTranscriptionSession(s), {
           ttlSeconds: config.ephemeralKeyTtlSeconds,
         })),
     );

@@ -1,5 +1,5 @@
 /**
- * Issue #8 item 4: every fault kind the emulator offers, checked on the page (headless Chromium)
+ * Every fault kind the emulator offers, checked on the page (headless Chromium)
  * AND in the store. REST faults: `client_secrets` / `calls` / `hangup` / `sideband` failures
  * (transient ones are retried where that is safe, persistent ones are explained), latency, a
  * hidden `Location` header. Call faults: dropped sidebands, refused sideband attaches, failed

@@ -38,7 +38,7 @@ Deno.test(
       // Upstream 429 → the server's 429 with Retry-After → a countdown on Start.
       app.emulator.control.failRest({
         endpoint: "client_secrets",
-        count: 6, // issue #8: the pre-mint and Start's mint each retry once (lib/retry.ts)
+        count: 6, // the pre-mint and Start's mint each retry once (lib/retry.ts)
         status: 429,
       });
       let text = await failedStart();
@@ -59,7 +59,7 @@ Deno.test(
       // Upstream 500 → 502 from our server.
       app.emulator.control.failRest({
         endpoint: "client_secrets",
-        count: 6, // issue #8: the pre-mint and Start's mint each retry once (lib/retry.ts)
+        count: 6, // the pre-mint and Start's mint each retry once (lib/retry.ts)
         status: 500,
       });
       text = await failedStart();

@@ -126,17 +126,26 @@ export async function migrate(
   run: (stmts: SqlStatement[]) => Promise<unknown>,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<void> {
-  await db.execute({
-    sql: `CREATE TABLE IF NOT EXISTS schema_migrations (
+  // One query when the schema is current (every cold start): read the applied versions, and
+  // create the bookkeeping table only when that read fails (a new database).
+  const applied = async () =>
+    new Set(
+      (await db.execute({ sql: "SELECT version FROM schema_migrations" })).rows
+        .map((r) => Number(r.version)),
+    );
+  let done: Set<number>;
+  try {
+    done = await applied();
+  } catch {
+    await db.execute({
+      sql: `CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
       name TEXT NOT NULL,
       applied_at INTEGER NOT NULL
     )`,
-  });
-  const done = new Set(
-    (await db.execute({ sql: "SELECT version FROM schema_migrations" })).rows
-      .map((r) => Number(r.version)),
-  );
+    });
+    done = await applied();
+  }
   for (const m of migrations) {
     if (done.has(m.version)) continue;
     try {
