@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp, isStorageError } from "./app.ts";
+import { assembleDeps } from "./lib/setup.ts";
 import { loadConfig } from "./lib/config.ts";
 import { openStore } from "./lib/store/mod.ts";
 import { createFileReader } from "./lib/files.ts";
@@ -8,12 +9,12 @@ Deno.test("a store that fails answers 503 storage_unavailable with Retry-After, 
   const config = await loadConfig({ OPENAI_API_KEY: "sk-test-app-error" });
   const store = await openStore(config, { url: ":memory:" });
   await store.close(); // every later query now throws the engine's own error
-  const app = createApp({
+  const app = createApp(assembleDeps({
     config,
     store,
     readFile: createFileReader({ platform: "local" }),
     fetch: () => Promise.reject(new Error("no upstream in this test")),
-  });
+  }));
   const res = await app.request("/api/sessions?limit=1", {}, {
     remoteAddr: { hostname: "127.0.0.1" },
   });

@@ -1,19 +1,24 @@
 /**
  * Local entry: `deno task start`. Serves the app with `Deno.serve`. Without `OPENAI_API_KEY` it
- * starts the Realtime emulator in-process (imported dynamically, so the deployed val never loads
- * it) and runs as an offline demo whose transcripts are placeholders.
+ * starts the Realtime emulator in-process and runs as an offline demo whose transcripts are
+ * placeholders.
  *
  * @module
  */
-import { buildApp, consoleLogger, readEnv } from "./main.tsx";
+import { createApp } from "./app.ts";
+import { consoleLogger, readEnv, setUp } from "./lib/setup.ts";
 import { installShutdownHandler } from "./lib/shutdown.ts";
+
+// Not a literal specifier: Deno would load the whole emulator (WebRTC stack and its npm packages)
+// on every start, key or not, before the first byte of `/`. The deployed val never loads it.
+const EMULATOR_MODULE = new URL("./emulator/mod.ts", import.meta.url).href;
 
 const env = readEnv();
 let emulator:
   | { baseUrl: string; apiKey: string; close(): Promise<void> }
   | null = null;
 if (!env.OPENAI_API_KEY) {
-  const { startEmulator } = await import("./emulator/mod.ts");
+  const { startEmulator }: typeof import("./emulator/mod.ts") = await import(EMULATOR_MODULE);
   emulator = await startEmulator({});
   env.OPENAI_API_KEY = emulator.apiKey;
   env.OPENAI_BASE_URL = emulator.baseUrl;
@@ -23,11 +28,7 @@ if (!env.OPENAI_API_KEY) {
   env.INTERNAL_SECRET ??= random();
 }
 
-const { app, deps } = await buildApp({
-  env,
-  platform: "local",
-  demo: emulator !== null,
-});
+const deps = await setUp({ env, platform: "local", demo: emulator !== null });
 const server = Deno.serve({
   hostname: "127.0.0.1",
   port: deps.config.port,
@@ -42,11 +43,11 @@ const server = Deno.serve({
         : {}),
     });
   },
-}, app.fetch);
+}, createApp(deps).fetch);
 
-// issue #8: on SIGINT/SIGTERM flush and stop the sidebands, then the server and the store.
+// On SIGINT/SIGTERM: flush and stop the sidebands, then the server and the store.
 installShutdownHandler({
-  sidebands: deps.sidebands!,
+  sidebands: deps.sidebands,
   store: deps.store,
   server,
   log: consoleLogger,

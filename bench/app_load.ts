@@ -1,5 +1,5 @@
 /**
- * Issue #8 item 5 (load) and issue #9 item 6 (sideband cost): N live sessions recorded by ONE app
+ * Load and sideband cost: N live sessions recorded by ONE app
  * process. Each session goes through the app's real routes — `POST /api/session` (mint, Store
  * row, ticket), then `POST /api/calls/:callId/sideband` (ticket check, self-invoked
  * `/internal/sideband`, `runSideband`) — and its sideband is fed real speech through
@@ -208,7 +208,7 @@ const SPREAD_MS = 4000;
 /** Load benchmark: 200 concurrent sessions (50 with `--quick`) recorded by one app process. */
 export const appLoad: Benchmark = {
   name: "load",
-  description: "one app process recording N live sessions of real speech (issue #8 item 5)",
+  description: "one app process recording N live sessions of real speech",
   async run(ctx) {
     const n = ctx.quick ? 50 : 200;
     const speech = await loadSpeech({ utterances: ctx.quick ? 1 : 3 });

@@ -1,5 +1,5 @@
 /**
- * Issue #9 items 2 and 3, in headless Chromium against the app and an emulator in their own
+ * Click-to-captions and speech-to-text latency, in headless Chromium against the app and an emulator in their own
  * processes (emulated REST latency 40 ms), measured with the page's own clock by
  * `PROBE_SCRIPT` (`bench/browser_kit.ts`):
  *

@@ -1,5 +1,5 @@
 /**
- * Issue #2 item 11 — emulator capacity. N concurrent WebSocket-audio sessions
+ * Emulator capacity. N concurrent WebSocket-audio sessions
  * (`?intent=transcription`) stream real speech at real-time pace into an emulator running in its
  * own process. Reported:
  *

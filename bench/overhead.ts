@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 1 — server overhead: `POST /api/session` end to end (validation, mint limits,
+ * Server overhead: `POST /api/session` end to end (validation, mint limits,
  * upstream `client_secrets`, Store row, ticket) versus calling the same emulator's
  * `client_secrets` directly with the same body, with a realistic emulated upstream latency (40 ms
  * added by the emulator's latency fault). App and emulator each run in their own process; app and

@@ -79,7 +79,10 @@ export async function measurePageWeight(
       bytes: bytes.byteLength,
       gzipBytes: await gzipSize(bytes),
     });
-    for (const ref of referencesOf(path, new TextDecoder().decode(bytes))) {
+    // A page served at a path without `.html` (the share viewer, `/s/:id`) is still HTML.
+    const html = /^text\/html/.test(res.headers.get("content-type") ?? "");
+    const kind = html && !path.endsWith(".html") && path !== "/" ? `${path}.html` : path;
+    for (const ref of referencesOf(kind, new TextDecoder().decode(bytes))) {
       if (ref.startsWith("data:")) continue;
       const next = new URL(ref, href);
       if (next.origin !== origin || seen.has(next.href)) continue;

@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 4 — page weight: bytes and gzip bytes of everything the page loads, measured by
+ * Page weight: bytes and gzip bytes of everything the page loads, measured by
  * the frontend's {@linkcode measurePageWeight} (`bench/page_weight.ts`) against the app running in
  * its own process; goal ≤ 40 KB gzip.
  *

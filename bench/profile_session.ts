@@ -14,6 +14,7 @@
 import { appEnv, spawnEmulator } from "./harness.ts";
 import { median } from "./stats.ts";
 import { createApp } from "../app.ts";
+import { assembleDeps } from "../lib/setup.ts";
 import { loadConfig } from "../lib/config.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
@@ -49,7 +50,7 @@ if (import.meta.main) {
       const inner = await openStore(config, { url });
       const storeMs: Record<string, number[]> = {};
       const fetchMs: number[] = [];
-      const app = createApp({
+      const app = createApp(assembleDeps({
         config,
         store: timedStore(inner, storeMs),
         readFile: createFileReader({ platform: "local" }),
@@ -59,7 +60,7 @@ if (import.meta.main) {
           fetchMs.push(performance.now() - t0);
           return res;
         },
-      });
+      }));
       const total: number[] = [];
       for (let i = 0; i < REQUESTS; i++) {
         const t0 = performance.now();

@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 6 — sideband cost: CPU time and memory per live session in the app process at
+ * Sideband cost: CPU time and memory per live session in the app process at
  * 1, 10 and 100 sessions, each session a real sideband fed real speech (same machinery as the
  * load benchmark, `bench/app_load.ts`). Baseline: the idle server measured in the same run.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue #2 item 11, WebRTC half — emulator capacity for concurrent WebRTC calls: one headless
+ * Emulator capacity for concurrent WebRTC calls: one headless
  * Chromium page opens N peer connections (each with the fake microphone playing the same espeak
  * speech, and its own `oai-events` channel) against an emulator in its own process, which decodes
  * the Opus audio, runs its VAD and transcribes per call. Baseline: one call, same run.

@@ -165,6 +165,18 @@ export async function handleControl(
       }
       return jsonResponse(incomingSipCall(state, b), 201);
     }
+    if (path === "/_emulator/requests" && m === "GET") {
+      // `?path=` keeps only the answers to that path (e.g. `/v1/realtime/client_secrets`).
+      const only = new URL(req.url).searchParams.get("path");
+      const requests = only === null
+        ? state.requests
+        : state.requests.filter((r) => r.path === only);
+      return jsonResponse({ requests });
+    }
+    if (path === "/_emulator/requests" && m === "DELETE") {
+      state.requests.length = 0;
+      return jsonResponse({ requests: [] });
+    }
     if (path === "/_emulator/health" && m === "GET") {
       return jsonResponse({ ok: true });
     }

@@ -15,7 +15,7 @@
  */
 import { createHandler } from "./server.ts";
 import { type EmulatorOptions, resolveOptions } from "./options.ts";
-import { EmulatorState } from "./state.ts";
+import { EmulatorState, type RequestRecord } from "./state.ts";
 import { describeCall } from "./control.ts";
 import type { RestFailure } from "./faults.ts";
 
@@ -36,6 +36,8 @@ export interface EmulatorControl {
   faults: EmulatorState["faults"];
   /** Per-model switches: `omitLogprobs`, `refuse` (as `/_emulator/models`). */
   models: EmulatorState["models"];
+  /** The latest REST answers, as `GET /_emulator/requests` (optionally only those to `path`). */
+  requests(path?: string): RequestRecord[];
   /** Ends every call and clears queues, secrets and faults. */
   reset(): Promise<void>;
   /** The raw state (for benchmarks and white-box tests). */
@@ -89,6 +91,7 @@ export async function startEmulator(
       failRest: (f) => state.faults.rest.push({ ...f, count: f.count ?? 1 }),
       faults: state.faults,
       models: state.models,
+      requests: (path) => state.requests.filter((r) => path === undefined || r.path === path),
       reset: () => state.reset(),
       state,
     },

@@ -13,17 +13,29 @@ import { routeTranslations } from "./translation_routes.ts";
 
 /**
  * Adds `x-request-id` (`req_<32 hex>`) to an HTTP answer, as the live API does on every REST
- * answer (OpenAI's SDK reads it into `requestID`); WebSocket upgrades are left alone.
+ * answer (OpenAI's SDK reads it into `requestID`); WebSocket upgrades are left alone. Answers
+ * outside the control API are listed for `GET /_emulator/requests`.
  */
-function withRequestId(res: Response): Response {
+function withRequestId(req: Request, res: Response, state: EmulatorState): Response {
   if (res.status === 101) return res;
+  const id = requestId();
+  const path = new URL(req.url).pathname.replace(/\/+$/, "") || "/";
+  if (!path.startsWith("/_emulator/")) {
+    state.recordRequest({
+      method: req.method,
+      path,
+      status: res.status,
+      requestId: id,
+      at: Date.now(),
+    });
+  }
   try {
-    res.headers.set("x-request-id", requestId());
+    res.headers.set("x-request-id", id);
     return res;
   } catch {
     // Immutable headers: copy the answer.
     const headers = new Headers(res.headers);
-    headers.set("x-request-id", requestId());
+    headers.set("x-request-id", id);
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
   }
 }
@@ -33,7 +45,7 @@ export function createHandler(
   state: EmulatorState,
 ): (req: Request) => Promise<Response> {
   const route = routeRequest(state);
-  return async (req) => withRequestId(await route(req));
+  return async (req) => withRequestId(req, await route(req), state);
 }
 
 function routeRequest(

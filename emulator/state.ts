@@ -58,6 +58,21 @@ export interface CallRecord {
   ringTimer?: number;
 }
 
+/** One REST answer as listed by `GET /_emulator/requests` (the control API is not listed). */
+export interface RequestRecord {
+  method: string;
+  /** The path without the query, e.g. `/v1/realtime/client_secrets`. */
+  path: string;
+  status: number;
+  /** The answer's `x-request-id`. */
+  requestId: string;
+  /** Unix ms. */
+  at: number;
+}
+
+/** How many REST answers `GET /_emulator/requests` keeps (oldest dropped first). */
+export const KEEP_REQUESTS = 500;
+
 /** Everything the handlers share. */
 export class EmulatorState {
   readonly options: ResolvedOptions;
@@ -67,6 +82,8 @@ export class EmulatorState {
   readonly transcripts = new TranscriptQueue();
   readonly secrets = new Map<string, SecretRecord>();
   readonly calls = new Map<string, CallRecord>();
+  /** The latest REST answers, oldest first (`GET /_emulator/requests`). */
+  readonly requests: RequestRecord[] = [];
   readonly schema: SchemaContext;
   /** Open WebSockets, closed on reset/shutdown. */
   readonly sockets = new Set<WebSocket>();
@@ -88,6 +105,14 @@ export class EmulatorState {
       defaultTranscriptionModel: options.defaultTranscriptionModel,
       overrides: this.models,
     };
+  }
+
+  /** Lists one REST answer (bounded by {@linkcode KEEP_REQUESTS}). */
+  recordRequest(entry: RequestRecord): void {
+    this.requests.push(entry);
+    if (this.requests.length > KEEP_REQUESTS) {
+      this.requests.splice(0, this.requests.length - KEEP_REQUESTS);
+    }
   }
 
   /** Tracks a background promise until it settles. */
@@ -173,6 +198,7 @@ export class EmulatorState {
     this.calls.clear();
     this.#ended = [];
     this.secrets.clear();
+    this.requests.length = 0;
     this.transcripts.clear();
     this.faults.clear();
     this.models.reset();

@@ -200,7 +200,7 @@ Deno.test(
       const silenceEnd = (await stoppedWith({}, silenceMs)).audio_end_ms;
       const explicit = (await stoppedWith({ speechStoppedAudioEnd: "silence_end" }, silenceMs))
         .audio_end_ms;
-      // The measurement itself: where the speech really ends (issue #2: ±100 ms).
+      // The measurement itself: where the speech really ends (the emulator promises ±100 ms).
       assert.ok(
         Math.abs(speechEnd - wav.speechEndMs) <= 100,
         `speech end ${speechEnd} vs ${wav.speechEndMs}`,

@@ -14,7 +14,7 @@ import { retryAfterMs } from "../shared/backoff.js";
 export class ConnectionError extends Error {
   /**
    * @param {string} message
-   * @param {{ status?: number, code?: string, retryAfter?: number|null }} [info]
+   * @param {{ status?: number, code?: string, retryAfter?: number|null, field?: string }} [info]
    */
   constructor(message, info = {}) {
     super(message);
@@ -25,6 +25,8 @@ export class ConnectionError extends Error {
     this.code = info.code ?? "";
     /** Seconds to wait before retrying, when the server said so (`Retry-After`). */
     this.retryAfter = info.retryAfter ?? null;
+    /** The request field the server refused (`languages.0`), or "". */
+    this.field = info.field ?? "";
   }
 }
 
@@ -64,7 +66,7 @@ async function readBody(res) {
 /**
  * `error.message` or `error.code` of our JSON error body, or "".
  * @param {any} json
- * @param {"message" | "code"} field
+ * @param {"message" | "code" | "field"} field
  */
 function errorField(json, field) {
   const value = json?.error?.[field];
@@ -98,6 +100,7 @@ export async function responseError(res, what) {
     status: res.status,
     code: errorField(body.json, "code"),
     retryAfter: retryAfterSeconds(res),
+    field: errorField(body.json, "field"),
   });
 }
 
@@ -125,6 +128,7 @@ export async function fetchJson(url, options = {}) {
       status: res.status,
       code: errorField(data, "code"),
       retryAfter: retryAfterSeconds(res),
+      field: errorField(data, "field"),
     });
   }
   return data;

@@ -16,8 +16,9 @@ import { showBanners } from "./banners.js";
 import { Timeline } from "./timeline.js";
 import { bindSharing } from "./sharing.js";
 import { bindShortcuts, holdButton, refreshMics, rememberMic, toggleCaptionMode } from "./tools.js";
+import { bindReader } from "./reader.js";
+import { clearWithUndo, rememberSession, restoreTranscript } from "./restore.js";
 import { bindTranslations } from "./translations_view.js";
-import { connectTranslation } from "./translation_calls.js";
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const startBtn = /** @type {HTMLButtonElement} */ ($("start"));
@@ -29,10 +30,13 @@ const micSelect = /** @type {HTMLSelectElement} */ ($("mic"));
 // The caption lines are `TranscriptView`s (`view.js`): the live session draws through `lines`.
 const { show, lines, log } = bindPageViews($);
 const timeline = new Timeline();
-// Translations draw under the caption lines.
-const tr = bindTranslations({ byId: $, lines, timeline, connect: connectTranslation });
+const tr = bindTranslations({ byId: $, lines, timeline }); // translations under the lines
 /** The `/api/config` answer. @type {Record<string, any>} */
 let cfg = {};
+const reader = bindReader($, {
+  onCaptionMode: () => lines.follower.jumpToLive(),
+  clear: () => clearWithUndo(timeline, lines),
+});
 /** @type {ReturnType<typeof bindSettings>|null} */
 let ui = null;
 /** Mints the session before Start is pressed (primed on hover/focus of Start). */
@@ -60,8 +64,10 @@ const session = createLiveSession({
     started({ sessionId, pageCommits }) {
       shareBtn.disabled = false;
       shareBtn.dataset.sessionId = sessionId;
+      rememberSession(sessionId);
       stopBtn.disabled = false;
       commitBtn.hidden = !pageCommits;
+      reader.moveFocus(startBtn, stopBtn);
       void refreshMics(micSelect);
     },
     stopping: () => void (stopBtn.disabled = true),
@@ -70,13 +76,16 @@ const session = createLiveSession({
       commitBtn.hidden = true;
       startBtn.disabled = false;
       ui?.setDisabled(false);
+      reader.moveFocus(stopBtn, startBtn);
     },
     holdStart: (seconds, busy) => holdButton(startBtn, seconds, "Start", busy),
+    invalid: (field, text) => reader.invalid(field, text),
   },
 });
 
 function start() {
   if (startBtn.disabled) return; // held back after a 429, or already starting
+  reader.forgetUndo();
   return session.start({
     deviceId: micSelect.value || undefined,
     pageCommits: ui ? pageCommits(ui.settings, ui.model()) : false,
@@ -87,20 +96,19 @@ function start() {
 async function init() {
   startBtn.addEventListener("click", () => void start());
   for (const type of ["pointerenter", "focus", "touchstart"]) {
-    startBtn.addEventListener(type, () => preminter.prime(), { passive: true });
+    // Focus the page moved there itself (after Stop) is no intent to start: no mint.
+    startBtn.addEventListener(type, () => startBtn.dataset.quiet || preminter.prime(), {
+      passive: true,
+    });
   }
   stopBtn.addEventListener("click", () => void session.stop());
   commitBtn.addEventListener("click", session.commitTurn);
-  $("clear").addEventListener("click", () => {
-    timeline.clear();
-    lines.clear();
-  });
   captionsBtn.addEventListener("click", () => toggleCaptionMode(captionsBtn));
   const { copy, exportAs } = bindSharing({
     copyButton: $("copy"),
     shareButton: shareBtn,
     exportButtons: document.querySelectorAll("[data-export]"),
-    lines: () => timeline.all(),
+    lines: () => timeline.shown(),
     sessionId: () => shareBtn.dataset.sessionId ?? null,
     model: () => ui?.model()?.id ?? null,
     show,
@@ -112,20 +120,20 @@ async function init() {
     f: () => toggleCaptionMode(captionsBtn),
     escape: () => toggleCaptionMode(captionsBtn, false),
     enter: session.commitTurn,
-  });
+  }, reader.shortcuts);
   rememberMic(micSelect);
   navigator.mediaDevices?.addEventListener?.("devicechange", () => void refreshMics(micSelect));
   void refreshMics(micSelect);
-  // On a phone the transcript comes first; settings stay one tap away.
-  if (matchMedia("(max-width: 800px)").matches) {
-    /** @type {HTMLDetailsElement} */ ($("settings-panel")).open = false;
-  }
   const [config, models] = await Promise.all([
     fetchJson("/api/config").catch(() => ({})),
     fetchJson("/api/models").catch(() => ({})),
   ]);
   cfg = config ?? {};
   showBanners($("banners"), cfg);
+  reader.dismissible($("banners"));
+  const restored = await restoreTranscript({ fetchJson, timeline, view: lines });
+  if (restored) shareBtn.dataset.sessionId = restored;
+  shareBtn.disabled = !restored;
   ui = bindSettings({
     form: /** @type {HTMLFormElement} */ ($("settings")),
     models: Array.isArray(models?.models) ? models.models : Array.isArray(models) ? models : [],

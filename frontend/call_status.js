@@ -19,7 +19,8 @@
  * @typedef {object} StatusPort
  * @property {string} state the pill's state now
  * @property {(state: string, text?: string) => void} set the pill's state and text
- * @property {(text: string|null) => void} message null hides the message box
+ * @property {(text: string|null, detail?: string|null) => void} message null hides the message
+ *   box; `detail`: technical words for a disclosure
  * @property {(level: number) => void} level input level, 0..1
  * @property {(on: boolean) => void} speaking
  */

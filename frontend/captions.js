@@ -66,4 +66,14 @@ export class Captions {
     this.#view.clear();
     for (const u of timeline.archived) this.#view.render(u, timeline.facts.get(u.itemId));
   }
+
+  /** Stop gave up waiting: lines without final text are kept as they are, marked "(cut off)". */
+  cutOff() {
+    const timeline = this.#timeline;
+    for (const u of timeline.transcript.list()) {
+      if (u.status !== "partial" && u.status !== "pending") continue;
+      timeline.cutOff(u.itemId);
+      this.#view.render(timeline.shifted(u), timeline.factsFor(u));
+    }
+  }
 }

@@ -33,6 +33,8 @@ import { callIdFromLocation, isCallId } from "../shared/call_id.js";
  * @property {boolean} clientCommits True when this page must commit turns.
  * @property {string} model
  * @property {Record<string, unknown>} [settings]
+ * @property {{ option: string, reason: string, learned: boolean }[]} [adjustments] Options the
+ *   server left out because OpenAI refused them (each `reason` is a sentence for the person).
  */
 
 /**

@@ -17,7 +17,12 @@ import { CallClock } from "./call_clock.js";
 import { createCallKeeper } from "./call_keeper.js";
 import { errorAction, statusAction } from "./call_status.js";
 import { GapRepair } from "./gap_repair.js";
-import { describeEndReason, describeError, describeHandover } from "./messages.js";
+import {
+  describeAdjustments,
+  describeEndReason,
+  describeError,
+  describeHandover,
+} from "./messages.js";
 import { retryingFetch } from "./retrying_fetch.js";
 import { pageClock, sleep } from "./clock.js";
 import { PageTurns } from "./turns.js";
@@ -26,8 +31,8 @@ import { PageTurns } from "./turns.js";
 
 /** Gap repair posts this often while live, ms. */
 export const REPAIR_EVERY_MS = 15_000;
-/** Stop waits at most this long for text still on its way, ms. */
-export const STOP_DRAIN_MS = 2500;
+/** Stop waits at most this long for text still on its way; then a line is kept "(cut off)", ms. */
+export const STOP_DRAIN_MS = 4000;
 /** After `session_expired` OpenAI closes the session; the page asks the server why this late, ms. */
 const EXPIRED_GRACE_MS = 300;
 
@@ -41,6 +46,8 @@ const EXPIRED_GRACE_MS = 300;
  * @property {() => void} ended Start may be pressed again
  * @property {(seconds: number, busy: () => boolean) => void} holdStart keep Start disabled for a
  *   while (`Retry-After`), and afterwards while `busy()`
+ * @property {(field: string, text: string) => void} [invalid] the server refused the setting at
+ *   `field` (the request's dotted path): mark it
  */
 
 /**
@@ -236,6 +243,9 @@ export function createLiveSession(deps) {
       keeper.watch(current);
       controls.started({ sessionId: session.sessionId, pageCommits: current.turns.pageCommits });
       pill.set("live");
+      // Options OpenAI refused (the server left them out): say so once the call is up.
+      const adjusted = describeAdjustments(session.adjustments);
+      if (adjusted) pill.message(adjusted);
       current.repairTimer = clock.setInterval(() => void current.repair.run(), REPAIR_EVERY_MS);
       const audio = await deps.startAudio({
         stream: current.conn.stream,
@@ -252,24 +262,35 @@ export function createLiveSession(deps) {
     } catch (err) {
       if (live !== current) return;
       const d = describeError(err);
-      pill.message(d.text);
+      pill.message(d.text, d.detail);
       await teardown();
+      // After teardown: the settings are enabled again, so the field can take focus.
+      if (d.field) controls.invalid?.(d.field, d.text);
       if (d.retryAfter) controls.holdStart(d.retryAfter, () => live !== null);
     }
   }
 
-  /** Stop pressed: end the turn, wait briefly for pending text, then hang up. */
+  /**
+   * Stop pressed: end the open turn (the page commits it: text the model streamed before any
+   * commit counts as an open turn too), wait for every line's final text or failure, keep what
+   * is still unfinished after {@linkcode STOP_DRAIN_MS} as "(cut off)", then hang up. The pill
+   * says "Finishing…" until then.
+   */
   async function stop() {
     if (!live || live.stopping) return;
     const current = live;
     current.stopping = true;
     pill.set("stopping");
     controls.stopping();
-    if (current.turns.closeAt(clock.now())) commitTurn();
+    const uncommitted = timeline.transcript.list().some((u) =>
+      !u.committed && (u.status === "partial" || u.status === "pending")
+    );
+    if (current.turns.closeAt(clock.now()) || uncommitted) commitTurn();
     const deadline = clock.now() + STOP_DRAIN_MS;
     while (clock.now() < deadline && timeline.pending()) {
       await sleep(clock, 100);
     }
+    captions.cutOff();
     await teardown();
     pill.set("idle", "Stopped");
   }

@@ -5,7 +5,7 @@
  * Chromium's real WebRTC in `testing/page_*_test.ts` and `testing/browser_resilience_test.ts`.
  */
 import assert from "node:assert/strict";
-import { createLiveSession } from "./live_session.js";
+import { createLiveSession, STOP_DRAIN_MS } from "./live_session.js";
 import { createPreminter } from "./preminter.js";
 import { ConnectionError } from "./api.js";
 import { Timeline } from "./timeline.js";
@@ -267,6 +267,85 @@ Deno.test("gap repair posts new final lines every 15 s while live", async () => 
     s.session.setSilence(900);
     assert.equal(s.audio.silenceMs, 900);
     await s.session.stop();
+  } finally {
+    s.keys.stop();
+    await t.close();
+  }
+});
+
+Deno.test("a session whose server VAD OpenAI refused: the page commits its turns and says why", async () => {
+  const t = await startTestApp();
+  t.emulator.control.models.refuse = { "gpt-transcribe": ["turn_detection"] };
+  const s = liveOn(t, { model: "gpt-transcribe" });
+  try {
+    await s.session.start({ pageCommits: false, silenceMs: 500 });
+    assert.equal(s.ports.status.state, "live");
+    assert.equal(s.ports.started[0].pageCommits, true);
+    const said = s.ports.messages.filter((m) => m !== null);
+    assert.equal(said.length, 1);
+    assert.match(
+      said[0]!,
+      /^OpenAI refused server turn detection for gpt-transcribe .+ the page ends each turn itself\.$/,
+    );
+    s.audio.edge({ speaking: true, atMs: 100, wallMs: s.clock.now() });
+    await s.clock.advance(900);
+    s.audio.edge({ speaking: false, atMs: 1000, wallMs: s.clock.now() });
+    assert.deepEqual(s.calls[0].sent, [{ type: "input_audio_buffer.commit" }]);
+    await s.session.stop();
+  } finally {
+    s.keys.stop();
+    await t.close();
+  }
+});
+
+Deno.test("Stop commits text streamed before any commit, waits, and keeps an unfinished line (cut off)", async () => {
+  const t = await startTestApp();
+  const s = liveOn(t);
+  try {
+    await s.session.start({ pageCommits: true, silenceMs: 700 });
+    assert.equal(s.ports.status.state, "live");
+    // The default model streams while the person speaks: text, no commit yet.
+    const delta = (id: string, text: string) => ({
+      type: "conversation.item.input_audio_transcription.delta",
+      event_id: `ev_${id}_delta`,
+      item_id: id,
+      content_index: 0,
+      delta: text,
+    });
+    s.calls[0].emit(delta("item_a", "Stopped in the middle"));
+    const stopping = s.session.stop();
+    await s.clock.advance(0);
+    assert.deepEqual(s.calls[0].sent.map((e) => e.type), ["input_audio_buffer.commit"]);
+    assert.equal(s.ports.status.state, "stopping", "the status waits for the line");
+    await s.clock.advance(STOP_DRAIN_MS - 200);
+    assert.equal(s.ports.status.state, "stopping");
+    await s.clock.advance(400);
+    await stopping;
+    assert.deepEqual(s.ports.states.slice(-2), ["idle", "idle:Stopped"]);
+    assert.equal(s.ports.lastLine("item_a")?.facts?.cutOff, true);
+    assert.deepEqual(s.timeline.shown().map((u) => [u.status, u.text]), [
+      ["final", "Stopped in the middle (cut off)"],
+    ]);
+
+    // Next time the final text comes while Stop waits: the line is final, nothing is cut off.
+    await s.session.start({ pageCommits: true, silenceMs: 700 });
+    s.calls[1].emit(delta("item_b", "Finished in"));
+    const again = s.session.stop();
+    await s.clock.advance(300);
+    s.calls[1].emit({
+      type: "conversation.item.input_audio_transcription.completed",
+      event_id: "ev_item_b_done",
+      item_id: "item_b",
+      content_index: 0,
+      transcript: "Finished in time.",
+    });
+    await s.clock.advance(200);
+    await again;
+    assert.equal(s.ports.lastLine("item_b")?.facts?.cutOff, undefined);
+    assert.deepEqual(s.timeline.shown().map((u) => u.text), [
+      "Stopped in the middle (cut off)",
+      "Finished in time.",
+    ]);
   } finally {
     s.keys.stop();
     await t.close();

@@ -8,95 +8,85 @@
  */
 
 /**
+ * What the page says about a failure: one plain sentence with one action (`text`), the
+ * technical details for a disclosure (`detail`: the server's or the browser's own words), how long
+ * to hold Start back, and the settings field to mark (`field`: the request's dotted path).
+ *
+ * @typedef {{ text: string, detail: string|null, retryAfter: number|null, field: string|null }}
+ *   ErrorReport
+ */
+
+/**
  * Explains an error to the person in front of the page: what happened and what to do next.
  *
  * @param {unknown} err anything thrown by getUserMedia, fetch, the connection or our server
- * @returns {{ text: string, retryAfter: number|null }}
+ * @returns {ErrorReport}
  */
 export function describeError(err) {
   const e = /** @type {any} */ (err ?? {});
   const name = typeof e.name === "string" ? e.name : "";
   const message = typeof e.message === "string" ? e.message : String(err);
   const status = typeof e.status === "number" ? e.status : null;
+  const code = typeof e.code === "string" ? e.code : "";
   const retryAfter = typeof e.retryAfter === "number" && e.retryAfter > 0 ? e.retryAfter : null;
+  const detail = [status ? `HTTP ${status}` : "", code, message].filter(Boolean).join(" · ");
+  /** @param {string} text @param {Partial<ErrorReport>} [more] @returns {ErrorReport} */
+  const say = (text, more = {}) => ({ text, detail, retryAfter: null, field: null, ...more });
   if (name === "NotAllowedError" || name === "SecurityError") {
-    return {
-      text: "Microphone access was denied. Allow the microphone for this site (the icon at the " +
-        "left of the address bar, or your system's privacy settings), then press Start again.",
-      retryAfter: null,
-    };
+    return say(
+      "Microphone access was denied. Allow the microphone for this site (the icon at the left " +
+        "of the address bar), then press Start again.",
+    );
   }
   if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return {
-      text: "No microphone was found. Plug one in, or pick another one in the Microphone list, " +
-        "then press Start again.",
-      retryAfter: null,
-    };
+    return say(
+      "No microphone was found. Plug one in, or pick another one in the Microphone list, then " +
+        "press Start again.",
+    );
   }
   if (name === "NotReadableError") {
-    return {
-      text: "The microphone could not be opened; another app may be using it. Close that app " +
-        "or pick another microphone, then press Start again.",
-      retryAfter: null,
-    };
+    return say(
+      "The microphone could not be opened; another app may be using it. Close that app, then " +
+        "press Start again.",
+    );
   }
   if (status === 429) {
-    const wait = retryAfter ? ` Try again in ${retryAfter} s.` : " Try again in a minute.";
-    return {
-      text: `Too many requests right now: ${message}.${wait}`,
-      retryAfter,
-    };
+    const wait = retryAfter ? `Try again in ${retryAfter} s.` : "Try again in a minute.";
+    return say(`Too many requests right now. ${wait}`, { retryAfter });
   }
-  if (
-    e.code === "network" ||
-    (name === "TypeError" && /fetch|network/i.test(message))
-  ) {
-    return {
-      text: "Cannot reach the server. Check your internet connection, then press Start again.",
-      retryAfter: null,
-    };
+  if (code === "network" || (name === "TypeError" && /fetch|network/i.test(message))) {
+    return say("Cannot reach the server. Check your internet connection, then press Start again.");
   }
-  if (
-    (status === 401 || status === 403) &&
-    /access|sign.?in|cookie/i.test(`${e.code} ${message}`)
-  ) {
-    return {
-      text: `Not signed in: ${message}. Reload the page and enter the access code.`,
-      retryAfter: null,
-    };
+  if ((status === 401 || status === 403) && /access|sign.?in|cookie/i.test(`${code} ${message}`)) {
+    return say("Not signed in. Reload the page and enter the access code.");
   }
-  if (status === 401 || status === 403) {
-    return {
-      text: `The request was refused: ${message}. Press Start again; if it keeps failing, the ` +
-        "server's OPENAI_API_KEY may be invalid.",
-      retryAfter: null,
-    };
+  if (status === 401 || status === 403 || code === "server_key_rejected") {
+    return say(
+      "OpenAI refused this site's key. Ask the site's owner to check its OPENAI_API_KEY.",
+    );
   }
   if (status === 400 || status === 422) {
-    return {
-      text: `The server did not accept these settings: ${message}. Change the setting in the ` +
-        "Settings panel and press Start again.",
-      retryAfter: null,
-    };
+    const field = typeof e.field === "string" && e.field ? e.field : null;
+    return say(
+      "One of the settings was not accepted. Correct the marked field in Settings, then press " +
+        "Start again.",
+      { field },
+    );
   }
   if (status !== null && status >= 500) {
-    return {
-      text: `OpenAI or the server reported a problem: ${message}. Wait a moment and press Start ` +
-        "again; if it keeps failing, the server's OPENAI_API_KEY may be invalid or out of quota.",
-      retryAfter,
-    };
+    return say(
+      "The transcription service is not answering right now. Wait a moment, then press Start " +
+        "again.",
+      { retryAfter },
+    );
   }
   if (/ice|webrtc|peer|connection/i.test(message)) {
-    return {
-      text: `The audio connection failed (${message}). Your network may block WebRTC (UDP); ` +
-        "try another network, then press Start again.",
-      retryAfter: null,
-    };
+    return say(
+      "The audio connection failed; your network may block WebRTC (UDP). Try another network, " +
+        "then press Start again.",
+    );
   }
-  return {
-    text: `Something went wrong: ${message}. Press Start to try again.`,
-    retryAfter,
-  };
+  return say("Something went wrong. Press Start to try again.", { retryAfter });
 }
 
 /**
@@ -141,4 +131,20 @@ export function describeHandover(result) {
   return result.reason === "rotate"
     ? `Switched to a new call before the session time limit; captions continue (gap ${gap}).`
     : `The connection dropped and was restored; speech in the last ${gap} may be missing.`;
+}
+
+/**
+ * What the page says when the server left options out because OpenAI refused them (the
+ * `adjustments` of `POST /api/session`): the server's sentence, or null when nothing was left out.
+ *
+ * @param {unknown} adjustments
+ * @returns {string|null}
+ */
+export function describeAdjustments(adjustments) {
+  if (!Array.isArray(adjustments)) return null;
+  const reasons = adjustments
+    .map((a) => (a && typeof a.reason === "string" ? a.reason.trim() : ""))
+    .filter((r) => r !== "")
+    .map((r) => (r.length > 400 ? `${r.slice(0, 399)}…` : r));
+  return reasons.length ? reasons.join(" ") : null;
 }

@@ -12,7 +12,8 @@
  * @typedef {{ id: string, label: string, status: string, shutdownDate: string|null,
  *   supports: { prompt: boolean, keywords: boolean, languages: boolean, delay: boolean,
  *   logprobs: boolean, turnDetection: boolean, turnDetectionTypes?: readonly string[],
- *   noiseReductionStrength?: boolean }, streamsWhileSpeaking?: boolean }} ModelInfo
+ *   noiseReductionStrength?: boolean }, streamsWhileSpeaking?: boolean,
+ *   pricePerMinuteUsd?: number|null }} ModelInfo
  */
 
 /** @typedef {typeof DEFAULTS} Settings */
@@ -147,10 +148,12 @@ export function bindSettings({ form, models, defaultModel, onChange, translation
   const modelSelect = /** @type {HTMLSelectElement} */ (/** @type {unknown} */ ($("model")));
   modelSelect.replaceChildren();
   for (const m of models) {
+    // The price per minute of audio, as OpenAI lists it (lib/models.ts).
+    const price = typeof m.pricePerMinuteUsd === "number" ? ` · $${m.pricePerMinuteUsd}/min` : "";
     const opt = new Option(
       m.status === "deprecated" && m.shutdownDate
-        ? `${m.label} — deprecated, shuts down ${m.shutdownDate}`
-        : m.label,
+        ? `${m.label}${price} — deprecated, shuts down ${m.shutdownDate}`
+        : `${m.label}${price}`,
       m.id,
     );
     modelSelect.append(opt);

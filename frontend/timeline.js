@@ -19,7 +19,7 @@ import { Transcript } from "../shared/transcript.js";
  * Page-side facts about one line.
  *
  * @typedef {{ speechEndWall?: number, latencyMs?: number|null, startMs?: number|null,
- *   endMs?: number|null }} LineFacts
+ *   endMs?: number|null, cutOff?: boolean }} LineFacts
  */
 
 /** The page's transcript across sessions. */
@@ -118,6 +118,33 @@ export class Timeline {
   }
 
   /**
+   * What the reader sees, as lines for Copy and the exports: final lines, text still streaming
+   * as it stands, and lines Stop cut off with their text marked "(cut off)".
+   *
+   * @returns {Utterance[]}
+   */
+  shown() {
+    return this.all().map((u) => this.#readable(u)).filter((u) => u !== null);
+  }
+
+  /** @param {Utterance} u @returns {Utterance|null} */
+  #readable(u) {
+    if (u.status === "final" || u.status === "failed") return u;
+    if (!u.text.trim()) return null;
+    const text = this.facts.get(u.itemId)?.cutOff ? `${u.text} (cut off)` : u.text;
+    return { ...u, status: "final", text };
+  }
+
+  /**
+   * Stop gave up waiting for a line's final text: it is kept as it stands, "(cut off)".
+   *
+   * @param {string} itemId
+   */
+  cutOff(itemId) {
+    this.facts.set(itemId, { ...this.facts.get(itemId), cutOff: true });
+  }
+
+  /**
    * @param {Utterance} u
    * @returns {Utterance}
    */
@@ -175,8 +202,10 @@ export class Timeline {
 
   /** Moves the live session's final lines to the archive (before a new session starts). */
   archive() {
-    const lines = this.transcript.list().filter((u) => u.status === "final")
-      .map((u) => this.#placed(u));
+    // Lines Stop cut off stay in the archive with their mark (what the reader saw).
+    const lines = this.transcript.list().map((u) => this.#placed(u))
+      .filter((u) => u.status === "final" || this.facts.get(u.itemId)?.cutOff)
+      .map((u) => this.#readable(u)).filter((u) => u !== null);
     this.archived = [...this.archived, ...lines];
     const ends = this.archived.map((u) => u.endMs ?? u.startMs ?? 0);
     this.offsetMs = ends.length ? Math.max(...ends) + 1000 : 0;

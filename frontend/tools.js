@@ -41,20 +41,47 @@ export function rememberMic(select) {
   });
 }
 
+/** Focused elements a shortcut never fires from: they have keys of their own. */
+const CONTROLS =
+  "button, summary, a[href], input, select, textarea, [contenteditable], [role=menu]";
+
 /**
- * Binds single-key shortcuts (ignored while typing in a field or with modifier keys).
+ * Which shortcut a key press means, or null. Letters need Alt+Shift (WCAG 2.1.4: no single
+ * character keys, and clear of screen readers' browse-mode keys); Esc and Enter need none. None
+ * fires while a control has focus (`onControl`), except Esc, which only leaves caption mode.
  *
- * @param {Record<string, (target: HTMLElement) => unknown>} actions by lower-case `KeyboardEvent.key`
+ * @param {{ key: string, code?: string, altKey: boolean, shiftKey: boolean, ctrlKey: boolean,
+ *   metaKey: boolean }} ev
+ * @param {boolean} onControl focus is on a button, summary, link or field
+ * @returns {string|null} `s`, `c`, `e`, `f`, `escape`, `enter`
  */
-export function bindShortcuts(actions) {
+export function shortcutOf(ev, onControl) {
+  if (ev.ctrlKey || ev.metaKey) return null;
+  if (ev.key === "Escape" && !ev.altKey && !ev.shiftKey) return "escape";
+  if (onControl) return null;
+  if (ev.key === "Enter" && !ev.altKey && !ev.shiftKey) return "enter";
+  // `code`, not `key`: Alt changes the character on some layouts (macOS Option).
+  const m = /^Key([A-Z])$/.exec(ev.code ?? "");
+  if (!m || !ev.altKey || !ev.shiftKey) return null;
+  return m[1].toLowerCase();
+}
+
+/**
+ * Binds the page's keyboard shortcuts (see {@linkcode shortcutOf}).
+ *
+ * @param {Record<string, (target: HTMLElement) => unknown>} actions by {@linkcode shortcutOf}'s name
+ * @param {() => boolean} [enabled] false while the reader turned shortcuts off
+ */
+export function bindShortcuts(actions, enabled = () => true) {
   document.addEventListener("keydown", (ev) => {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (!enabled()) return;
     const t = /** @type {HTMLElement} */ (ev.target);
-    if (t.closest("input, textarea, select, [contenteditable]")) return;
-    const key = ev.key.toLowerCase();
-    const run = actions[key];
-    // Enter on a button, link or summary keeps its own meaning.
-    if (!run || (key === "enter" && t.closest("button, summary, a"))) return;
+    const onControl = Boolean(t.closest?.(CONTROLS));
+    // Esc in a field clears or closes it; it is the field's own key there.
+    if (ev.key === "Escape" && t.closest?.("input, select, textarea")) return;
+    const name = shortcutOf(ev, onControl);
+    const run = name ? actions[name] : undefined;
+    if (!run) return;
     ev.preventDefault();
     void run(t);
   });
@@ -90,6 +117,9 @@ export function holdButton(button, seconds, label, busy) {
  * @param {boolean} [on]
  */
 export function toggleCaptionMode(button, on = !document.body.classList.contains("captions")) {
+  if (on === document.body.classList.contains("captions")) return;
   document.body.classList.toggle("captions", on);
   button.setAttribute("aria-pressed", String(on));
+  // The transcript re-follows its newest line in the new layout (`reader.js`).
+  document.dispatchEvent(new Event("captionmode"));
 }

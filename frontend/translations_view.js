@@ -10,6 +10,7 @@
  */
 import { alignTranslations, placeDeltas } from "../shared/translations.js";
 import { createTranslations } from "./translations.js";
+import { connectTranslation } from "./translation_calls.js";
 
 /** @typedef {import("../shared/translations.js").TranslationDelta} TranslationDelta */
 /** @typedef {import("../shared/translations.js").TimedLine} TimedLine */
@@ -122,7 +123,7 @@ export function captionLines(timeline) {
  *   byId: (id: string) => HTMLElement,
  *   lines: import("./captions.js").CaptionView,
  *   timeline: import("./timeline.js").Timeline,
- *   connect: Parameters<typeof createTranslations>[0]["connect"],
+ *   connect?: Parameters<typeof createTranslations>[0]["connect"],
  * }} options
  */
 export function bindTranslations(options) {
@@ -145,7 +146,7 @@ export function bindTranslations(options) {
     }, 30);
   };
   const calls = createTranslations({
-    connect: options.connect,
+    connect: options.connect ?? connectTranslation,
     place: (deltas) => placeDeltas(captionLines(options.timeline), deltas),
     view: {
       languages(targets) {
@@ -233,4 +234,82 @@ export function bindTranslations(options) {
     },
   };
   return { calls, lines };
+}
+
+/**
+ * The share viewer's translations: a language picker (original or one of the session's
+ * languages, `?lang=` in the URL), the chosen language drawn as each line, the download links
+ * following it, and deltas from `GET /api/sessions/:id` and the stream's `translation` messages.
+ *
+ * @param {{ byId: (id: string) => HTMLElement, sessionId: string,
+ *   lines: () => Iterable<TimedLine> }} options
+ */
+export function bindViewerTranslations(options) {
+  const { byId } = options;
+  const drawn = new TranslationLines({
+    list: byId("transcript"),
+    pending: byId("translation-pending"),
+  });
+  /** @type {Map<string, TranslationDelta>} */
+  const deltas = new Map();
+  const select = /** @type {HTMLSelectElement} */ (byId("lang"));
+  const redraw = () => {
+    if (deltas.size === 0 && !select.value) return;
+    const lang = select.value;
+    drawn.only = lang ? [lang] : [];
+    document.body.classList.toggle("viewer-translated", lang !== "");
+    drawn.draw(options.lines(), deltas.values());
+  };
+  const setDownloads = () => {
+    const lang = select.value;
+    for (const a of document.querySelectorAll("a[data-format]")) {
+      const format = /** @type {HTMLElement} */ (a).dataset.format;
+      a.setAttribute(
+        "href",
+        `/api/sessions/${encodeURIComponent(options.sessionId)}/transcript?format=${format}` +
+          `&download=1${lang && format !== "json" ? `&lang=${lang}` : ""}`,
+      );
+    }
+  };
+  /** @param {unknown} list */
+  const add = (list) => {
+    if (!Array.isArray(list)) return;
+    for (const d of list) {
+      if (d && typeof d.eventId === "string") deltas.set(`${d.language}\u0000${d.eventId}`, d);
+    }
+    redraw();
+  };
+  return {
+    /**
+     * Offers the session's languages (names from `GET /api/config`) and draws its deltas.
+     * @param {{ languages?: unknown, deltas?: unknown }} translations from `GET /api/sessions/:id`
+     * @param {{ code: string, name: string }[]} names
+     */
+    offer(translations, names) {
+      const languages = Array.isArray(translations?.languages)
+        ? translations.languages.filter((x) => typeof x === "string")
+        : [];
+      if (languages.length === 0) return;
+      drawn.names(names.filter((n) => languages.includes(n.code)));
+      for (const code of languages) {
+        select.append(new Option(names.find((n) => n.code === code)?.name ?? code, code));
+      }
+      select.hidden = false;
+      byId("lang-label").hidden = false;
+      const asked = new URLSearchParams(location.search).get("lang") ?? "";
+      select.value = languages.includes(asked) ? asked : "";
+      select.addEventListener("change", () => {
+        const url = new URL(location.href);
+        if (select.value) url.searchParams.set("lang", select.value);
+        else url.searchParams.delete("lang");
+        history.replaceState(null, "", url);
+        setDownloads();
+        redraw();
+      });
+      setDownloads();
+      add(translations.deltas);
+    },
+    add,
+    redraw,
+  };
 }

@@ -7,14 +7,19 @@
  */
 import { formatClock } from "../shared/formats.js";
 import { STATUS_LABELS } from "./call_status.js";
+import { bindJumpButton, createFollower } from "./follow_live.js";
 
 /** @typedef {import("../shared/transcript.js").Utterance} Utterance */
 
 /**
  * Page-side facts about an utterance that the events do not carry.
  *
- * @typedef {{ latencyMs?: number|null, startMs?: number|null, endMs?: number|null }} LineInfo
+ * @typedef {{ latencyMs?: number|null, startMs?: number|null, endMs?: number|null,
+ *   cutOff?: boolean }} LineInfo
  */
+
+/** Said where a model gave no logprobs for a final line. */
+export const NO_CONFIDENCE = "no confidence reported";
 
 /** @param {number|null} c */
 export function confidenceClass(c) {
@@ -34,20 +39,35 @@ function el(tag, className, text) {
   return e;
 }
 
-/** Renders utterances into an `<ol>` and announces finalized lines. */
+/**
+ * Renders utterances into an `<ol>` and announces finalized lines. The list follows the newest
+ * line (`follow_live.js`) unless the reader scrolled away; `jump` is the "Jump to live" button.
+ */
 export class TranscriptView {
   /** @type {Map<string, HTMLLIElement>} */
   #nodes = new Map();
   /** @type {Set<string>} */
   #announced = new Set();
+  /** @type {ResizeObserver|null} */
+  #resize = null;
+  /** @type {Element|null} */
+  #watched = null;
 
   /**
-   * @param {{ list: HTMLOListElement, empty: HTMLElement, announcer: HTMLElement }} options
+   * @param {{ list: HTMLOListElement, empty: HTMLElement, announcer: HTMLElement,
+   *   jump?: HTMLButtonElement|null }} options
    */
-  constructor({ list, empty, announcer }) {
+  constructor({ list, empty, announcer, jump }) {
     this.list = list;
     this.empty = empty;
     this.announcer = announcer;
+    const onChange = jump ? bindJumpButton(jump, () => this.follower, () => list.focus()) : null;
+    this.follower = createFollower(list, { onChange: onChange ?? undefined });
+    // Caption mode, a resize or a zoom change the list's box or its newest line's height.
+    if (typeof ResizeObserver === "function") {
+      this.#resize = new ResizeObserver(() => this.follower.added(0));
+      this.#resize.observe(list);
+    }
   }
 
   /**
@@ -57,11 +77,15 @@ export class TranscriptView {
    * @param {LineInfo} [info]
    */
   render(u, info = {}) {
-    // Follow the newest line unless the reader scrolled up.
-    const l = this.list;
-    const stick = l.scrollHeight - l.scrollTop - l.clientHeight < 48;
+    const isNew = !this.#nodes.has(u.itemId);
     this.#render(u, info);
-    if (stick) l.scrollTop = l.scrollHeight;
+    const last = this.list.lastElementChild;
+    if (this.#resize && last && last !== this.#watched) {
+      if (this.#watched) this.#resize.unobserve(this.#watched);
+      this.#resize.observe(last);
+      this.#watched = last;
+    }
+    this.follower.added(isNew ? 1 : 0);
   }
 
   /**
@@ -79,8 +103,9 @@ export class TranscriptView {
         el("span", "dur"),
         el("span", "lat"),
         el("span", "langs"),
+        el("span", "conf"),
       );
-      li.append(meta, el("p", "text"));
+      li.append(meta, el("p", "text"), el("span", "sr-only conf-sr"));
       this.#nodes.set(u.itemId, li);
       this.list.append(li);
       this.empty.hidden = true;
@@ -88,8 +113,10 @@ export class TranscriptView {
     const q = (
       /** @type {string} */ s,
     ) => /** @type {HTMLElement} */ (li.querySelector(s));
-    li.className = ["utterance", u.status, confidenceClass(u.confidence)]
-      .filter(Boolean).join(" ");
+    const cut = Boolean(info.cutOff) && u.status !== "final" && u.status !== "failed";
+    const conf = u.status === "final" ? confidenceClass(u.confidence) || "conf-none" : "";
+    li.className = ["utterance", cut ? "cutoff" : u.status, conf].filter(Boolean).join(" ");
+    li.hidden = cut && !u.text;
     const start = u.startMs ?? info.startMs ?? null;
     const end = u.endMs ?? info.endMs ?? null;
     q(".start").textContent = formatClock(start);
@@ -100,14 +127,23 @@ export class TranscriptView {
       ? `latency ${(info.latencyMs / 1000).toFixed(2)} s`
       : "";
     q(".langs").textContent = u.languages?.length ? u.languages.join(", ") : "";
+    q(".conf").textContent = conf === "conf-none" ? NO_CONFIDENCE : "";
+    // Never colour alone: a doubtful line is underlined and says so to screen readers.
+    q(".conf-sr").textContent = conf === "conf-low"
+      ? " (low confidence)"
+      : conf === "conf-mid"
+      ? " (some words uncertain)"
+      : "";
     const text = u.status === "failed"
       ? `Transcription failed: ${u.error ?? "unknown error"}`
+      : cut
+      ? `${u.text} (cut off)`
       : u.text || (u.status === "pending" ? "…" : "");
     q(".text").textContent = text;
     li.title = u.confidence !== null ? `Confidence ${Math.round(u.confidence * 100)}%` : "";
-    if (u.status === "final" && !this.#announced.has(u.itemId) && u.text) {
+    if ((u.status === "final" || cut) && !this.#announced.has(u.itemId) && u.text) {
       this.#announced.add(u.itemId);
-      const line = el("p", "", u.text);
+      const line = el("p", "", text);
       this.announcer.append(line);
       while (this.announcer.childElementCount > 5) {
         this.announcer.firstElementChild?.remove();
@@ -139,6 +175,9 @@ export class TranscriptView {
     this.list.replaceChildren();
     this.announcer.replaceChildren();
     this.empty.hidden = false;
+    if (this.#watched) this.#resize?.unobserve(this.#watched);
+    this.#watched = null;
+    this.follower.jumpToLive();
   }
 }
 
@@ -199,8 +238,10 @@ export class StatusView {
    * @param {string} [text] defaults to the state's label
    */
   set(state, text) {
+    const label = text ?? StatusView.LABELS[state] ?? state;
     this.el.status.dataset.state = state;
-    this.el.status.textContent = text ?? StatusView.LABELS[state] ?? state;
+    // The pill is a live region: the same words again would be announced again.
+    if (this.el.status.textContent !== label) this.el.status.textContent = label;
   }
 
   /** Shows a short confirmation in the status pill. @param {string} text */
@@ -210,10 +251,23 @@ export class StatusView {
     setTimeout(() => this.el.status.textContent === text && this.set(state), 2000);
   }
 
-  /** Shows (or hides, with null) the message box. @param {string|null} text */
-  message(text) {
-    this.el.message.textContent = text ?? "";
-    this.el.message.hidden = !text;
+  /**
+   * Shows (or hides, with null) the message box: one plain sentence, and the technical details
+   * (the server's own words) behind a disclosure.
+   *
+   * @param {string|null} text
+   * @param {string|null} [detail]
+   */
+  message(text, detail = null) {
+    const box = this.el.message;
+    box.replaceChildren();
+    if (text) box.append(el("p", "", text));
+    if (text && detail) {
+      const more = document.createElement("details");
+      more.append(el("summary", "", "Technical details"), el("code", "", detail));
+      box.append(more);
+    }
+    box.hidden = !text;
   }
 
   /** @param {number} level 0..1 */
@@ -252,6 +306,7 @@ export function bindPageViews(byId) {
       list: /** @type {HTMLOListElement} */ (byId("transcript")),
       empty: byId("empty"),
       announcer: byId("announcer"),
+      jump: /** @type {HTMLButtonElement} */ (byId("jump")),
     }),
     log: new EventLog({
       list: /** @type {HTMLOListElement} */ (byId("log")),

@@ -4,14 +4,17 @@
  * the call runs, follows `/api/sessions/:id/events` (Server-Sent Events) and folds the raw events
  * with the same reducer the page and the server use. A `call` message says which call the next
  * events came from and its offset on the session's clock, which the fold adds to their audio times
- * as the Store does. Text goes in through `textContent` only (via `TranscriptView`).
+ * as the Store does. Text goes in through `textContent` only (via `TranscriptView`). Caption mode
+ * (projection) lives in `viewer_captions.js`.
  *
  * @module
  */
 import { itemIdOf, orderUtterances, reduceUtterance } from "../shared/transcript.js";
 import { utteranceFromRow } from "../shared/utterance_row.js";
 import { TranscriptView } from "./view.js";
-import { TranslationLines } from "./translations_view.js";
+import { noteConfidence } from "./line_notes.js";
+import { bindCaptionMode } from "./viewer_captions.js";
+import { bindViewerTranslations } from "./translations_view.js";
 
 /** @typedef {import("../shared/transcript.js").Utterance} Utterance */
 
@@ -20,102 +23,57 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const status = $("status");
 const message = $("message");
+const list = /** @type {HTMLOListElement} */ ($("transcript"));
+// Follows the speaker (`follow_live.js`); the "Jump to live" button appears once scrolled away.
+const jump = Object.assign(document.createElement("button"), {
+  type: "button",
+  className: "jump",
+  hidden: true,
+});
+$("transcript").after(jump);
 const view = new TranscriptView({
-  list: /** @type {HTMLOListElement} */ ($("transcript")),
+  list,
   empty: $("empty"),
   announcer: $("announcer"),
+  jump,
 });
 /** @type {Map<string, Utterance>} */
 const utterances = new Map();
 /** The offset of the call whose events come next (from the stream's `call` messages). */
 let callOffsetMs = 0;
-// Translations: the reader picks one language (`?lang=es`), drawn under or instead of each line.
-const translated = new TranslationLines({
-  list: $("transcript"),
-  pending: $("translation-pending"),
-});
-/** @type {Map<string, import("../shared/translations.js").TranslationDelta>} */
-const deltas = new Map();
-const langSelect = /** @type {HTMLSelectElement} */ ($("lang"));
-
-/** @param {unknown} list deltas from the API (`GET /api/sessions/:id`, the `translation` event) */
-function addDeltas(list) {
-  if (!Array.isArray(list)) return;
-  for (const d of list) {
-    if (d && typeof d.eventId === "string") deltas.set(`${d.language}\u0000${d.eventId}`, d);
-  }
-  drawTranslations();
-}
-
-function drawTranslations() {
-  const lang = langSelect.value;
-  translated.only = lang ? [lang] : [];
-  document.body.classList.toggle("viewer-translated", lang !== "");
-  translated.draw(utterances.values(), deltas.values());
-}
 
 /**
- * Offers the session's languages; the URL's `?lang=` picks one.
- * @param {string[]} languages
- * @param {{ code: string, name: string }[]} names
- */
-function offerLanguages(languages, names) {
-  if (languages.length === 0) return;
-  translated.names(names.filter((n) => languages.includes(n.code)));
-  for (const code of languages) {
-    langSelect.append(new Option(names.find((n) => n.code === code)?.name ?? code, code));
-  }
-  langSelect.hidden = false;
-  $("lang-label").hidden = false;
-  const asked = new URLSearchParams(location.search).get("lang") ?? "";
-  langSelect.value = languages.includes(asked) ? asked : "";
-  langSelect.addEventListener("change", () => {
-    const url = new URL(location.href);
-    if (langSelect.value) url.searchParams.set("lang", langSelect.value);
-    else url.searchParams.delete("lang");
-    history.replaceState(null, "", url);
-    setDownloads();
-    drawTranslations();
-  });
-}
-
-/** Points the download links at the chosen language. */
-function setDownloads() {
-  const id = sessionIdOfPage();
-  const lang = langSelect.value;
-  for (const a of document.querySelectorAll("a[data-format]")) {
-    const format = /** @type {HTMLElement} */ (a).dataset.format;
-    a.setAttribute(
-      "href",
-      `/api/sessions/${encodeURIComponent(id)}/transcript?format=${format}&download=1${
-        lang && format !== "json" ? `&lang=${lang}` : ""
-      }`,
-    );
-  }
-}
-
-function sessionIdOfPage() {
-  return decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
-}
-
-/**
+ * Sets the status line; `role=status` reads every change out, so an unchanged status is left
+ * alone (the stream would otherwise say "Live" on every event).
+ *
  * @param {string} text
  * @param {string} state
  */
 function setStatus(text, state) {
-  status.textContent = text;
   status.dataset.state = state;
+  if (status.textContent !== text) status.textContent = text;
 }
 
 /** @param {string} text */
 function showMessage(text) {
   message.textContent = text;
-  message.hidden = false;
+  $("banner").hidden = false;
 }
 
 /** Re-orders the lines after a change. */
 function reorder() {
   view.order(orderUtterances(utterances.values()));
+}
+
+/** Draws one utterance and what its line says about confidence. @param {Utterance} u */
+function draw(u) {
+  view.render(u);
+  const li = list.querySelector(`[data-item-id="${CSS.escape(u.itemId)}"]`);
+  if (!li) return;
+  noteConfidence(/** @type {HTMLElement} */ (li), u);
+  // A line without audio times (a turn the page committed) shows no "–:––" placeholder.
+  const time = /** @type {HTMLElement | null} */ (li.querySelector(".start"));
+  if (time) time.hidden = u.startMs === null;
 }
 
 /** @param {unknown} event one raw server event from the stream */
@@ -125,21 +83,19 @@ function apply(event) {
   const next = reduceUtterance(utterances.get(itemId), event, { offsetMs: callOffsetMs });
   if (!next) return;
   utterances.set(itemId, next);
-  view.render(next);
+  draw(next);
   reorder();
-  if (deltas.size) drawTranslations();
+  translated?.redraw();
 }
+/** Translations of the session, when it has any (`?lang=`). @type {ReturnType<typeof bindViewerTranslations>|null} */
+let translated = null;
 
 /**
- * @param {{ model: string, status: string, createdAt: number, startedAt: number|null,
- *   endedAt: number|null, endReason: string|null }} session
+ * @param {{ createdAt: number, startedAt: number|null, endedAt: number|null }} session
  */
 function showMeta(session) {
   const started = new Date(session.startedAt ?? session.createdAt);
-  const parts = [
-    `Model ${session.model}`,
-    `started ${started.toLocaleString()}`,
-  ];
+  const parts = [`Started ${started.toLocaleString()}`];
   if (session.endedAt) {
     const seconds = Math.round((session.endedAt - started.getTime()) / 1000);
     parts.push(`lasted ${Math.floor(seconds / 60)} min ${seconds % 60} s`);
@@ -157,8 +113,21 @@ function showEnded(session) {
 }
 
 async function main() {
-  const id = sessionIdOfPage();
-  setDownloads();
+  bindCaptionMode($);
+  $("dismiss").addEventListener("click", () => {
+    $("banner").hidden = true;
+    list.focus();
+  });
+  const id = decodeURIComponent(
+    location.pathname.split("/").filter(Boolean).pop() ?? "",
+  );
+  for (const a of document.querySelectorAll("a[data-format]")) {
+    const format = /** @type {HTMLElement} */ (a).dataset.format;
+    a.setAttribute(
+      "href",
+      `/api/sessions/${encodeURIComponent(id)}/transcript?format=${format}&download=1`,
+    );
+  }
   const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`, {
     cache: "no-store",
   });
@@ -176,38 +145,48 @@ async function main() {
    *   endedAt: number|null, endReason: string|null }} */
   const session = detail.session;
   showMeta(session);
+  // The backlog is drawn, not read out: only lines that arrive while the reader is here are.
+  const announcer = view.announcer;
+  view.announcer = document.createElement("div");
   for (const row of detail.utterances) {
     const u = utteranceFromRow(row);
     utterances.set(u.itemId, u);
-    view.render(u);
+    draw(u);
   }
   reorder();
+  view.announcer = announcer;
   const tr = detail.translations ?? {};
-  const languages = Array.isArray(tr.languages) ? tr.languages : [];
-  if (languages.length) {
+  if (Array.isArray(tr.languages) && tr.languages.length) {
+    translated = bindViewerTranslations({
+      byId: $,
+      sessionId: id,
+      lines: () => utterances.values(),
+    });
     const config = await fetch("/api/config").then((r) => r.json()).catch(() => ({}));
-    offerLanguages(languages, config?.translation?.languages ?? []);
-    setDownloads();
-    addDeltas(tr.deltas);
+    translated.offer(tr, config?.translation?.languages ?? []);
   }
   if (session.status === "ended" || session.status === "failed") {
     showEnded(session);
     return;
   }
-  setStatus(
-    session.status === "live" ? "Live" : "Waiting for the call to start",
-    "live",
-  );
+  const waiting = () => setStatus("Waiting for the call to start", "connecting");
+  if (session.status === "live") setStatus("Live", "live");
+  else waiting();
   const source = new EventSource(
     `/api/sessions/${encodeURIComponent(id)}/events?after=${Number(detail.lastSeq) || 0}` +
-      (languages.length ? `&translationsAfter=${Number(tr.lastSeq) || 0}` : ""),
+      (translated ? `&translationsAfter=${Number(tr.lastSeq) || 0}` : ""),
   );
   source.addEventListener("translation", (m) => {
-    addDeltas(JSON.parse(/** @type {MessageEvent} */ (m).data)?.deltas);
+    translated?.add(JSON.parse(/** @type {MessageEvent} */ (m).data)?.deltas);
   });
   source.onmessage = (m) => {
     setStatus("Live", "live");
     apply(JSON.parse(m.data));
+  };
+  source.onopen = () => {
+    if (status.dataset.state === "connecting" && status.textContent === "Reconnecting…") {
+      setStatus("Live", "live");
+    }
   };
   source.addEventListener("call", (m) => {
     const offset = Number(JSON.parse(/** @type {MessageEvent} */ (m).data)?.offsetMs);

@@ -1,10 +1,12 @@
 /**
  * Small helpers the core routes share: JSON error responses in the `{error:{code,message}}` shape,
- * mapping of {@linkcode UpstreamError}, and reading a JSON body that may be absent or malformed.
+ * the one way a zod failure becomes a 400, mapping of {@linkcode UpstreamError}, and reading a
+ * JSON body that may be absent or malformed.
  *
  * @module
  */
-import type { ErrorBody } from "../app.ts";
+import type { z } from "npm:zod@4.6.7";
+import type { ErrorBody } from "./deps.ts";
 import { UpstreamError } from "./upstream.ts";
 
 /** A JSON error response; `status` is a 4xx/5xx chosen by the route. */
@@ -24,6 +26,46 @@ export function apiError(
   }
   if (init.field) body.error.field = init.field;
   return Response.json(body, { status, headers: init.headers });
+}
+
+/** The JSON 404 for a path no route serves. */
+export function routeNotFound(): Response {
+  return apiError(404, "not_found", "No such route");
+}
+
+/** Which field a zod failure is about, and the sentence that says what is wrong with it. */
+export interface InputIssue {
+  /** Dotted path of the first issue (an unknown key names itself); `where` when it has none. */
+  field: string;
+  message: string;
+}
+
+/**
+ * Describes the first issue of a zod failure: `Invalid value for "<field>": <zod's message>`.
+ *
+ * @example
+ * ```ts
+ * const parsed = Body.safeParse(value);
+ * if (!parsed.success) throw new Error(describeIssue(parsed.error).message);
+ * ```
+ */
+export function describeIssue(error: z.ZodError, where = "body"): InputIssue {
+  const issue = error.issues[0];
+  const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
+  const field = [...issue.path, ...keys.slice(0, 1)].map(String).join(".") || where;
+  return { field, message: `Invalid value for "${field}": ${issue.message}` };
+}
+
+/**
+ * The 400 response for a zod failure: `{error: {code, message, field}}` from
+ * {@linkcode describeIssue}. `code` defaults to `invalid_request`.
+ */
+export function invalidInput(
+  error: z.ZodError,
+  options: { where?: string; code?: string } = {},
+): Response {
+  const { field, message } = describeIssue(error, options.where);
+  return apiError(400, options.code ?? "invalid_request", message, { field });
 }
 
 /** Maps an upstream failure to its JSON response (429 keeps `Retry-After`). */

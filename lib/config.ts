@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
+import { base64url, hmacSign } from "./hmac.ts";
 import { findModel, MODELS } from "./models.ts";
 
 const DEFAULT_BASE_URL = "https://api.openai.com";
@@ -126,9 +127,12 @@ export interface Config {
 
 /** Thrown when an environment variable has an invalid value. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  /** The variable whose value was refused, when one was. */
+  readonly variable: string | null;
+  constructor(message: string, variable: string | null = null) {
     super(message);
     this.name = "ConfigError";
+    this.variable = variable;
   }
 }
 
@@ -158,8 +162,10 @@ export async function loadConfig(
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0]);
     throw new ConfigError(
-      `Cannot read environment variable "${String(issue.path[0])}": ${issue.message}`,
+      `Cannot read environment variable "${variable}": ${issue.message}`,
+      variable,
     );
   }
   const e = parsed.data;
@@ -210,17 +216,5 @@ export async function loadConfig(
 
 /** HMAC-SHA256(seed, label) as base64url: a stable secret that reveals nothing about the seed. */
 async function derive(seed: string, label: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(seed),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`hello-transcription:${label}`),
-  );
-  return new Uint8Array(mac).toBase64({ alphabet: "base64url", omitPadding: true });
+  return base64url(await hmacSign(seed, `hello-transcription:${label}`));
 }

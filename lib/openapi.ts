@@ -65,6 +65,19 @@ const MintResponse = z.object({
     description: "One translation call per asked language (each is one more live call).",
   }),
 });
+const Adjustment = z.object({
+  option: z.string().meta({ description: "The option left out, as named in the request body." }),
+  reason: z.string().meta({
+    description: "One sentence for the person: what OpenAI said and what happens instead.",
+  }),
+  learned: z.boolean().meta({
+    description:
+      "True when an earlier refusal (a learned rule, kept 7 days) left it out without asking OpenAI.",
+  }),
+}).meta({
+  description:
+    "An option OpenAI refused for this model although the catalog allows it; the session runs without it.",
+});
 const ModelsResponse = z.object({
   defaultModel: z.string(),
   models: z.array(z.record(z.string(), z.unknown())),
@@ -118,7 +131,7 @@ export const OPERATIONS: readonly Operation[] = [
     responses: {
       200: {
         description: "Key, ticket and where to post the SDP offer",
-        schema: MintResponse,
+        schema: MintResponse.extend({ adjustments: z.array(Adjustment) }),
       },
       400: err("Invalid option"),
       429: err("Rate limit or budget reached"),
@@ -126,7 +139,7 @@ export const OPERATIONS: readonly Operation[] = [
       503: err("No OPENAI_API_KEY"),
     },
   },
-  // issue #8: routes/continuation.ts
+  // A stored session's next call (routes/continuation.ts).
   {
     method: "post",
     path: "/api/session/{id}/continue",

@@ -11,6 +11,7 @@ import type {
   AudioTranscription,
   RealtimeTranscriptionSessionCreateRequest,
 } from "./openai_types.ts";
+import { describeIssue } from "./api_errors.ts";
 import { findModel, MODELS } from "./models.ts";
 
 const languageCode = z.string().regex(
@@ -91,14 +92,8 @@ export function resolveSessionOptions(
   // An empty body means "all defaults" (readJsonBody gives {}); a JSON null is not an options object.
   const parsed = SessionOptionsSchema.safeParse(input === undefined ? {} : input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-    const field = [...issue.path, ...keys.slice(0, 1)].map(String).join(".") ||
-      "body";
-    throw new SessionOptionsError(
-      field,
-      `Invalid value for "${field}": ${issue.message}`,
-    );
+    const { field, message } = describeIssue(parsed.error);
+    throw new SessionOptionsError(field, message);
   }
   const o = parsed.data;
   const modelId = o.model ?? options.defaultModel;

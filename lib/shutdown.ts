@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 import type { SidebandRegistry } from "./sideband_registry.ts";
 import type { Store } from "./store/types.ts";
 

@@ -12,10 +12,11 @@
  */
 import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 import { chargeSessionUsage } from "./security/limits.ts";
 import { buildTranscriptionSession, type SessionSettings } from "./session_config.ts";
 import { CALL_ID_PATTERN, redactSecrets, type UpstreamClient } from "./upstream.ts";
+import { createSelfHeal, type UpdateParts } from "./self_heal.ts";
 
 /** Opens an outbound WebSocket with headers. */
 export type ConnectWebSocket = (
@@ -108,6 +109,21 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
     const timers: number[] = [];
     let onAbort = () => {};
 
+    // Options OpenAI refused earlier stay out of the update; a refused one is retried once without
+    // the option it names (lib/self_heal.ts). The rules are read while the socket connects.
+    const heal = createSelfHeal({ store, log });
+    let update: Promise<UpdateParts> = options.sendSessionUpdate === false
+      ? Promise.resolve({ settings: options.settings, privatePrompt: null })
+      : heal.planUpdate({ settings: options.settings, privatePrompt: config.privatePrompt });
+    let updateHealed = false;
+    const pushUpdate = (parts: UpdateParts) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const session = buildTranscriptionSession(parts.settings, {
+        privatePrompt: parts.privatePrompt,
+      });
+      ws.send(JSON.stringify({ type: "session.update", event_id: "sideband_update", session }));
+    };
+
     const url = `${webSocketBase(config.openaiBaseUrl)}/v1/realtime?call_id=${callId}`;
     let ws: WebSocket;
     try {
@@ -156,18 +172,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
       opened = true;
       log("info", "Sideband connected", { sessionId, callId });
       options.onOpen?.();
-      if (options.sendSessionUpdate !== false) {
-        const session = buildTranscriptionSession(options.settings, {
-          privatePrompt: config.privatePrompt,
-        });
-        ws.send(
-          JSON.stringify({
-            type: "session.update",
-            event_id: "sideband_update",
-            session,
-          }),
-        );
-      }
+      if (options.sendSessionUpdate !== false) void update.then(pushUpdate);
       writes = writes.then(() =>
         store.updateSession(sessionId, { status: "live", startedAt, callId })
       ).catch((err) =>
@@ -212,6 +217,15 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
           code: error?.code,
           message: redactSecrets(String(error?.message ?? "")),
         });
+        if (!updateHealed && (error as { event_id?: unknown })?.event_id === "sideband_update") {
+          updateHealed = true;
+          const refused = update;
+          update = refused.then(async (parts) => {
+            const next = await heal.healUpdate(event.error, parts);
+            if (next) pushUpdate(next);
+            return next ?? parts;
+          });
+        }
       }
     };
 
@@ -239,7 +253,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
           const current = await store.getSession(sessionId);
           // A replacement socket that never opened must not overwrite how the call really ended.
           if (opened && current && current.callId !== callId) {
-            // issue #8: the page moved this session to another call (reconnect / rotation):
+            // The page moved this session to another call (reconnect / rotation):
             // this call's end is not the session's end.
             log("info", "Call ended; its session continues on another call", {
               sessionId,

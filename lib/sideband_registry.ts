@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 import { runSideband, type SidebandOptions, type SidebandResult } from "./sideband.ts";
 import { CALL_ID_PATTERN } from "./upstream.ts";
 

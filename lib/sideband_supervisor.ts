@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 import type { ConnectWebSocket } from "./sideband.ts";
 import { backoffDelay, type BackoffOptions } from "./retry.ts";
 

@@ -12,7 +12,7 @@ import { findModel } from "./models.ts";
 import { resolveSessionOptions, type SessionSettings } from "./session_config.ts";
 import { CALL_ID_PATTERN, type UpstreamClient } from "./upstream.ts";
 import type { Store } from "./store/types.ts";
-import type { Logger } from "../app.ts";
+import type { Logger } from "./deps.ts";
 import { spendRefusal } from "./security/limits.ts";
 import { claimOnce, releaseClaim } from "./store/claims.ts";
 

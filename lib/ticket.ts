@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { base64url, hmacSign, hmacVerify } from "./hmac.ts";
 
 /** What a valid ticket proves. */
 export interface TicketClaims {
@@ -31,27 +32,6 @@ export interface VerifyTicketOptions {
 }
 
 const encoder = new TextEncoder();
-const keyCache = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      encoder.encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign", "verify"],
-    );
-    if (keyCache.size > 16) keyCache.clear();
-    keyCache.set(secret, key);
-  }
-  return key;
-}
-
-function b64url(bytes: Uint8Array): string {
-  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
-}
 
 /**
  * Signs a ticket for a session.
@@ -66,15 +46,11 @@ export async function createTicket(
   options: CreateTicketOptions,
 ): Promise<string> {
   const exp = (options.now ?? Date.now()) + options.ttlSeconds * 1000;
-  const payload = b64url(
+  const payload = base64url(
     encoder.encode(JSON.stringify({ sid: sessionId, exp })),
   );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    await hmacKey(options.secret),
-    encoder.encode(payload),
-  );
-  return `${payload}.${b64url(new Uint8Array(mac))}`;
+  const mac = await hmacSign(options.secret, payload);
+  return `${payload}.${base64url(mac)}`;
 }
 
 /** Verifies a ticket's signature and expiry; null when it is malformed, forged or expired. */
@@ -90,12 +66,7 @@ export async function verifyTicket(
   let claims: unknown;
   try {
     mac = Uint8Array.fromBase64(macText, { alphabet: "base64url" });
-    const ok = await crypto.subtle.verify(
-      "HMAC",
-      await hmacKey(options.secret),
-      mac,
-      encoder.encode(payload),
-    );
+    const ok = await hmacVerify(options.secret, mac, payload);
     if (!ok) return null;
     claims = JSON.parse(
       new TextDecoder().decode(

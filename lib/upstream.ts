@@ -27,6 +27,12 @@ export class UpstreamError extends Error {
   retryAfter: string | null;
   /** OpenAI's `x-request-id` of the failed answer (what OpenAI support asks for), when sent. */
   requestId: string | null = null;
+  /** OpenAI's `error.type` (e.g. `invalid_request_error`), when the answer was JSON. */
+  upstreamType: string | null = null;
+  /** OpenAI's `error.param` (e.g. `session.audio.input.turn_detection`), when it named one. */
+  param: string | null = null;
+  /** OpenAI's own message (redacted), without our prefix; null when there was no answer. */
+  upstreamMessage: string | null = null;
   constructor(
     status: UpstreamError["status"],
     code: string,
@@ -98,19 +104,32 @@ export function redactSecrets(text: string): string {
   return text.replace(/\b(sk|ek|rk)[-_][A-Za-z0-9_*.-]{4,}/g, "[redacted]");
 }
 
-/** Reads an OpenAI error body: `error.message` when JSON, else the raw text (trimmed). */
-async function upstreamMessage(res: Response): Promise<string> {
+/** What an OpenAI error body says (all redacted). */
+interface UpstreamBody {
+  message: string;
+  type: string | null;
+  param: string | null;
+}
+
+/** Reads an OpenAI error body: `error.message` (+ `type`, `param`) when JSON, else the raw text. */
+async function upstreamBody(res: Response): Promise<UpstreamBody> {
   const text = await res.text().catch(() => "");
   let message = text.trim().slice(0, 500);
+  let type: string | null = null;
+  let param: string | null = null;
   try {
     const body = JSON.parse(text);
     if (body && typeof body.error?.message === "string") {
       message = body.error.message;
     }
+    if (typeof body?.error?.type === "string") type = body.error.type.slice(0, 100);
+    if (typeof body?.error?.param === "string") {
+      param = redactSecrets(body.error.param.slice(0, 200));
+    }
   } catch {
     // not JSON: keep the text
   }
-  return redactSecrets(message) || "no reason given";
+  return { message: redactSecrets(message) || "no reason given", type, param };
 }
 
 /** The `x-request-id` of an OpenAI answer, if it looks like one (it goes into logs). */
@@ -126,6 +145,7 @@ function logged(res: Response, err: UpstreamError, log?: UpstreamLog): UpstreamE
     upstreamStatus: res.status,
     code: err.code,
     requestId: err.requestId,
+    param: err.param,
     message: err.message,
   });
   return err;
@@ -145,7 +165,15 @@ async function toError(res: Response, what: string, log?: UpstreamLog): Promise<
 }
 
 async function errorFor(res: Response, what: string): Promise<UpstreamError> {
-  const message = await upstreamMessage(res);
+  const body = await upstreamBody(res);
+  const err = errorOf(res, what, body.message);
+  err.upstreamType = body.type;
+  err.param = body.param;
+  err.upstreamMessage = body.message;
+  return err;
+}
+
+function errorOf(res: Response, what: string, message: string): UpstreamError {
   const s = res.status;
   if (s === 429) {
     return new UpstreamError(

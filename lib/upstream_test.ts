@@ -221,3 +221,43 @@ Deno.test("callIdFromLocation() and redactSecrets()", () => {
     "Incorrect API key provided: [redacted] and [redacted]",
   );
 });
+
+Deno.test("a refusal keeps OpenAI's type, param and own message (redacted), and logs them with the request id", async () => {
+  const emu = await startEmulator({ refuseOptions: { "gpt-transcribe": ["turn_detection"] } });
+  try {
+    const lines: Record<string, unknown>[] = [];
+    const up = createUpstream({
+      baseUrl: emu.baseUrl,
+      apiKey: emu.apiKey,
+      log: (_level, _message, fields) => lines.push(fields),
+    });
+    const e = await failure(up.createClientSecret(session, { ttlSeconds: 30 }));
+    assert.equal(e.upstreamStatus, 400);
+    assert.equal(e.upstreamType, "invalid_request_error");
+    assert.equal(e.param, "session.audio.input.turn_detection");
+    assert.equal(
+      e.upstreamMessage,
+      "Turn detection is not supported for this transcription model.",
+    );
+    assert.match(e.requestId ?? "", /^req_[0-9a-f]{32}$/);
+    assert.equal(e.requestId, emu.control.requests("/v1/realtime/client_secrets")[0].requestId);
+    assert.deepEqual([lines.length, lines[0].requestId, lines[0].param], [
+      1,
+      e.requestId,
+      e.param,
+    ]);
+
+    emu.control.failRest({
+      endpoint: "client_secrets",
+      status: 400,
+      body: {
+        error: { message: "Bad key sk-abcdef123456 here", type: "invalid_request_error", param: 7 },
+      },
+    });
+    const f = await failure(up.createClientSecret(session, { ttlSeconds: 30 }));
+    assert.equal(f.upstreamMessage, "Bad key [redacted] here");
+    assert.equal(f.param, null);
+  } finally {
+    await emu.close();
+  }
+});

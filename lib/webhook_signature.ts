@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { hmacKey, hmacSign, hmacVerify } from "./hmac.ts";
 
 /** Default tolerance between the signed timestamp and now, in seconds. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -80,7 +81,7 @@ export async function verifyWebhook(
 ): Promise<WebhookVerification> {
   const { headers, body } = options;
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  const key = await importSecret(options.secret, "verify");
+  const key = await importSecret(options.secret);
   const id = headers.get("webhook-id");
   const timestampText = headers.get("webhook-timestamp");
   const signatureHeader = headers.get("webhook-signature");
@@ -122,7 +123,7 @@ export async function verifyWebhook(
   const content = new TextEncoder().encode(`${id}.${timestampText}.${body}`);
   for (const candidate of candidates) {
     // Constant-time comparison: crypto.subtle.verify recomputes the MAC and compares it itself.
-    if (await crypto.subtle.verify("HMAC", key, candidate, content)) {
+    if (await hmacVerify(key, candidate, content)) {
       return { ok: true, id, timestamp };
     }
   }
@@ -145,18 +146,16 @@ export interface SignWebhookOptions {
 export async function signWebhook(
   options: SignWebhookOptions,
 ): Promise<string> {
-  const key = await importSecret(options.secret, "sign");
+  const key = await importSecret(options.secret);
   const content = new TextEncoder().encode(
     `${options.id}.${options.timestamp}.${options.body}`,
   );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
-  return `v1,${mac.toBase64()}`;
+  return `v1,${(await hmacSign(key, content)).toBase64()}`;
 }
 
 /** Decodes the secret into an HMAC-SHA256 key (`whsec_` → base64-decoded bytes, else UTF-8). */
 async function importSecret(
   secret: string,
-  usage: "sign" | "verify",
 ): Promise<CryptoKey> {
   let bytes: Uint8Array;
   if (secret.startsWith(SECRET_PREFIX)) {
@@ -173,13 +172,7 @@ async function importSecret(
   if (bytes.length === 0) {
     throw new WebhookSecretError("The webhook secret is empty");
   }
-  return await crypto.subtle.importKey(
-    "raw",
-    bytes as Uint8Array<ArrayBuffer>,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    [usage],
-  );
+  return await hmacKey(bytes);
 }
 
 /**

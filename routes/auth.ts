@@ -7,7 +7,7 @@
 import { type Context, Hono } from "npm:hono@4.13.19";
 import { deleteCookie, setCookie } from "npm:hono@4.13.19/cookie";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps, ErrorBody } from "../app.ts";
+import type { AppDeps, ErrorBody } from "../lib/deps.ts";
 import {
   ACCESS_COOKIE,
   ACCESS_COOKIE_TTL_SECONDS,

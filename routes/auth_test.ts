@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
 import { openStore } from "../lib/store/mod.ts";

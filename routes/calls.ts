@@ -8,12 +8,12 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
-import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import type { AppDeps } from "../lib/deps.ts";
+import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import { buildTranscriptionSession, type SessionSettings } from "../lib/session_config.ts";
 import { startSidebandInBackground } from "../lib/sideband_registry.ts";
 import type { SessionRow } from "../lib/store/types.ts";
-import { verifyTicket } from "../lib/ticket.ts";
+import { checkTicket } from "../lib/ticket_guard.ts";
 import { CALL_ID_PATTERN, UpstreamError } from "../lib/upstream.ts";
 import { missedStartBy } from "../lib/security/limits.ts";
 import { startExpiredResponse } from "./session.ts";
@@ -41,32 +41,10 @@ async function authorise(
     ? { ...body.value, ticket: ticketHeader }
     : body.value;
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.map(String).join(".") || "body";
-    return {
-      ok: false as const,
-      response: apiError(
-        400,
-        "invalid_request",
-        `Invalid value for "${field}": ${issue.message}`,
-      ),
-    };
-  }
-  const claims = await verifyTicket(parsed.data.ticket, {
-    secret: deps.config.signingSecret,
-  });
-  if (!claims) {
-    return {
-      ok: false as const,
-      response: apiError(
-        401,
-        "invalid_ticket",
-        "The ticket is invalid or expired: start again",
-      ),
-    };
-  }
-  const session = await deps.store.getSession(claims.sessionId);
+  if (!parsed.success) return { ok: false as const, response: invalidInput(parsed.error) };
+  const ticket = await checkTicket(parsed.data.ticket, { secret: deps.config.signingSecret });
+  if (!ticket.ok) return ticket;
+  const session = await deps.store.getSession(ticket.claims.sessionId);
   if (!session) {
     return {
       ok: false as const,
@@ -118,7 +96,7 @@ export function callRoutes(deps: AppDeps): Hono {
       sessionId: session.id,
       callId,
       internalSecret: deps.config.internalSecret,
-      registry: deps.sidebands!,
+      registry: deps.sidebands,
       fetch: deps.fetch,
       log: deps.log,
     });
@@ -149,7 +127,7 @@ export function callRoutes(deps: AppDeps): Hono {
     }
     let call;
     try {
-      call = await deps.upstream!.createCall({
+      call = await deps.upstream.createCall({
         sdp: (auth.data as z.infer<typeof RelayBody>).sdp,
         session: buildTranscriptionSession(
           session.settings as unknown as SessionSettings,
@@ -186,7 +164,7 @@ export function callRoutes(deps: AppDeps): Hono {
     if (session.status === "ended" || session.status === "failed") {
       return apiError(409, "session_ended", "This session has already ended");
     }
-    const running = deps.sidebands!.get(callId);
+    const running = deps.sidebands.get(callId);
     if (!running) {
       if (!session.callId) await store.updateSession(session.id, { callId });
       startSideband(new URL(c.req.url).origin, session, callId);
@@ -210,7 +188,7 @@ export function callRoutes(deps: AppDeps): Hono {
     if (!session.callId) await store.updateSession(session.id, { callId });
     let hungUp;
     try {
-      hungUp = await deps.upstream!.hangup(callId);
+      hungUp = await deps.upstream.hangup(callId);
     } catch (err) {
       if (err instanceof UpstreamError) return upstreamErrorResponse(err);
       throw err;

@@ -248,7 +248,7 @@ Deno.test({
         ticket: s.ticket,
       });
       assert.deepEqual([up.status, up.json.error.upstreamStatus], [502, 400]);
-      // issue #8: a single 503 is retried (lib/retry.ts); two make it persistent.
+      // A single 503 is retried (lib/retry.ts); two make it persistent.
       t.emulator.control.failRest({ endpoint: "calls", status: 503, count: 2 });
       const up5 = await postJson(t.baseUrl, "/api/calls", {
         sdp: peer.offer,

@@ -17,15 +17,15 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
-import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import type { AppDeps } from "../lib/deps.ts";
+import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
   clientCommits,
   type SessionSettings,
 } from "../lib/session_config.ts";
 import { isSessionId } from "../lib/store/ids.ts";
-import { verifyTicket } from "../lib/ticket.ts";
+import { checkTicket } from "../lib/ticket_guard.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { type SessionResponse, startBySeconds, startExpiredResponse } from "./session.ts";
 import { missedStartBy } from "../lib/security/limits.ts";
@@ -57,20 +57,12 @@ export function continuationRoutes(deps: AppDeps): Hono {
     const body = await readJsonBody(c.req.raw);
     if (!body.ok) return body.response;
     const parsed = ContinueBody.safeParse(body.value);
-    if (!parsed.success) {
-      return apiError(400, "invalid_request", 'Invalid value for "ticket"', {
-        field: "ticket",
-      });
-    }
-    const claims = await verifyTicket(parsed.data.ticket, {
+    if (!parsed.success) return invalidInput(parsed.error);
+    const ticket = await checkTicket(parsed.data.ticket, {
       secret: config.signingSecret,
+      sessionId: id,
     });
-    if (!claims) {
-      return apiError(401, "invalid_ticket", "The ticket is invalid or expired: start again");
-    }
-    if (claims.sessionId !== id) {
-      return apiError(403, "ticket_mismatch", "The ticket belongs to another session");
-    }
+    if (!ticket.ok) return ticket.response;
     const session = await store.getSession(id);
     if (!session) return apiError(404, "session_not_found", "No such session");
     if (session.source !== "webrtc") {
@@ -106,7 +98,7 @@ export function continuationRoutes(deps: AppDeps): Hono {
     let secret = { value: null as string | null, expiresAt: startBySeconds(deps, now) };
     if (config.signaling === "direct") {
       try {
-        secret = await deps.upstream!.createClientSecret(
+        secret = await deps.upstream.createClientSecret(
           buildTranscriptionSession(session.settings as unknown as SessionSettings),
           { ttlSeconds: config.ephemeralKeyTtlSeconds },
         );

@@ -7,10 +7,12 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
-import { apiError, readJsonBody } from "../lib/api_errors.ts";
+import type { AppDeps } from "../lib/deps.ts";
+import { apiError, invalidInput, readJsonBody } from "../lib/api_errors.ts";
 import type { SessionSettings } from "../lib/session_config.ts";
-import { INTERNAL_SECRET_HEADER, startSidebandInBackground } from "../lib/sideband_registry.ts";
+import { INTERNAL_SECRET_HEADER } from "../lib/sideband_registry.ts";
+import { scheduleRotation } from "../lib/sideband_rotation.ts";
+import { constantTimeEqual } from "../lib/hmac.ts";
 import { CALL_ID_PATTERN } from "../lib/upstream.ts";
 
 const SidebandBody = z.object({
@@ -19,35 +21,13 @@ const SidebandBody = z.object({
   rotate: z.boolean().optional(),
 });
 
-/** Seconds before the platform's request limit at which a sideband hands over to a new request. */
-export function rotationDelayMs(limitSeconds: number): number {
-  return Math.max(
-    1000,
-    (limitSeconds - Math.min(10, limitSeconds * 0.25)) * 1000,
-  );
-}
-
-/** Compares two secrets in constant time (over their SHA-256 digests). */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [x, y] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
-  const u = new Uint8Array(x);
-  const v = new Uint8Array(y);
-  let diff = 0;
-  for (let i = 0; i < u.length; i++) diff |= u[i] ^ v[i];
-  return diff === 0;
-}
-
 /** Routes for `/internal`. */
 export function internalRoutes(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.use("*", async (c, next) => {
     const given = c.req.header(INTERNAL_SECRET_HEADER) ?? "";
-    if (!given || !(await secretsEqual(given, deps.config.internalSecret))) {
+    if (!given || !(await constantTimeEqual(given, deps.config.internalSecret))) {
       return apiError(403, "forbidden", "This route is for the server itself");
     }
     await next();
@@ -66,9 +46,7 @@ export function internalRoutes(deps: AppDeps): Hono {
     const body = await readJsonBody(c.req.raw);
     if (!body.ok) return body.response;
     const parsed = SidebandBody.safeParse(body.value);
-    if (!parsed.success) {
-      return apiError(400, "invalid_request", 'Invalid value for "sessionId"');
-    }
+    if (!parsed.success) return invalidInput(parsed.error);
     const session = await deps.store.getSession(parsed.data.sessionId);
     if (!session) return apiError(404, "session_not_found", "No such session");
     if (session.callId !== null && session.callId !== callId) {
@@ -81,13 +59,13 @@ export function internalRoutes(deps: AppDeps): Hono {
     if (session.status === "ended" || session.status === "failed") {
       return apiError(409, "session_ended", "This session has already ended");
     }
-    const registry = deps.sidebands!;
+    const registry = deps.sidebands;
     const rotate = parsed.data.rotate === true;
     const joined = !rotate && registry.get(callId) !== undefined;
     const options = {
       config: deps.config,
       store: deps.store,
-      upstream: deps.upstream!,
+      upstream: deps.upstream,
       sessionId: session.id,
       callId,
       settings: session.settings as unknown as SessionSettings,
@@ -98,32 +76,22 @@ export function internalRoutes(deps: AppDeps): Hono {
       sendSessionUpdate: session.source !== "sip",
     };
     const run = rotate ? registry.rotate(options) : registry.start(options);
-    // On platforms that cap a request's life (Val Town), hand over to a fresh self-invoked
-    // request before the cap: the new sideband opens, then this one is aborted and returns.
-    const limit = deps.config.platformRequestLimitSeconds;
-    let timer: number | undefined;
-    if (limit !== null && !joined) {
-      timer = setTimeout(() => {
-        deps.log?.("info", "Rotating the sideband before the request limit", {
-          sessionId: session.id,
-          callId,
-        });
-        startSidebandInBackground({
-          origin: new URL(c.req.url).origin,
-          sessionId: session.id,
-          callId,
-          internalSecret: deps.config.internalSecret,
-          registry,
-          fetch: deps.fetch,
-          log: deps.log,
-          rotate: true,
-        });
-      }, rotationDelayMs(limit));
-    }
+    // Before a platform's request cap, a fresh self-invoked request takes the call over.
+    const cancelRotation = scheduleRotation({
+      limitSeconds: deps.config.platformRequestLimitSeconds,
+      joined,
+      origin: () => new URL(c.req.url).origin,
+      sessionId: session.id,
+      callId,
+      internalSecret: deps.config.internalSecret,
+      registry,
+      fetch: deps.fetch,
+      log: deps.log,
+    });
     try {
       return c.json(await run.done);
     } finally {
-      clearTimeout(timer);
+      cancelRotation();
     }
   });
 

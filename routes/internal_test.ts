@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { createTestPeer, postJson, startTestApp, waitFor } from "../testing/server.ts";
-import { rotationDelayMs, secretsEqual } from "./internal.ts";
 import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 
 Deno.test("/internal requires the internal secret and validates its input", async () => {
@@ -29,12 +28,6 @@ Deno.test("/internal requires the internal secret and validates its input", asyn
   } finally {
     await t.close();
   }
-});
-
-Deno.test("secretsEqual() compares exactly", async () => {
-  assert.equal(await secretsEqual("abc", "abc"), true);
-  assert.equal(await secretsEqual("abc", "abd"), false);
-  assert.equal(await secretsEqual("abc", "abcd"), false);
 });
 
 Deno.test({
@@ -105,9 +98,4 @@ Deno.test({
       await t.close();
     }
   },
-});
-
-Deno.test("rotationDelayMs() leaves a margin before the limit", () => {
-  assert.equal(rotationDelayMs(60), 50_000);
-  assert.equal(rotationDelayMs(5), 3750);
 });

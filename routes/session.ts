@@ -10,7 +10,7 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
@@ -32,6 +32,7 @@ import {
   type TranslationTarget,
 } from "../lib/translations.ts";
 import { translationLanguage } from "../lib/translation_languages.ts";
+import { type Adjustment, createSelfHeal } from "../lib/self_heal.ts";
 
 /** What `POST /api/session` returns. */
 export interface SessionResponse {
@@ -53,13 +54,18 @@ export interface SessionResponse {
   /** True when the page's VAD must commit turns (`input_audio_buffer.commit`). */
   clientCommits: boolean;
   model: string;
-  /** The validated settings, defaults filled. */
+  /** The validated settings, defaults filled, without the options in `adjustments`. */
   settings: Record<string, unknown>;
   /**
    * One translation call per asked language (`translations`), in the order asked (not repeated by
    * a continuation: translation calls run on their own).
    */
   translations?: TranslationTarget[];
+  /**
+   * Options left out because OpenAI refused them (now or earlier, see `lib/self_heal.ts`); always
+   * sent by `POST /api/session` (empty when none), absent from a continuation (same settings).
+   */
+  adjustments?: Adjustment[];
 }
 
 /** Seconds a ticket outlives its ephemeral key (covers a whole session and a slow Stop). */
@@ -102,6 +108,7 @@ function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
 export function sessionRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { config, store } = deps;
+  const healer = createSelfHeal({ store, log: deps.log });
 
   // Mint an ephemeral key (none with SIGNALING=relay) + pending session for the page.
   app.post("/", async (c) => {
@@ -112,12 +119,13 @@ export function sessionRoutes(deps: AppDeps): Hono {
       return apiError(400, "invalid_option", asked.message, { field: "translations" });
     }
     const languages = asked.languages;
-    let settings: SessionSettings & { translations: string[] };
+    // The languages ride along in the stored settings (exports, the relay and the viewer read them).
+    let settings: SessionSettings;
     try {
       settings = {
         ...resolveSessionOptions(asked.rest, { defaultModel: config.defaultModel }),
         translations: languages,
-      };
+      } as SessionSettings;
     } catch (err) {
       if (err instanceof SessionOptionsError) {
         return apiError(400, "invalid_option", err.message, {
@@ -133,6 +141,9 @@ export function sessionRoutes(deps: AppDeps): Hono {
         "The server has no OPENAI_API_KEY: set it in the environment and restart",
       );
     }
+    // Options OpenAI refused for this model earlier are left out before asking (learned rules).
+    const plan = await healer.plan(settings);
+    settings = plan.settings;
     const admission = mintAdmissionOf(c);
     const id = newSessionId();
     if (config.signaling === "relay") {
@@ -164,6 +175,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
           model: settings.model,
           settings: settings as unknown as Record<string, unknown>,
           translations: languages.map((language) => target(language, null)),
+          adjustments: plan.adjustments,
         },
         200,
         { "Cache-Control": "no-store" },
@@ -173,10 +185,12 @@ export function sessionRoutes(deps: AppDeps): Hono {
     // the limits decide (lib/security/mint_limits.ts); the decision, the pending row and the
     // ticket all happen while it is in flight. A failed or refused mint changes nothing.
     // Settled at once, so a failure while the limits decide is never an unhandled rejection.
+    // A refusal of an option the catalog allowed is retried once without it (lib/self_heal.ts).
     const minting = settle(
-      deps.upstream!.createClientSecret(buildTranscriptionSession(settings), {
-        ttlSeconds: config.ephemeralKeyTtlSeconds,
-      }),
+      healer.mint(plan, (s) =>
+        deps.upstream.createClientSecret(buildTranscriptionSession(s), {
+          ttlSeconds: config.ephemeralKeyTtlSeconds,
+        })),
     );
     // One translation key per language, minted alongside (each is one more live call).
     const translating = Promise.all(
@@ -219,12 +233,17 @@ export function sessionRoutes(deps: AppDeps): Hono {
         deps.log?.("warn", "Minting an ephemeral key failed", {
           status: err.upstreamStatus,
           code: err.code,
+          requestId: err.requestId,
         });
         return upstreamErrorResponse(err);
       }
       throw err;
     }
-    const secret = minted.value;
+    const { value: secret, settings: healed, adjustments } = minted.value;
+    // Stored as minted: continuations and the sideband rebuild the session from these settings.
+    if (healed !== settings) {
+      await store.updateSession(id, { settings: healed as unknown as Record<string, unknown> });
+    }
     const ticket = signed.value;
     return c.json<SessionResponse>(
       {
@@ -233,9 +252,10 @@ export function sessionRoutes(deps: AppDeps): Hono {
         ephemeralKey: secret.value,
         expiresAt: secret.expiresAt,
         realtimeUrl: `${config.openaiBaseUrl}/v1/realtime/calls`,
-        clientCommits: clientCommits(settings),
-        model: settings.model,
-        settings: settings as unknown as Record<string, unknown>,
+        clientCommits: clientCommits(healed),
+        model: healed.model,
+        settings: healed as unknown as Record<string, unknown>,
+        adjustments,
         // A language whose key failed still has the relay: its call starts (or fails) on its own.
         translations: languages.map((language, i) => {
           const r = translated[i];

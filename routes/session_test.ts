@@ -104,7 +104,7 @@ Deno.test("POST /api/session maps upstream failures (429, 500, empty 400, 401) a
       t.emulator.control.failRest({
         endpoint: "client_secrets",
         status,
-        // issue #8: one transient 429/5xx is retried (lib/retry.ts); two make it persistent.
+        // One transient 429/5xx is retried (lib/retry.ts); two make it persistent.
         count: status === 429 || status >= 500 ? 2 : 1,
         body,
       });

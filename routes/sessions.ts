@@ -8,9 +8,8 @@
  */
 import { type Context, Hono } from "npm:hono@4.13.19";
 import { streamSSE } from "npm:hono@4.13.19/streaming";
-import type { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
-import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import type { AppDeps } from "../lib/deps.ts";
+import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import {
   EventsQuery,
   ListSessionsQuery,
@@ -19,7 +18,7 @@ import {
   TranscriptQuery,
 } from "../lib/store/schemas.ts";
 import type { CallRow, SessionRow } from "../lib/store/types.ts";
-import { verifyTicket } from "../lib/ticket.ts";
+import { checkTicket } from "../lib/ticket_guard.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";
 import { chargeSessionUsage } from "../lib/security/limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
@@ -59,16 +58,6 @@ const FORMATS: Record<"txt" | "srt" | "vtt" | "json", { type: string; render: Re
 };
 
 const isFinished = (s: SessionRow) => s.status === "ended" || s.status === "failed";
-
-function invalid(error: z.ZodError, where: string): Response {
-  const issue = error.issues[0];
-  const field = issue.path.map(String).join(".") || where;
-  return apiError(
-    400,
-    "invalid_request",
-    `Invalid value for "${field}": ${issue.message}`,
-  );
-}
 
 function badId(): Response {
   return apiError(
@@ -159,7 +148,7 @@ export function sessionsRoutes(
   // List sessions, newest first, paged; on a public val (no ACCESS_CODE) only the caller's own.
   app.get("/", async (c) => {
     const q = ListSessionsQuery.safeParse(c.req.query());
-    if (!q.success) return invalid(q.error, "query");
+    if (!q.success) return invalidInput(q.error, { where: "query" });
     const page = await store.listSessions({
       limit: q.data.limit,
       cursor: q.data.cursor ?? null,
@@ -194,7 +183,7 @@ export function sessionsRoutes(
   // The transcript as txt, srt, vtt or json (final utterances only).
   app.get("/:id/transcript", async (c) => {
     const q = TranscriptQuery.safeParse(c.req.query());
-    if (!q.success) return invalid(q.error, "query");
+    if (!q.success) return invalidInput(q.error, { where: "query" });
     const session = await load(c.req.param("id"));
     if (session instanceof Response) return session;
     const lang = q.data.lang;
@@ -236,7 +225,7 @@ export function sessionsRoutes(
   // Live tail of the raw server events (SSE, id = seq); resumable with Last-Event-ID.
   app.get("/:id/events", async (c) => {
     const q = EventsQuery.safeParse(c.req.query());
-    if (!q.success) return invalid(q.error, "query");
+    if (!q.success) return invalidInput(q.error, { where: "query" });
     const header = c.req.header("last-event-id");
     if (header !== undefined && !/^\d{1,15}$/.test(header.trim())) {
       return apiError(
@@ -346,9 +335,8 @@ export function sessionsRoutes(
   async function mayDelete(c: Context, id: string): Promise<boolean> {
     if (config.accessCode !== null) return true;
     const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (bearer) {
-      const claims = await verifyTicket(bearer, { secret: config.signingSecret });
-      if (claims?.sessionId === id) return true;
+    if (bearer && (await checkTicket(bearer, { secret: config.signingSecret, sessionId: id })).ok) {
+      return true;
     }
     const owner = await store.sessionClientKey?.(id);
     return typeof owner === "string" && owner === await requesterKey(c);
@@ -361,24 +349,12 @@ export function sessionsRoutes(
     const body = await readJsonBody(c.req.raw);
     if (!body.ok) return body.response;
     const parsed = MergeUtterancesBody.safeParse(body.value);
-    if (!parsed.success) return invalid(parsed.error, "body");
-    const claims = await verifyTicket(parsed.data.ticket, {
+    if (!parsed.success) return invalidInput(parsed.error);
+    const ticket = await checkTicket(parsed.data.ticket, {
       secret: config.signingSecret,
+      sessionId: id,
     });
-    if (!claims) {
-      return apiError(
-        401,
-        "invalid_ticket",
-        "The ticket is invalid or expired: start again",
-      );
-    }
-    if (claims.sessionId !== id) {
-      return apiError(
-        403,
-        "ticket_mismatch",
-        "The ticket belongs to another session",
-      );
-    }
+    if (!ticket.ok) return ticket.response;
     if (!(await store.getSession(id))) return notFound();
     const finals = parsed.data.utterances.filter((u) => u.status === "final");
     const result = await store.mergeBrowserUtterances(id, finals);

@@ -118,7 +118,7 @@ Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed
 
       t.emulator.control.failRest({
         endpoint: "*",
-        count: 2, // issue #8: a single 500 on hang-up is retried (lib/retry.ts)
+        count: 2, // a single 500 on hang-up is retried (lib/retry.ts)
         status: 500,
         body: { error: { message: "boom" } },
       });

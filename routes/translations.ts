@@ -14,9 +14,9 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../app.ts";
-import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
-import { verifyTicket } from "../lib/ticket.ts";
+import type { AppDeps } from "../lib/deps.ts";
+import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import { checkTicket } from "../lib/ticket_guard.ts";
 import { SessionIdSchema } from "../lib/store/schemas.ts";
 import type { SessionRow, Store, TranslationDeltaRow } from "../lib/store/types.ts";
 import { DAY_MS, missedStartBy } from "../lib/security/limits.ts";
@@ -37,14 +37,7 @@ const RelayBody = z.strictObject({
   sdp: z.string().min(10).max(200_000).refine((s) => s.startsWith("v="), "Not an SDP offer"),
 });
 
-function invalid(error: z.ZodError, where: string): Response {
-  const issue = error.issues[0];
-  const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-  const field = [...issue.path, ...keys.slice(0, 1)].map(String).join(".") || where;
-  return apiError(400, "invalid_request", `Invalid value for "${field}": ${issue.message}`, {
-    field,
-  });
-}
+const invalid = (error: z.ZodError, where: string) => invalidInput(error, { where });
 
 const isFinished = (s: SessionRow) => s.status === "ended" || s.status === "failed";
 
@@ -54,14 +47,9 @@ async function ticketSession(
   ticket: string,
   id?: string,
 ): Promise<SessionRow | Response> {
-  const claims = await verifyTicket(ticket, { secret: deps.config.signingSecret });
-  if (!claims) {
-    return apiError(401, "invalid_ticket", "The ticket is invalid or expired: start again");
-  }
-  if (id !== undefined && claims.sessionId !== id) {
-    return apiError(403, "ticket_mismatch", "The ticket belongs to another session");
-  }
-  return (await deps.store.getSession(claims.sessionId)) ??
+  const checked = await checkTicket(ticket, { secret: deps.config.signingSecret, sessionId: id });
+  if (!checked.ok) return checked.response;
+  return (await deps.store.getSession(checked.claims.sessionId)) ??
     apiError(404, "session_not_found", "The session of this ticket no longer exists");
 }
 

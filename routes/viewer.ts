@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../lib/deps.ts";
 import { isSessionId } from "../lib/store/ids.ts";
 
 /** Routes for `/s`. */

@@ -8,8 +8,8 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../app.ts";
-import { apiError, upstreamErrorResponse } from "../lib/api_errors.ts";
+import type { AppDeps } from "../lib/deps.ts";
+import { apiError, invalidInput, upstreamErrorResponse } from "../lib/api_errors.ts";
 import { startSidebandInBackground } from "../lib/sideband_registry.ts";
 import {
   answerIncomingCall,
@@ -111,12 +111,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
     const isCall = event.data.type === CALL_INCOMING_EVENT;
     const data = isCall ? CallIncomingDataSchema.safeParse(event.data.data) : null;
     if (data && !data.success) {
-      const issue = data.error.issues[0];
-      return apiError(
-        400,
-        "invalid_event",
-        `Invalid realtime.call.incoming data at "${issue.path.join(".")}": ${issue.message}`,
-      );
+      return invalidInput(data.error, { where: "data", code: "invalid_event" });
     }
 
     // At-least-once delivery: a webhook id is processed once, whichever process receives it.
@@ -135,7 +130,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
       const result = await answerIncomingCall({
         config,
         store,
-        upstream: deps.upstream!,
+        upstream: deps.upstream,
         log,
         now,
         startSideband: (sessionId, callId) =>
@@ -144,7 +139,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
             sessionId,
             callId,
             internalSecret: config.internalSecret,
-            registry: deps.sidebands!,
+            registry: deps.sidebands,
             fetch: deps.fetch,
             log,
           }),

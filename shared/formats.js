@@ -133,7 +133,8 @@ export function toVtt(utterances) {
 
 /**
  * JSON document: `{ ...meta, utterances: [{ itemId, previousItemId, text, startMs, endMs,
- * confidence, languages }] }` with the times as recorded (null when unknown), pretty-printed.
+ * confidence, languages }] }` with the times as recorded (null when unknown), pretty-printed; a
+ * line without confidence says `confidenceNote: "no confidence reported"`.
  *
  * With `options.translations` (line id → language → text, `shared/translations.js`) each
  * utterance also holds `translations: { es: "…" }` (empty when none was heard).
@@ -153,6 +154,8 @@ export function toJson(utterances, meta = {}, options = {}) {
     startMs: finite(u.startMs) ? u.startMs : null,
     endMs: finite(u.endMs) ? u.endMs : null,
     confidence: finite(u.confidence) ? u.confidence : null,
+    // Said in words where the model gave no logprobs, so a reader never mistakes it for 0.
+    ...(finite(u.confidence) ? {} : { confidenceNote: "no confidence reported" }),
     languages: u.languages ?? null,
     ...(options.translations
       ? { translations: Object.fromEntries(options.translations.get(u.itemId) ?? []) }

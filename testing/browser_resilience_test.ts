@@ -1,5 +1,5 @@
 /**
- * Issue #8 item 3 in headless Chromium: when ICE fails the page reconnects with a new call that
+ * Call hand-overs in headless Chromium: when ICE fails the page reconnects with a new call that
  * continues the same transcript and the same stored session; before the session's time limit
  * (emulator `sessionMaxSeconds: 8`, standing in for 60 minutes) it rotates to a new call so the
  * captions continue, and says how long the handover gap was. The status is visible throughout.

@@ -1,5 +1,5 @@
 /**
- * Issue #8 item 2, end to end in headless Chromium: the server's sideband is dropped and every
+ * Gap repair end to end in headless Chromium: the server's sideband is dropped and every
  * re-attach refused while one utterance is spoken, so only the page sees it. When the person
  * presses Stop the page reports the finals it saw, and the stored transcript has no hole: the
  * missing utterance is merged in its spoken place, marked as seen only by the browser.

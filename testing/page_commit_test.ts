@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { makeUtterancesWav } from "./speech.ts";
-import { BROWSER_TEST, finalTexts, openPage } from "./page_kit.ts";
+import { BROWSER_TEST, finalTexts, openAdvanced, openPage } from "./page_kit.ts";
 
 Deno.test(
   "page VAD commits each utterance for gpt-realtime-whisper",
@@ -26,6 +26,7 @@ Deno.test(
       const texts = ["The weather is fine today.", "Lunch is at noon."];
       app.emulator.control.queueTranscripts(texts);
       await page.selectOption("#model", "gpt-realtime-whisper");
+      await openAdvanced(page);
       // The settings panel shows only what this model accepts.
       assert.equal(await page.locator("#prompt").isVisible(), false);
       assert.equal(await page.locator("#delay").isVisible(), true);

@@ -24,10 +24,13 @@ Deno.test(
     try {
       const { page, app } = t;
       const message = page.locator("#message");
+      // One plain sentence (what happened, what to do); the technical words behind a disclosure.
+      let detail = "";
       const failedStart = async () => {
         await page.click("#start");
         await message.waitFor({ state: "visible", timeout: 30_000 });
-        const text = await message.textContent() ?? "";
+        const text = await message.locator("p").textContent() ?? "";
+        detail = await message.locator("details code").textContent().catch(() => "") ?? "";
         await page.waitForSelector("#status[data-state='idle']");
         return text;
       };
@@ -35,14 +38,16 @@ Deno.test(
       // Upstream 429 → the server's 429 with Retry-After → a countdown on Start.
       app.emulator.control.failRest({
         endpoint: "client_secrets",
-        count: 6, // issue #8: the pre-mint and Start's mint each retry once (lib/retry.ts)
+        count: 6, // the pre-mint and Start's mint each retry once (lib/retry.ts)
         status: 429,
       });
       let text = await failedStart();
       assert.match(
         text,
-        /^Too many requests right now: .+ Try again in \d+ s\.$/,
+        /^Too many requests right now\. Try again in \d+ s\.$/,
       );
+      assert.match(detail, /HTTP 429/);
+      assert.equal(await message.locator("details").getAttribute("open"), null, "details closed");
       assert.match(
         await page.locator("#start").textContent() ?? "",
         /^Start \(\d+ s\)$/,
@@ -54,14 +59,15 @@ Deno.test(
       // Upstream 500 → 502 from our server.
       app.emulator.control.failRest({
         endpoint: "client_secrets",
-        count: 6, // issue #8: the pre-mint and Start's mint each retry once (lib/retry.ts)
+        count: 6, // the pre-mint and Start's mint each retry once (lib/retry.ts)
         status: 500,
       });
       text = await failedStart();
       assert.match(
         text,
-        /OpenAI or the server reported a problem: .+ Wait a moment/,
+        /^The transcription service is not answering right now\. Wait a moment/,
       );
+      assert.match(detail, /HTTP 502 · upstream_error · .+/);
       app.emulator.control.faults.clear();
 
       // Network failure on the way to our server.

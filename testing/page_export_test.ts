@@ -59,7 +59,8 @@ Deno.test(
         }
       });
 
-      // The shortcuts are listed on the page, and S starts.
+      // The shortcuts are listed on the page, and Alt+Shift+S starts (from the transcript: never
+      // from a focused button or field).
       const keys = await page.locator(".keys kbd").allTextContents();
       for (const k of ["S", "C", "E", "F", "Esc"]) {
         assert.ok(
@@ -67,7 +68,7 @@ Deno.test(
           `shortcut ${k} listed`,
         );
       }
-      await page.locator("body").press("s");
+      await page.locator("#transcript").press("Alt+Shift+KeyS");
       await page.waitForSelector("#status[data-state='live']", {
         timeout: 30_000,
       });
@@ -80,8 +81,8 @@ Deno.test(
       const { sessions } = await app.store.listSessions({ limit: 5 });
       const sessionId = sessions[0].id;
 
-      // Caption mode: F on, large white-on-black text, Escape off.
-      await page.locator("body").press("f");
+      // Caption mode: Alt+Shift+F on, large white-on-black text, Escape off.
+      await page.locator("#transcript").press("Alt+Shift+KeyF");
       assert.equal(
         await page.locator("body").getAttribute("class"),
         "captions",
@@ -110,8 +111,8 @@ Deno.test(
       await page.locator("body").press("Escape");
       assert.equal(await page.locator("body").getAttribute("class"), "");
 
-      // S again stops; the page uploads the finals it saw (gap repair) with its ticket.
-      await page.locator("body").press("s");
+      // Alt+Shift+S again stops; the page uploads the finals it saw (gap repair) with its ticket.
+      await page.locator("#transcript").press("Alt+Shift+KeyS");
       await page.waitForSelector("#status[data-state='idle']");
       assert.ok(repairs.length >= 1, "gap-repair upload at stop");
       const last = repairs.at(-1)!;
@@ -129,8 +130,8 @@ Deno.test(
       const times = merged.filter((r) => r.status === "final").map((r) => [r.startMs, r.endMs]);
       assert.ok(times.every(([a, b]) => a !== null && b !== null && b > a), JSON.stringify(times));
 
-      // Copy (C) puts the plain text on the clipboard.
-      await page.locator("body").press("c");
+      // Copy (Alt+Shift+C) puts the plain text on the clipboard.
+      await page.locator("#transcript").press("Alt+Shift+KeyC");
       assert.equal(await clipboard(), texts.join("\n") + "\n");
       // Share copies the viewer link of this session.
       await page.click("#share");
@@ -140,7 +141,7 @@ Deno.test(
       assert.equal(await clipboard(), `${app.baseUrl}/s/${sessionId}`);
 
       // Exports, read back with independent parsers.
-      const txt = await download(page, () => page.locator("body").press("e"));
+      const txt = await download(page, () => page.locator("#transcript").press("Alt+Shift+KeyE"));
       assert.match(txt.name, /^transcript-\d{8}T\d{4}\.txt$/);
       assert.equal(txt.text, texts.join("\n") + "\n");
       const srt = await download(page, () => page.click("[data-export='srt']"));
@@ -197,7 +198,8 @@ Deno.test(
       const box = await page.locator("#start").boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 375);
 
-      // Clear empties the transcript and copy then has nothing.
+      // Clear (in the phone's "More" menu) empties the transcript and copy then has nothing.
+      await page.click("#menu");
       await page.click("#clear");
       assert.deepEqual(await finalTexts(page), []);
       assert.equal(await page.locator("#empty").isVisible(), true);

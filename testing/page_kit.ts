@@ -18,6 +18,8 @@ export interface OpenPageOptions extends TestAppOptions {
   logConsole?: boolean;
   /** Runs in the page before any of its scripts (see {@linkcode LoadPageOptions}). */
   initScript?: () => void;
+  /** Path and query to open (see {@linkcode LoadPageOptions}). */
+  path?: string;
 }
 
 /** A loaded page with its app; `close()` stops both. */
@@ -40,6 +42,8 @@ export interface LoadPageOptions {
   logConsole?: boolean;
   /** Runs in the page before any of its scripts (e.g. to wrap `RTCPeerConnection`). */
   initScript?: () => void;
+  /** Path and query to open (default `/`; `/?debug` shows the event log). */
+  path?: string;
 }
 
 /**
@@ -66,7 +70,7 @@ export async function loadPage(
     });
     if (options.initScript) await page.addInitScript(options.initScript);
     await page.setViewportSize(options.viewport ?? { width: 1280, height: 900 });
-    await page.goto(baseUrl);
+    await page.goto(new URL(options.path ?? "/", baseUrl).href);
     await page.waitForSelector("body[data-ready]");
     return { browser, page, pageErrors };
   } catch (err) {
@@ -95,6 +99,13 @@ export async function openPage(
   } catch (err) {
     await app.close();
     throw err;
+  }
+}
+
+/** Opens the settings' "Advanced" part (closed on a first visit). */
+export async function openAdvanced(page: Page): Promise<void> {
+  if (!await page.locator("#advanced").getAttribute("open")) {
+    await page.click("#advanced summary");
   }
 }
 

@@ -26,6 +26,8 @@ Deno.test(
     const t = await openPage({
       wav: wav.path,
       emulator: { firstDeltaDelayMs: 10, completedDelayMs: 1500 },
+      // The event log is for developers: it is on the page with ?debug only.
+      path: "/?debug",
     });
     try {
       const { page, app } = t;

@@ -1,6 +1,7 @@
 /**
- * Takes the README screenshots of the page at desktop (1280 px) and phone (375 px) widths:
- * `docs/screenshot-desktop.png`, `docs/screenshot-phone.png`.
+ * Takes the README screenshots of the page at desktop (1280 px) and phone (390 px) widths, and of
+ * the share viewer following that session on a phone: `docs/screenshot-desktop.png`,
+ * `docs/screenshot-phone.png`, `docs/screenshot-viewer-phone.png`.
  *
  * Run: `deno run -A testing/page_screenshots.ts [outDir]`
  *
@@ -15,7 +16,7 @@ export interface ScreenshotOptions {
   outDir?: string;
 }
 
-/** Runs a short captioned session against the emulator and saves both screenshots. */
+/** Runs a short captioned session against the emulator and saves the screenshots. */
 export async function takeScreenshots(
   options: ScreenshotOptions = {},
 ): Promise<string[]> {
@@ -35,7 +36,7 @@ export async function takeScreenshots(
   for (
     const [name, viewport] of [
       ["desktop", { width: 1280, height: 820 }],
-      ["phone", { width: 375, height: 812 }],
+      ["phone", { width: 390, height: 844 }],
     ] as const
   ) {
     const t = await openPage({
@@ -59,6 +60,19 @@ export async function takeScreenshots(
       const path = `${outDir}/screenshot-${name}.png`;
       await t.page.screenshot({ path, fullPage: name === "phone" });
       saved.push(path);
+      if (name === "phone") {
+        // The same session as a reader of its share link sees it, on a phone.
+        const { sessions } = await t.app.store.listSessions({ limit: 1 });
+        const reader = await t.browser.context.newPage();
+        await reader.setViewportSize(viewport);
+        await reader.goto(`${t.app.baseUrl}/s/${sessions[0].id}`);
+        await reader.waitForSelector("#transcript .utterance.final");
+        await reader.waitForTimeout(300);
+        const viewerPath = `${outDir}/screenshot-viewer-phone.png`;
+        await reader.screenshot({ path: viewerPath });
+        saved.push(viewerPath);
+        await reader.close();
+      }
       await t.page.click("#stop");
     } finally {
       await t.close();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { MODELS } from "../lib/models.ts";
 import { makeSilenceWav } from "./speech.ts";
-import { BROWSER_TEST, openPage } from "./page_kit.ts";
+import { BROWSER_TEST, openAdvanced, openPage } from "./page_kit.ts";
 
 Deno.test(
   "settings follow the model catalog and are remembered",
@@ -39,6 +39,10 @@ Deno.test(
         "default is gpt-live-transcribe",
       );
       const visible = async (id: string) => await page.locator(id).isVisible();
+      // A calm first run: Model and Language show, everything else waits behind "Advanced".
+      assert.equal(await visible("#language"), true);
+      assert.equal(await visible("#prompt"), false);
+      await openAdvanced(page);
       assert.equal(await page.locator("#turn").inputValue(), "manual");
       assert.deepEqual(
         await Promise.all(["#keywords", "#prompt", "#threshold", "#pageSilenceMs"].map(visible)),

@@ -60,7 +60,7 @@ Deno.test(
     const wav = await makeNoisySpeechWav(UTTERANCES, { kind: "pink", snrDb: 10 }, {
       tailSec: 2.5,
     });
-    const t = await openPage({ wav: wav.path, initScript: watchCommits });
+    const t = await openPage({ wav: wav.path, initScript: watchCommits, path: "/?debug" });
     try {
       const { page, app } = t;
       const texts = ["The weather is fine today.", "Lunch is at noon.", "Who is next?"];
@@ -116,7 +116,7 @@ Deno.test(
       kind: "pink",
       snrDb: 10,
     }, { tailSec: 2 });
-    const t = await openPage({ wav: wav.path, initScript: watchCommits });
+    const t = await openPage({ wav: wav.path, initScript: watchCommits, path: "/?debug" });
     try {
       const { page, app } = t;
       const texts = ["Part one.", "Part two.", "Part three.", "Part four."];

@@ -1,5 +1,5 @@
 /**
- * Helpers for the resilience tests (issue #8): speak into a live call from the test (a second
+ * Helpers for the resilience tests (drops, retries, hand-overs): speak into a live call from the test (a second
  * `?call_id=` connection appending PCM, so the page's fake microphone can stay silent and every
  * utterance is exactly timed), find the live call, and flip the emulator's fault switches over
  * its HTTP control API.
@@ -7,7 +7,9 @@
  * @module
  */
 import type { Page } from "npm:playwright-core@1.65.1";
-import { type AppDeps, createApp, type Logger } from "../app.ts";
+import { createApp } from "../app.ts";
+import type { AppDeps, Logger } from "../lib/deps.ts";
+import { assembleDeps } from "../lib/setup.ts";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/mod.ts";
 import { appendAudio, type Ev, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
@@ -254,7 +256,7 @@ export interface ResilientApp {
 }
 
 /**
- * Starts the app on loopback as production wires it (`createApp` retries upstream calls where
+ * Starts the app on loopback as production wires it (`assembleDeps` retries upstream calls where
  * safe, reconnects sidebands and mounts the continuation route), with a file or `:memory:` store
  * and a config whose platform request limit may be set below the environment's minimum.
  */
@@ -287,15 +289,15 @@ export async function startResilientApp(
     if (message === "Sideband reconnected") reconnects.push(fields as unknown as ReconnectInfo);
   };
   const sidebands = new SidebandRegistry();
-  // createApp wires the resilient parts itself: retried upstream calls, reconnecting sidebands,
-  // the continuation route (app.ts).
-  const deps: AppDeps = {
+  // assembleDeps wires the resilient parts: retried upstream calls, reconnecting sidebands;
+  // createApp mounts the continuation route.
+  const deps: AppDeps = assembleDeps({
     config,
     store,
     readFile: createFileReader({ platform: "local" }),
     log,
     sidebands,
-  };
+  });
   const app = createApp(deps);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   let closed = false;

@@ -15,8 +15,9 @@
  *
  * @module
  */
-import type { AppDeps, Logger } from "../app.ts";
-import { buildApp } from "../main.tsx";
+import type { AppDeps, Logger } from "../lib/deps.ts";
+import { createApp } from "../app.ts";
+import { setUp } from "../lib/setup.ts";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/mod.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
@@ -97,7 +98,7 @@ export async function startTestApp(
     store = await openStore(await loadConfig(env, { platform: "local" }), {
       url: databaseUrl,
     });
-    const { app, deps } = await buildApp({
+    const deps = await setUp({
       env,
       platform: options.platform ?? "local",
       demo: options.demo ?? false,
@@ -105,6 +106,7 @@ export async function startTestApp(
       log,
       readFile: createFileReader({ platform: "local" }),
     });
+    const app = createApp(deps);
     const { promise: listening, resolve } = Promise.withResolvers<
       Deno.NetAddr
     >();
@@ -114,7 +116,7 @@ export async function startTestApp(
       onListen: (addr) => resolve(addr as Deno.NetAddr),
     }, app.fetch);
     const addr = await listening;
-    const sidebands = deps.sidebands!;
+    const sidebands = deps.sidebands;
     let closed = false;
     const liveServer = server;
     const liveStore = store;

@@ -1,5 +1,5 @@
 /**
- * Issue #8 item 6: `start.ts` as a real subprocess against an emulator, a file-backed store,
+ * Graceful shutdown: `start.ts` as a real subprocess against an emulator, a file-backed store,
  * utterances flowing over a live call, then SIGTERM. The process must exit 0 on its own, and the
  * store file must hold every event the app had recorded before the signal (read through the
  * app's API just before it) and every event the call sent well before the signal (seen by a

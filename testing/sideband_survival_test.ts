@@ -1,11 +1,12 @@
 /**
- * Issue #8 item 1, end to end: one call whose sideband is rotated before a (tiny) platform
+ * End to end: one call whose sideband is rotated before a (tiny) platform
  * request limit and dropped by the emulator many times, while utterances keep coming. The app
- * runs as `createApp` wires it (`withRetries`, `reconnectingConnect`), over real HTTP, real WebSockets and a real SQLite store. Every utterance must
+ * runs as production wires it (`assembleDeps`: `withRetries`, `reconnectingConnect`), over real HTTP, real WebSockets and a real SQLite store. Every utterance must
  * be in the store exactly once, in order, and the session must stay live until the hang-up.
  */
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
+import { assembleDeps } from "../lib/setup.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
@@ -46,14 +47,14 @@ Deno.test({
       fields?: Record<string, unknown>,
     ) => void logs.push({ level, message, fields });
     const sidebands = new SidebandRegistry();
-    // The production wiring: createApp retries upstream calls and reconnects sidebands itself.
-    const app = createApp({
+    // The production wiring: assembleDeps retries upstream calls and reconnects sidebands.
+    const app = createApp(assembleDeps({
       config,
       store,
       readFile: createFileReader({ platform: "local" }),
       log,
       sidebands,
-    });
+    }));
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
     const base = `http://127.0.0.1:${server.addr.port}`;
     const peer = await createTestPeer();

@@ -10,9 +10,11 @@
  */
 import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
 import { getCookie } from "npm:hono@4.13.19/cookie";
-import type { ErrorBody } from "../../app.ts";
+import type { ErrorBody } from "../deps.ts";
 import type { Store } from "../store/types.ts";
+import { base64url, hmacSign, hmacVerify } from "../hmac.ts";
 import { underPrefix } from "./same_origin.ts";
+import { secondsToWindowEnd } from "./windows.ts";
 
 /** Name of the access cookie. */
 export const ACCESS_COOKIE = "ht_access";
@@ -23,33 +25,13 @@ export const SIGNIN_PATH = "/auth/signin";
 /** How long a sign-in lasts by default, seconds (7 days). */
 export const ACCESS_COOKIE_TTL_SECONDS = 7 * 24 * 3600;
 
-const encoder = new TextEncoder();
-
-async function hmacKey(secret: string): Promise<CryptoKey> {
-  return await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign", "verify"],
-  );
-}
-
 /** Creates a signed access cookie value that expires at `expiresAt` (unix seconds). */
 export async function signAccessCookie(
   secret: string,
   accessCode: string,
   expiresAt: number,
 ): Promise<string> {
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    await hmacKey(secret),
-    encoder.encode(`access|v1|${expiresAt}|${accessCode}`),
-  );
-  const sig = new Uint8Array(mac).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
+  const sig = base64url(await hmacSign(secret, `access|v1|${expiresAt}|${accessCode}`));
   return `v1.${expiresAt}.${sig}`;
 }
 
@@ -74,12 +56,7 @@ export async function verifyAccessCookie(
   } catch {
     return false;
   }
-  return await crypto.subtle.verify(
-    "HMAC",
-    await hmacKey(secret),
-    sig,
-    encoder.encode(`access|v1|${expiresAt}|${accessCode}`),
-  );
+  return await hmacVerify(secret, sig, `access|v1|${expiresAt}|${accessCode}`);
 }
 
 /**
@@ -91,18 +68,8 @@ export async function accessCodeMatches(
   expected: string,
   submitted: string,
 ): Promise<boolean> {
-  const key = await hmacKey(secret);
-  const expectedMac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    encoder.encode(`code|${expected}`),
-  );
-  return await crypto.subtle.verify(
-    "HMAC",
-    key,
-    expectedMac,
-    encoder.encode(`code|${submitted}`),
-  );
+  const expectedMac = await hmacSign(secret, `code|${expected}`);
+  return await hmacVerify(secret, expectedMac, `code|${submitted}`);
 }
 
 /** Options for {@linkcode signinThrottle}. */
@@ -116,10 +83,7 @@ export interface SigninThrottleOptions {
   windowMs?: number;
 }
 
-/** Seconds until the fixed window containing `now` ends (at least 1). */
-export function secondsToWindowEnd(windowMs: number, now = Date.now()): number {
-  return Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000));
-}
+export { secondsToWindowEnd } from "./windows.ts";
 
 /**
  * Counts sign-in attempts in the Store so the limit holds across processes. An attempt is counted

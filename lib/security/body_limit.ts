@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from "npm:hono@4.13.19";
 import { bodyLimit } from "npm:hono@4.13.19/body-limit";
-import type { ErrorBody } from "../../app.ts";
+import type { ErrorBody } from "../deps.ts";
 
 /** Options for {@linkcode bodyLimits}. */
 export interface BodyLimitsOptions {

@@ -10,6 +10,7 @@
  */
 import type { Context } from "npm:hono@4.13.19";
 import type { Platform } from "../config.ts";
+import { base64url, hmacSign } from "../hmac.ts";
 
 /** Options for {@linkcode clientIp}. */
 export interface ClientIpOptions {
@@ -43,7 +44,6 @@ export function clientIp(c: Context, options: ClientIpOptions): string {
   return UNKNOWN_IP;
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
 /** Recent pseudonyms by secret and IP: a page mints again and again from one address. */
 const recent = new Map<string, string>();
 const RECENT_MAX = 1024;
@@ -56,27 +56,8 @@ export async function clientKey(secret: string, ip: string): Promise<string> {
   const cacheKey = `${secret.length}:${secret}:${ip}`;
   const known = recent.get(cacheKey);
   if (known !== undefined) return known;
-  let key = keys.get(secret);
-  if (!key) {
-    // Imported once per secret: this runs on every mint and list.
-    key = crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    keys.set(secret, key);
-  }
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    await key,
-    new TextEncoder().encode(`client-ip:${ip}`),
-  );
-  const pseudonym = new Uint8Array(mac).subarray(0, 16).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
+  // The key is imported once per secret (lib/hmac.ts): this runs on every mint and list.
+  const pseudonym = base64url((await hmacSign(secret, `client-ip:${ip}`)).subarray(0, 16));
   // Bounded: a flood of addresses costs an HMAC each, never unbounded memory.
   if (recent.size >= RECENT_MAX) recent.clear();
   recent.set(cacheKey, pseudonym);

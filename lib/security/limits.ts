@@ -9,7 +9,7 @@
  */
 import type { Config } from "../config.ts";
 import type { SessionRow, Store } from "../store/types.ts";
-import { secondsToWindowEnd } from "./access.ts";
+import { secondsToWindowEnd } from "./windows.ts";
 import { claimOnce } from "../store/claims.ts";
 
 /** Window of the mint counters. */
@@ -80,7 +80,7 @@ export async function chargeSessionUsage(
   charge: { sessionId: string; startedAt: number; now?: number },
 ): Promise<boolean> {
   const now = charge.now ?? Date.now();
-  // Read before claiming (issue #8 race): the row may be deleted while the other charger runs.
+  // Read before claiming: the row may be deleted while the other charger (the race) runs.
   const clientKey = (await store.sessionClientKey?.(charge.sessionId)) ?? null;
   // A session with translations charges its minutes once per live call (1 + its languages).
   const calls = (await store.sessionCalls?.(charge.sessionId)) ?? 1;

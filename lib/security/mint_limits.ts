@@ -12,11 +12,11 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
-import type { Logger } from "../../app.ts";
+import type { Logger } from "../deps.ts";
 import { apiError } from "../api_errors.ts";
 import type { Config } from "../config.ts";
 import type { Store } from "../store/types.ts";
-import { secondsToWindowEnd } from "./access.ts";
+import { secondsToWindowEnd } from "./windows.ts";
 import { clientIp, clientKey } from "./client_ip.ts";
 import {
   activeWindow,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "npm:hono@4.13.19";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../deps.ts";
 import type { Config } from "../config.ts";
 import { accessGate } from "./access.ts";
 import { bodyLimits } from "./body_limit.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "npm:hono@4.13.19";
-import type { ErrorBody } from "../../app.ts";
+import type { ErrorBody } from "../deps.ts";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

@@ -102,9 +102,26 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    // Options OpenAI refused for a model although the catalog allowed them (lib/self_heal.ts):
+    // later sessions leave them out until the rule expires.
+    version: 4,
+    name: "learned_rules",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS learned_rules (
+        model TEXT NOT NULL,
+        option TEXT NOT NULL,
+        upstream_message TEXT NOT NULL,
+        request_id TEXT,
+        learned_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (model, option)
+      )`,
+    ],
+  },
+  {
     // Live translation: a session holds 1 + one call per translation language (its weight on the
     // caps), and the translated text the page posts, delta by delta, idempotent by event id.
-    version: 4,
+    version: 5,
     name: "sessions.calls, translation_deltas",
     statements: [
       `ALTER TABLE sessions ADD COLUMN calls INTEGER NOT NULL DEFAULT 1`,
@@ -133,17 +150,26 @@ export async function migrate(
   run: (stmts: SqlStatement[]) => Promise<unknown>,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<void> {
-  await db.execute({
-    sql: `CREATE TABLE IF NOT EXISTS schema_migrations (
+  // One query when the schema is current (every cold start): read the applied versions, and
+  // create the bookkeeping table only when that read fails (a new database).
+  const applied = async () =>
+    new Set(
+      (await db.execute({ sql: "SELECT version FROM schema_migrations" })).rows
+        .map((r) => Number(r.version)),
+    );
+  let done: Set<number>;
+  try {
+    done = await applied();
+  } catch {
+    await db.execute({
+      sql: `CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
       name TEXT NOT NULL,
       applied_at INTEGER NOT NULL
     )`,
-  });
-  const done = new Set(
-    (await db.execute({ sql: "SELECT version FROM schema_migrations" })).rows
-      .map((r) => Number(r.version)),
-  );
+    });
+    done = await applied();
+  }
   for (const m of migrations) {
     if (done.has(m.version)) continue;
     try {

@@ -233,6 +233,7 @@ export function createSqlStore(
         startedAt: "started_at",
         endedAt: "ended_at",
         endReason: "end_reason",
+        settings: "settings",
       };
       const sets: string[] = [];
       const args: unknown[] = [];
@@ -241,7 +242,7 @@ export function createSqlStore(
         const value = (patch as Record<string, unknown>)[key];
         if (value === undefined) continue;
         sets.push(`${column} = ?`);
-        args.push(value);
+        args.push(key === "settings" ? JSON.stringify(value ?? {}) : value);
       }
       if (sets.length === 0) return;
       const sql = `UPDATE sessions SET ${sets.join(", ")} WHERE id = ?`;
@@ -249,6 +250,43 @@ export function createSqlStore(
       if (patch.callId) {
         await run([{ sql, args: [...args, id] }, bindCallStmt(id, patch.callId, clock())]);
       } else await exec(sql, [...args, id]);
+    },
+
+    async listLearnedRules(now) {
+      const r = await exec(
+        "SELECT * FROM learned_rules WHERE expires_at > ? ORDER BY model, option",
+        [now],
+      );
+      return r.rows.map((row) => ({
+        model: String(row.model),
+        option: String(row.option),
+        upstreamMessage: String(row.upstream_message),
+        requestId: row.request_id === null ? null : String(row.request_id),
+        learnedAt: Number(row.learned_at),
+        expiresAt: Number(row.expires_at),
+      }));
+    },
+
+    async recordLearnedRule(rule) {
+      await run([
+        { sql: "DELETE FROM learned_rules WHERE expires_at <= ?", args: [rule.learnedAt] },
+        {
+          sql: `INSERT INTO learned_rules
+              (model, option, upstream_message, request_id, learned_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (model, option) DO UPDATE SET upstream_message = excluded.upstream_message,
+              request_id = excluded.request_id, learned_at = excluded.learned_at,
+              expires_at = excluded.expires_at`,
+          args: [
+            rule.model,
+            rule.option,
+            rule.upstreamMessage,
+            rule.requestId,
+            rule.learnedAt,
+            rule.expiresAt,
+          ],
+        },
+      ]);
     },
 
     async listCalls(sessionId) {

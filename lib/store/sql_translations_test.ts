@@ -112,7 +112,7 @@ Deno.test("a store file from before translations upgrades: its sessions weigh on
   const runAll = async (stmts: { sql: string; args?: unknown[] }[]) => {
     for (const s of stmts) await client.execute(s as never);
   };
-  await migrate(executor, runAll, MIGRATIONS.filter((m) => m.version <= 3));
+  await migrate(executor, runAll, MIGRATIONS.filter((m) => m.version <= 4));
   const now = Date.now();
   await client.execute({
     sql: `INSERT INTO sessions (id, source, status, model, settings, created_at, started_at)

@@ -164,6 +164,21 @@ export interface MintTally {
   usedAll: number;
 }
 
+/** An option OpenAI refused for a model although the catalog allowed it (`lib/self_heal.ts`). */
+export interface LearnedRuleRow {
+  model: string;
+  /** The option's name in the session options (`turnDetection`, `logprobs`, …). */
+  option: string;
+  /** What OpenAI said (redacted, as in the logs). */
+  upstreamMessage: string;
+  /** OpenAI's `x-request-id` of the refusal. */
+  requestId: string | null;
+  /** Unix ms. */
+  learnedAt: number;
+  /** Unix ms after which the option is tried again. */
+  expiresAt: number;
+}
+
 /** The storage port. Every write is idempotent where the doc says so. */
 export interface Store {
   /** Creates tables and runs migrations; safe to call on every start. */
@@ -176,7 +191,7 @@ export interface Store {
     patch: Partial<
       Pick<
         SessionRow,
-        "callId" | "status" | "startedAt" | "endedAt" | "endReason"
+        "callId" | "status" | "startedAt" | "endedAt" | "endReason" | "settings"
       >
     >,
   ): Promise<void>;
@@ -267,6 +282,13 @@ export interface Store {
    * {@linkcode Store.readCounter} calls.
    */
   tallyMint?(input: MintTallyInput): Promise<MintTally>;
+  /**
+   * The learned rules (options OpenAI refused for a model) that have not expired at `now`, every
+   * model's. Optional: without it (and {@linkcode Store.recordLearnedRule}) nothing is learned.
+   */
+  listLearnedRules?(now: number): Promise<LearnedRuleRow[]>;
+  /** Records (or renews) the rule for its `model` + `option`; drops expired rules. */
+  recordLearnedRule?(rule: LearnedRuleRow): Promise<void>;
   /** The `clientKey` a session was created with, or null (for charging its usage). */
   sessionClientKey?(id: string): Promise<string | null>;
   /** {@linkcode NewSession.calls} of a session (1 when unknown), for charging its usage. */

@@ -1,6 +1,57 @@
 import assert from "node:assert/strict";
 import { startTestApp } from "../testing/server.ts";
 
+Deno.test("GET /api/config describes the mode without any secret", async () => {
+  const t = await startTestApp({ demo: true });
+  try {
+    const c = await (await fetch(`${t.baseUrl}/api/config`)).json();
+    assert.equal(c.demo, true);
+    assert.match(
+      c.demoMessage,
+      /offline demo — transcripts are placeholders, set OPENAI_API_KEY/i,
+    );
+    assert.equal(c.hasKey, true);
+    assert.equal(c.keyHelp, null);
+    assert.equal(c.platform, "local");
+    assert.equal(c.defaultModel, "gpt-live-transcribe");
+    const text = JSON.stringify(c);
+    for (
+      const secret of [
+        t.emulator.apiKey,
+        t.deps.config.signingSecret,
+        t.deps.config.internalSecret,
+      ]
+    ) {
+      assert.ok(!text.includes(secret));
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("GET /api/config on Val Town without a key says which variable to set and where", async () => {
+  const t = await startTestApp({
+    noKey: true,
+    platform: "valtown",
+    env: {
+      VALTOWN_ENTRYPOINT: "https://esm.town/v/alice/hello-transcription/main.tsx",
+    },
+  });
+  try {
+    const c = await (await fetch(`${t.baseUrl}/api/config`)).json();
+    assert.equal(c.hasKey, false);
+    assert.equal(c.platform, "valtown");
+    assert.equal(c.keyHelp.envVar, "OPENAI_API_KEY");
+    assert.equal(
+      c.keyHelp.url,
+      "https://www.val.town/x/alice/hello-transcription/environment-variables?key=OPENAI_API_KEY",
+    );
+    assert.match(c.keyHelp.message, /OPENAI_API_KEY/);
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("GET /api/models lists every model with options and shutdown dates", async () => {
   const t = await startTestApp({
     env: { TRANSCRIPTION_MODEL: "gpt-live-transcribe" },
