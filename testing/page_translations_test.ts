@@ -12,6 +12,13 @@ import type { Page } from "npm:playwright-core@1.65.1";
 import { makeUtterancesWav } from "./speech.ts";
 import { BROWSER_TEST, finalTexts, openPage } from "./page_kit.ts";
 import { waitFor } from "./server.ts";
+import { checkA11y, formatViolations } from "./a11y_kit.ts";
+
+/** No serious or critical axe finding in the page's current state. */
+async function assertAccessible(page: Page, label: string) {
+  const report = await checkA11y(page, label);
+  assert.deepEqual(report.blocking, [], formatViolations(report));
+}
 
 const SPOKEN = ["The weather is very nice today.", "I would like a cup of coffee please."];
 const SOURCE = ["The weather is very nice today.", "I would like a cup of coffee, please."];
@@ -72,6 +79,7 @@ Deno.test(
       });
       assert.deepEqual(lines, SOURCE.map((text, i) => ({ text, es: SPANISH[i], de: GERMAN[i] })));
       assert.deepEqual(await finalTexts(page), SOURCE);
+      await assertAccessible(page, "page with two translations");
 
       // Translated speech plays only when asked: muted until Play.
       const muted = () =>
@@ -120,6 +128,7 @@ Deno.test(
       assert.deepEqual(await viewerLines(), GERMAN.map((de) => [["de", de]]));
       await viewer.selectOption("#lang", "es");
       assert.deepEqual(await viewerLines(), SPANISH.map((es) => [["es", es]]));
+      await assertAccessible(viewer, "viewer in Spanish");
       assert.match(viewer.url(), /\?lang=es$/);
       assert.match(
         await viewer.locator("#dl-txt").getAttribute("href") ?? "",
@@ -201,6 +210,7 @@ Deno.test(
         timeout: 30_000,
       });
       assert.equal(await page.locator(".tr-chip[data-lang=de] .tr-retry").isVisible(), true);
+      await assertAccessible(page, "page with a stopped translation");
       assert.match(await page.locator(".tr-chip[data-lang=de]").textContent() ?? "", /German/);
       assert.equal(
         await page.locator(".tr-chip[data-lang=es]").getAttribute("data-state"),
