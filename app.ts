@@ -25,6 +25,7 @@ import { reconnectingConnect } from "./lib/sideband_supervisor.ts";
 import { continuationRoutes } from "./routes/continuation.ts";
 import { createUpstream, type UpstreamClient } from "./lib/upstream.ts";
 import { securityMiddleware } from "./lib/security/mod.ts";
+import { OwnOrigin } from "./lib/security/own_origin.ts";
 
 /** A structured log line; implementations must never receive secrets. */
 export type Logger = (
@@ -53,6 +54,11 @@ export interface AppDeps {
   sidebands?: SidebandRegistry;
   /** Val Town's environment-variable page for this val, when known (shown when the key is missing). */
   envVarsUrl?: string | null;
+  /**
+   * The app's own origin for its requests to itself (never a request's `Host`); built from the
+   * config when omitted. A local server reports its bound address with `listening()`.
+   */
+  ownOrigin?: OwnOrigin;
 }
 
 /** JSON error body used by every route: `{ error: { code, message } }`. */
@@ -85,6 +91,10 @@ export function createApp(appDeps: AppDeps): Hono {
       log: appDeps.log,
     }),
     sidebands: appDeps.sidebands ?? new SidebandRegistry(),
+    ownOrigin: appDeps.ownOrigin ?? new OwnOrigin({
+      platform: appDeps.config.platform,
+      publicOrigin: appDeps.config.publicOrigin,
+    }),
   };
   const app = new Hono();
 

@@ -16,6 +16,8 @@ import { SidebandRegistry } from "./lib/sideband_registry.ts";
 import { openStore } from "./lib/store/mod.ts";
 import type { Store } from "./lib/store/types.ts";
 import { valTownEnvVarsUrl } from "./routes/pages.ts";
+import { withStoredSecrets } from "./lib/security/secrets.ts";
+import { OwnOrigin } from "./lib/security/own_origin.ts";
 import type { Hono } from "npm:hono@4.13.19";
 
 /** Logs one JSON line per event to the console (callers never pass secrets). */
@@ -53,8 +55,10 @@ export interface BuildAppOptions extends LoadConfigOptions {
 export async function buildApp(
   options: BuildAppOptions,
 ): Promise<{ app: Hono; deps: AppDeps }> {
-  const config = await loadConfig(options.env, options);
-  const store = options.store ?? await openStore(config);
+  const loaded = await loadConfig(options.env, options);
+  const store = options.store ?? await openStore(loaded);
+  // Unset secrets are random, kept in the Store so every process agrees (never from the API key).
+  const config = await withStoredSecrets(loaded, store);
   const log = options.log ?? consoleLogger;
   const deps: AppDeps = {
     config,
@@ -67,6 +71,7 @@ export async function buildApp(
       options.env.VALTOWN_ENTRYPOINT ?? import.meta.url,
     ),
     sidebands: new SidebandRegistry(),
+    ownOrigin: new OwnOrigin({ platform: config.platform, publicOrigin: config.publicOrigin }),
   };
   return { app: createApp(deps), deps };
 }

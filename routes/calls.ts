@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Hono } from "npm:hono@4.13.19";
+import { type Context, Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../app.ts";
 import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
@@ -112,7 +112,16 @@ async function callConflict(
 export function callRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { store } = deps;
-  const startSideband = (origin: string, session: SessionRow, callId: string) =>
+  const startSideband = (c: Context, session: SessionRow, callId: string) => {
+    // The own origin from config or the bound address, never this request's Host (it carries the
+    // internal secret).
+    const origin = deps.ownOrigin!.forSelf(c);
+    if (origin === null) {
+      deps.log?.("error", "Cannot start the sideband: the server's own address is unknown", {
+        callId,
+      });
+      return;
+    }
     startSidebandInBackground({
       origin,
       sessionId: session.id,
@@ -122,6 +131,7 @@ export function callRoutes(deps: AppDeps): Hono {
       fetch: deps.fetch,
       log: deps.log,
     });
+  };
 
   // SDP relay (fallback, or every call with SIGNALING=relay): create the call with the server's
   // key (multipart) and start the sideband.
@@ -160,7 +170,7 @@ export function callRoutes(deps: AppDeps): Hono {
       throw err;
     }
     await store.updateSession(session.id, { callId: call.callId });
-    startSideband(new URL(c.req.url).origin, session, call.callId);
+    startSideband(c, session, call.callId);
     return c.json(
       { sdp: call.sdp, callId: call.callId, sideband: "starting" },
       201,
@@ -189,7 +199,7 @@ export function callRoutes(deps: AppDeps): Hono {
     const running = deps.sidebands!.get(callId);
     if (!running) {
       if (!session.callId) await store.updateSession(session.id, { callId });
-      startSideband(new URL(c.req.url).origin, session, callId);
+      startSideband(c, session, callId);
     }
     return c.json(
       {

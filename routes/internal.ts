@@ -108,8 +108,10 @@ export function internalRoutes(deps: AppDeps): Hono {
           sessionId: session.id,
           callId,
         });
+        const origin = deps.ownOrigin!.forSelf(c);
+        if (origin === null) return;
         startSidebandInBackground({
-          origin: new URL(c.req.url).origin,
+          origin,
           sessionId: session.id,
           callId,
           internalSecret: deps.config.internalSecret,

@@ -21,6 +21,7 @@ import {
 import type { CallRow, SessionRow } from "../lib/store/types.ts";
 import { verifyTicket } from "../lib/ticket.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";
+import { requesterOwnerKey } from "../lib/security/client_id.ts";
 import { chargeSessionUsage } from "../lib/security/limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
@@ -148,19 +149,24 @@ export function sessionsRoutes(
     return (await store.getSession(id)) ?? notFound();
   }
 
-  /** The requester's client pseudonym (the same one the session was minted under). */
+  /** The requester's IP pseudonym: what the per-client stream cap counts (never authorisation). */
   function requesterKey(c: Context): Promise<string> {
     return clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
   }
 
-  // List sessions, newest first, paged; on a public val (no ACCESS_CODE) only the caller's own.
+  // List sessions, newest first, paged; on a public val (no ACCESS_CODE) only the caller's own:
+  // those bound to its client-id cookie (none without one).
   app.get("/", async (c) => {
     const q = ListSessionsQuery.safeParse(c.req.query());
     if (!q.success) return invalid(q.error, "query");
+    const owner = requesterOwnerKey(c);
+    if (config.accessCode === null && owner === null) {
+      return c.json({ sessions: [], nextCursor: null });
+    }
     const page = await store.listSessions({
       limit: q.data.limit,
       cursor: q.data.cursor ?? null,
-      clientKey: config.accessCode === null ? await requesterKey(c) : undefined,
+      ownerKey: config.accessCode === null ? owner! : undefined,
     });
     return c.json({
       sessions: page.sessions.map(publicSession),
@@ -291,8 +297,8 @@ export function sessionsRoutes(
 
   /**
    * A share link is read-only: deleting needs the access cookie (checked by the gate when
-   * ACCESS_CODE is set), the session's ticket (`Authorization: Bearer <ticket>`), or the client
-   * pseudonym the session was minted under.
+   * ACCESS_CODE is set), the session's ticket (`Authorization: Bearer <ticket>`), or the client-id
+   * cookie the session was minted under (never the IP).
    */
   async function mayDelete(c: Context, id: string): Promise<boolean> {
     if (config.accessCode !== null) return true;
@@ -301,8 +307,9 @@ export function sessionsRoutes(
       const claims = await verifyTicket(bearer, { secret: config.signingSecret });
       if (claims?.sessionId === id) return true;
     }
-    const owner = await store.sessionClientKey?.(id);
-    return typeof owner === "string" && owner === await requesterKey(c);
+    const mine = requesterOwnerKey(c);
+    if (mine === null) return false;
+    return (await store.sessionOwnerKey(id)) === mine;
   }
 
   // Gap repair: the page posts the final utterances it saw (ticket-bound to this session).

@@ -12,13 +12,17 @@ import { bodyLimits } from "./body_limit.ts";
 import { securityHeaders } from "./headers.ts";
 import { mintLimits } from "./mint_limits.ts";
 import { sameOrigin } from "./same_origin.ts";
+import { corsPolicy } from "./cors.ts";
+import { clientIdentity } from "./client_id.ts";
+import { hostGuard, OwnOrigin } from "./own_origin.ts";
 
 /** Paths whose POST mints an upstream session (and so spends money). */
 export const MINT_PATHS = ["/api/session"];
 
 /**
- * The middleware chain: security headers (outermost, so every response has them), body limits,
- * same-origin check, access-code gate, then the mint limits.
+ * The middleware chain: security headers and the CORS policy (outermost, so every response has
+ * them), the local `Host` check, body limits, same-origin check, the client-id cookie, the
+ * access-code gate, then the mint limits.
  *
  * @example
  * ```ts
@@ -26,16 +30,26 @@ export const MINT_PATHS = ["/api/session"];
  * ```
  */
 export function securityMiddleware(
-  deps: Pick<AppDeps, "config" | "store" | "log">,
+  deps: Pick<AppDeps, "config" | "store" | "log" | "ownOrigin">,
 ): MiddlewareHandler[] {
   const { config, store } = deps;
+  const own = deps.ownOrigin ??
+    new OwnOrigin({ platform: config.platform, publicOrigin: config.publicOrigin });
   return [
     // With SIGNALING=relay the page never talks to the Realtime API itself: CSP allows only 'self'.
     securityHeaders({
       realtimeBaseUrl: config.signaling === "relay" ? null : config.openaiBaseUrl,
     }),
+    corsPolicy(own),
+    hostGuard(own),
     bodyLimits({ jsonBytes: 64 * 1024, sdpBytes: 256 * 1024 }),
-    sameOrigin({ prefixes: ["/api", "/auth"] }),
+    sameOrigin({ prefixes: ["/api", "/auth"], reads: ["/api"] }),
+    clientIdentity({
+      signingSecret: config.signingSecret,
+      store,
+      secure: (c) => new URL(c.req.url).protocol === "https:" || config.platform === "valtown",
+      mintPaths: MINT_PATHS,
+    }),
     accessGate({
       accessCode: config.accessCode,
       signingSecret: config.signingSecret,
