@@ -37,8 +37,9 @@ export const EnvSchema = z.object({
    */
   OPENAI_BASE_URL: z.url().default(DEFAULT_BASE_URL).refine(
     (v) => {
-      const u = new URL(v);
-      return u.username === "" && u.password === "" && u.search === "" && u.hash === "";
+      const u = URL.parse(v);
+      return u === null ||
+        (u.username === "" && u.password === "" && u.search === "" && u.hash === "");
     },
     { error: "Use a plain URL without user name, password, query or fragment" },
   ),
@@ -46,7 +47,7 @@ export const EnvSchema = z.object({
    * The val's public address (`https://….web.val.run` or a custom domain). Optional: when set, the
    * app's requests to itself go there and a local server also answers on its host name.
    */
-  PUBLIC_URL: z.url().refine((v) => /^https?:$/.test(new URL(v).protocol), {
+  PUBLIC_URL: z.url().refine((v) => /^https?:$/.test(URL.parse(v)?.protocol ?? "http:"), {
     error: "Use an http(s) URL",
   }).optional(),
   PORT: int(0, 65535).default(8000),

@@ -8,6 +8,7 @@
  */
 import type { Page } from "npm:playwright-core@1.65.1";
 import { type AppDeps, createApp, type Logger } from "../app.ts";
+import { OwnOrigin } from "../lib/security/own_origin.ts";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../emulator/mod.ts";
 import { appendAudio, type Ev, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
@@ -295,9 +296,11 @@ export async function startResilientApp(
     readFile: createFileReader({ platform: "local" }),
     log,
     sidebands,
+    ownOrigin: new OwnOrigin({ platform: "local", publicOrigin: null }),
   };
   const app = createApp(deps);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+  deps.ownOrigin!.listening(server.addr);
   let closed = false;
   return {
     baseUrl: `http://127.0.0.1:${server.addr.port}`,

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
+import { OwnOrigin } from "../lib/security/own_origin.ts";
 import { startEmulator } from "../emulator/mod.ts";
 import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/testkit.ts";
 import { loadConfig } from "../lib/config.ts";
@@ -47,14 +48,17 @@ Deno.test({
     ) => void logs.push({ level, message, fields });
     const sidebands = new SidebandRegistry();
     // The production wiring: createApp retries upstream calls and reconnects sidebands itself.
+    const ownOrigin = new OwnOrigin({ platform: "local", publicOrigin: null });
     const app = createApp({
       config,
       store,
       readFile: createFileReader({ platform: "local" }),
       log,
       sidebands,
+      ownOrigin,
     });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+    ownOrigin.listening(server.addr);
     const base = `http://127.0.0.1:${server.addr.port}`;
     const peer = await createTestPeer();
     try {

@@ -1,7 +1,7 @@
 /**
  * Who owns a session, for listing and deleting it on a public val: a random client id the server
- * hands the browser in an `HttpOnly`, `SameSite=Lax` cookie (set on the first response that finds
- * none, so on the first page load), never the IP address. Another web site cannot replay it:
+ * hands the browser in an `HttpOnly`, `SameSite=Lax` cookie (set on the first page load or mint
+ * that finds none), never the IP address. Another web site cannot replay it:
  * `SameSite=Lax` keeps it off cross-site `fetch()` requests, the app's CORS policy
  * (`cors.ts`) keeps cross-site pages from reading any answer, and `same_origin.ts` refuses
  * cross-site reads under `/api` outright. The Store keeps only an HMAC of the id (the owner key).
@@ -64,6 +64,8 @@ export interface ClientIdentityOptions {
   secure: (c: Context) => boolean;
   /** Paths whose successful JSON answer names a new `sessionId` to bind to the requester. */
   mintPaths: string[];
+  /** Paths whose `GET` hands a new visitor its cookie (the page, share links). */
+  pagePaths: string[];
 }
 
 /**
@@ -80,7 +82,13 @@ export function requesterOwnerKey(c: Context): string | null {
  *
  * @example
  * ```ts
- * app.use(clientIdentity({ signingSecret, store, secure: () => false, mintPaths: ["/api/session"] }));
+ * app.use(clientIdentity({
+ *   signingSecret,
+ *   store,
+ *   secure: () => false,
+ *   mintPaths: ["/api/session"],
+ *   pagePaths: ["/", "/s/*"],
+ * }));
  * ```
  */
 export function clientIdentity(options: ClientIdentityOptions): MiddlewareHandler {
@@ -88,6 +96,12 @@ export function clientIdentity(options: ClientIdentityOptions): MiddlewareHandle
   return async function clientIdentityMiddleware(c, next) {
     const sent = getCookie(c, CLIENT_COOKIE);
     const known = sent !== undefined && ID_SHAPE.test(sent);
+    const minting = c.req.method === "POST" && mints.has(c.req.path);
+    const page = c.req.method === "GET" &&
+      options.pagePaths.some((p) =>
+        p.endsWith("/*") ? c.req.path.startsWith(p.slice(0, -1)) : c.req.path === p
+      );
+    if (!known && !minting && !page) return await next();
     const id = known ? sent : newClientId();
     const owner = await ownerKeyOf(options.signingSecret, id);
     // Only a cookie the browser sent back proves anything; a fresh one owns nothing yet, except
@@ -111,7 +125,7 @@ export function clientIdentity(options: ClientIdentityOptions): MiddlewareHandle
         cookie();
       }
     }
-    if (c.req.method === "POST" && mints.has(c.req.path) && c.res.status === 200) {
+    if (minting && c.res.status === 200) {
       const type = c.res.headers.get("content-type") ?? "";
       if (!type.includes("application/json")) return;
       let sessionId: unknown;

@@ -49,6 +49,7 @@ export function securityMiddleware(
       store,
       secure: (c) => new URL(c.req.url).protocol === "https:" || config.platform === "valtown",
       mintPaths: MINT_PATHS,
+      pagePaths: ["/", "/s/*"],
     }),
     accessGate({
       accessCode: config.accessCode,

@@ -198,7 +198,10 @@ export function createSqlStore(
 
     async ensureSetting(key, value) {
       const results = await run([
-        { sql: "INSERT OR IGNORE INTO app_settings (key, value) VALUES (?, ?)", args: [key, value] },
+        {
+          sql: "INSERT OR IGNORE INTO app_settings (key, value) VALUES (?, ?)",
+          args: [key, value],
+        },
         { sql: "SELECT value FROM app_settings WHERE key = ?", args: [key] },
       ]);
       const stored = results[1].rows[0]?.value;
