@@ -17,12 +17,16 @@ import { openStore } from "./lib/store/mod.ts";
 import type { Store } from "./lib/store/types.ts";
 import { valTownEnvVarsUrl } from "./routes/pages.ts";
 import { withStoredSecrets } from "./lib/security/secrets.ts";
+import { logSafeFields } from "./lib/security/log_fields.ts";
 import { OwnOrigin } from "./lib/security/own_origin.ts";
 import type { Hono } from "npm:hono@4.13.19";
 
-/** Logs one JSON line per event to the console (callers never pass secrets). */
+/**
+ * Logs one JSON line per event to the console (callers never pass secrets); session ids are
+ * shortened, since each one opens its transcript (`lib/security/log_fields.ts`).
+ */
 export const consoleLogger: Logger = (level, message, fields) => {
-  const line = JSON.stringify({ level, message, ...fields });
+  const line = JSON.stringify({ level, message, ...logSafeFields(fields) });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else if (level === "info") console.log(line);

@@ -26,7 +26,7 @@ export function apiError(
   return Response.json(body, { status, headers: init.headers });
 }
 
-/** Maps an upstream failure to its JSON response (429 keeps `Retry-After`). */
+/** Maps an upstream failure to its JSON response (429 and 503 keep `Retry-After`). */
 export function upstreamErrorResponse(err: UpstreamError): Response {
   return apiError(err.status, err.code, err.message, {
     upstreamStatus: err.upstreamStatus,

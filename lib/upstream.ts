@@ -155,6 +155,16 @@ async function errorFor(res: Response, what: string): Promise<UpstreamError> {
       s,
     );
   }
+  if (s === 503) {
+    // Overloaded or down for a while: say so, and when to try again.
+    return new UpstreamError(
+      503,
+      "upstream_unavailable",
+      `OpenAI is unavailable for ${what} (${s}): ${message}`,
+      s,
+      res.headers.get("retry-after") ?? "5",
+    );
+  }
   if (s >= 500) {
     return new UpstreamError(
       502,

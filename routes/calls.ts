@@ -21,9 +21,11 @@ import { startExpiredResponse } from "./session.ts";
 const TicketBody = z.object({ ticket: z.string().min(1).max(1024) });
 const RelayBody = z.object({
   ticket: z.string().min(1).max(1024),
+  // Checked here so junk never reaches OpenAI (whose refusal would be a 502): an offer starts
+  // with `v=0`, and has an origin and at least one media section.
   sdp: z.string().min(10).max(200_000).refine(
-    (s) => s.startsWith("v="),
-    "Not an SDP offer",
+    (s) => /^v=0\r?\n/.test(s) && /\r?\no=/.test(s) && /\r?\nm=(audio|video|application) /.test(s),
+    "Not an SDP offer (v=0, o= and an m= line)",
   ),
 });
 

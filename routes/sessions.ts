@@ -36,12 +36,18 @@ export interface EventStreamOptions {
   heartbeatMs: number;
   /** The server closes a stream after this long; `EventSource` resumes with `Last-Event-ID`. */
   maxStreamMs: number;
+  /**
+   * Open streams one client (IP pseudonym) may hold in this process: each polls the Store, so a
+   * stranger opening thousands would load it for everyone.
+   */
+  maxStreamsPerClient: number;
 }
 
 const DEFAULT_STREAM: EventStreamOptions = {
   pollMs: 250,
   heartbeatMs: 15_000,
   maxStreamMs: 10 * 60_000,
+  maxStreamsPerClient: 10,
 };
 
 type Render = (u: Utterance[], s: SessionRow) => string;
@@ -135,6 +141,8 @@ export function sessionsRoutes(
   // On Val Town every query is a network round trip to its SQLite service: poll less often.
   const pollMs = config.platform === "valtown" ? 1000 : DEFAULT_STREAM.pollMs;
   const tail = { ...DEFAULT_STREAM, pollMs, ...stream };
+  /** Open event streams per client (IP pseudonym) in this process. */
+  const streams = new Map<string, number>();
   if (config.platformRequestLimitSeconds) {
     // Close before the platform kills the request, so the client resumes cleanly.
     tail.maxStreamMs = Math.min(
@@ -225,7 +233,45 @@ export function sessionsRoutes(
     if (first instanceof Response) return first;
     let after = Math.max(q.data.after ?? 0, header ? Number(header.trim()) : 0);
     const sessionId = first.id;
+    const client = await requesterKey(c);
+    const open = streams.get(client) ?? 0;
+    if (open >= tail.maxStreamsPerClient) {
+      return apiError(
+        429,
+        "too_many_streams",
+        "Too many live views are open from this address: close some and try again",
+        { headers: { "Retry-After": "30" } },
+      );
+    }
+    streams.set(client, open + 1);
+    let released = false;
+    // A stream ends by returning, failing or the client going away: count it out once.
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (streams.get(client) ?? 1) - 1;
+      if (left > 0) streams.set(client, left);
+      else streams.delete(client);
+    };
     return streamSSE(c, async (sse) => {
+      sse.onAbort(release);
+      try {
+        await follow(sse);
+      } finally {
+        release();
+      }
+    }, async (err, sse) => {
+      release();
+      deps.log?.("error", "Event stream failed", {
+        sessionId,
+        error: String(err),
+      });
+      await sse.writeSSE({
+        event: "gone",
+        data: JSON.stringify({ id: sessionId }),
+      });
+    });
+    async function follow(sse: Parameters<Parameters<typeof streamSSE>[1]>[0]) {
       const started = Date.now();
       let call: string | null = null;
       const offsets = new Map<string, number>();
@@ -283,16 +329,7 @@ export function sessionsRoutes(
         }
         await sse.sleep(tail.pollMs);
       }
-    }, async (err, sse) => {
-      deps.log?.("error", "Event stream failed", {
-        sessionId,
-        error: String(err),
-      });
-      await sse.writeSSE({
-        event: "gone",
-        data: JSON.stringify({ id: sessionId }),
-      });
-    });
+    }
   });
 
   /**

@@ -49,9 +49,12 @@ Deno.test({
         return minted.sessionId as string;
       });
       // The caller's browser reads the prompt in session.updated: the trade-off the docs state.
-      await waitFor(async () =>
-        JSON.stringify(await browser.page.evaluate(() => (globalThis as { seen?: unknown }).seen))
-          .includes("Zorblax"), { timeoutMs: 10_000, message: "session.updated on the data channel" });
+      await waitFor(
+        async () =>
+          JSON.stringify(await browser.page.evaluate(() => (globalThis as { seen?: unknown }).seen))
+            .includes("Zorblax"),
+        { timeoutMs: 10_000, message: "session.updated on the data channel" },
+      );
       // The stored events hold it (the server applied it) but nothing the API serves does.
       await waitFor(async () =>
         (await app.store.listEvents(sessionId)).some((e) => e.type === "session.updated")

@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from "npm:hono@4.13.19";
 import type { AppDeps } from "../../app.ts";
 import type { Config } from "../config.ts";
-import { accessGate } from "./access.ts";
+import { accessGate, accessGeneration } from "./access.ts";
 import { bodyLimits } from "./body_limit.ts";
 import { securityHeaders } from "./headers.ts";
 import { mintLimits } from "./mint_limits.ts";
@@ -54,6 +54,7 @@ export function securityMiddleware(
     accessGate({
       accessCode: config.accessCode,
       signingSecret: config.signingSecret,
+      generation: accessGeneration(store),
     }),
     // routes/session.ts asks for the decision while its upstream mint is in flight.
     mintLimits({ config, store, paths: MINT_PATHS, optimistic: true, log: deps.log }),
