@@ -68,6 +68,24 @@ Deno.test({
       const crossSite = proxy.requests.filter((r) => r.path === "/api/sessions" && r.origin);
       assert.ok(crossSite.length >= 3, "the attacker's requests reached the app");
       for (const r of crossSite) assert.equal(r.status, 403, JSON.stringify(r));
+      // A non-simple request (DELETE) needs a preflight, which grants nothing: the victim's
+      // session survives and the DELETE never reaches the app.
+      const deleted = await evil.evaluate(async ({ target, id }) => {
+        try {
+          const res = await fetch(`${target}/api/sessions/${id}`, {
+            method: "DELETE",
+            credentials: "include",
+          });
+          return `read ${res.status}`;
+        } catch (err) {
+          return String(err);
+        }
+      }, { target: appOrigin, id: mine.sessionId });
+      assert.match(deleted, /TypeError/);
+      assert.ok(await app.store.getSession(mine.sessionId), "the session survived");
+      const preflight = proxy.requests.find((r) => r.method === "OPTIONS");
+      assert.equal(preflight?.status, 204);
+      assert.ok(!proxy.requests.some((r) => r.method === "DELETE"), "no DELETE got through");
       await evil.close();
     } finally {
       await browser.close();
