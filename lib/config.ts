@@ -181,10 +181,19 @@ export interface LoadConfigOptions {
  * const config = await loadConfig(Deno.env.toObject());
  * ```
  */
-export async function loadConfig(
+export function loadConfig(
   env: Record<string, string | undefined>,
   options: LoadConfigOptions = {},
 ): Promise<Config> {
+  // A promise (as when secrets were derived with crypto.subtle): a bad value is a rejection.
+  return new Promise((resolve) => resolve(readConfig(env, options)));
+}
+
+/** {@linkcode loadConfig}, synchronously; throws {@linkcode ConfigError}. */
+export function readConfig(
+  env: Record<string, string | undefined>,
+  options: LoadConfigOptions = {},
+): Config {
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
   );

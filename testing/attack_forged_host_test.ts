@@ -74,7 +74,7 @@ Deno.test({
       // Wait until the self request went somewhere: to the trap, or to the app itself.
       // Wait until the self request went somewhere: to the trap, or to the app itself, whose
       // registry then runs a sideband for the call.
-      await waitFor(async () =>
+      await waitFor(() =>
         stolen.length > 0 ||
         app.sidebands.get(callId) !== undefined
       );
