@@ -89,10 +89,11 @@ function startupFailure(err: unknown): (req: Request) => Response {
   consoleLogger("error", "Startup failed", {
     error: String((err as Error)?.stack ?? err),
   });
-  return () =>
+  return (req) =>
     Response.json({ error: { code: "startup_failed", message } }, {
       status: 503,
-      headers: { "Retry-After": "5" },
+      // Our own CORS header even here, so the platform's `*` default never applies.
+      headers: { "Retry-After": "5", "Access-Control-Allow-Origin": new URL(req.url).origin },
     });
 }
 
