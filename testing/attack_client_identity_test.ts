@@ -54,6 +54,10 @@ Deno.test("the victim's address without its cookie neither lists nor deletes its
 
     // The victim, with its cookie, from any address.
     assert.match(cookie, /ht_client=/);
+    const attributes = page.headers.getSetCookie().find((c) => c.startsWith("ht_client=")) ?? "";
+    for (const flag of [/HttpOnly/i, /SameSite=Lax/i, /Secure/i, /Path=\//]) {
+      assert.match(attributes, flag);
+    }
     const own = await (await fetch(`${proxy.baseUrl}/api/sessions`, {
       headers: { Cookie: cookie, "X-Forwarded-For": "203.0.113.9" },
     })).json();

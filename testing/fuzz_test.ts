@@ -179,7 +179,14 @@ function requestArb(ticket: string, sessionId: string): fc.Arbitrary<Req> {
       fuzzString.map((s) => `/auth/signin?next=${seg(s)}`),
       fuzzString.map((s) => `/${seg(s)}`),
     ),
-  }).map((r) => ({ ...r, headers: {} as Record<string, string> }));
+    // Reads from another site's page (refused under /api) or the app's own.
+    site: fc.constantFrom<string | null>(null, null, "cross-site", "same-site", "same-origin"),
+  }).map(({ site, ...r }) => {
+    const headers: Record<string, string> = {};
+    if (site) headers["Sec-Fetch-Site"] = site;
+    if (site === "cross-site") headers["Origin"] = "https://evil.example";
+    return { ...r, headers };
+  });
   // Queries and headers of the session routes, aimed at the one real session.
   const sessionReads = fc.oneof(
     queryArb(["limit", "cursor"]).map((q) => `/api/sessions?${q}`),
