@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../lib/deps.ts";
+import { assembleDeps } from "../lib/setup.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
 import { openStore } from "../lib/store/mod.ts";
@@ -13,11 +13,11 @@ import { insideOneWindow } from "../testing/clock.ts";
 async function serve(env: Record<string, string>) {
   const config = await loadConfig({ OPENAI_API_KEY: "sk-test-auth", ...env });
   const store = await openStore(config, { url: ":memory:" });
-  const deps = {
+  const deps = assembleDeps({
     config,
     store,
     readFile: createFileReader({ platform: "local" }),
-  } as AppDeps;
+  });
   const app = new Hono();
   app.use(...securityMiddleware(deps));
   app.get("/", (c) => c.html("<p>the app</p>"));
