@@ -15,7 +15,7 @@ Deno.test("a store that fails answers 503 storage_unavailable with Retry-After, 
     readFile: createFileReader({ platform: "local" }),
     fetch: () => Promise.reject(new Error("no upstream in this test")),
   }));
-  const res = await app.request("/api/sessions?limit=1", {}, {
+  const res = await app.request("/api/sessions/AAAAAAAAAAAAAAAAAAAAAA", {}, {
     remoteAddr: { hostname: "127.0.0.1" },
   });
   const body = await res.json();

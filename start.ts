@@ -22,17 +22,16 @@ if (!env.OPENAI_API_KEY) {
   emulator = await startEmulator({});
   env.OPENAI_API_KEY = emulator.apiKey;
   env.OPENAI_BASE_URL = emulator.baseUrl;
-  // The emulator's key is public: never derive the signing secrets from it.
-  const random = () => crypto.randomUUID() + crypto.randomUUID();
-  env.SIGNING_SECRET ??= random();
-  env.INTERNAL_SECRET ??= random();
 }
 
 const deps = await setUp({ env, platform: "local", demo: emulator !== null });
 const server = Deno.serve({
   hostname: "127.0.0.1",
   port: deps.config.port,
-  onListen: ({ port }) => {
+  onListen: (addr) => {
+    const { port } = addr;
+    // Self-invoked requests go to this bound address, never to a request's Host.
+    deps.ownOrigin.listening(addr);
     consoleLogger("info", "hello-transcription is listening", {
       url: `http://localhost:${port}/`,
       ...(emulator

@@ -68,7 +68,7 @@ export function invalidInput(
   return apiError(400, options.code ?? "invalid_request", message, { field });
 }
 
-/** Maps an upstream failure to its JSON response (429 keeps `Retry-After`). */
+/** Maps an upstream failure to its JSON response (429 and 503 keep `Retry-After`). */
 export function upstreamErrorResponse(err: UpstreamError): Response {
   return apiError(err.status, err.code, err.message, {
     upstreamStatus: err.upstreamStatus,

@@ -6,10 +6,13 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
-import { base64url, hmacSign } from "./hmac.ts";
+import { base64url } from "./hmac.ts";
 import { findModel, MODELS } from "./models.ts";
 
 const DEFAULT_BASE_URL = "https://api.openai.com";
+
+/** Shortest `ACCESS_CODE` accepted (see {@linkcode EnvSchema}). */
+export const ACCESS_CODE_MIN_LENGTH = 12;
 
 const bool = z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
@@ -29,7 +32,25 @@ export type SignalingMode = (typeof SIGNALING_MODES)[number];
 /** The environment variables the app reads, with defaults. Documented in README.md. */
 export const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
-  OPENAI_BASE_URL: z.url().default(DEFAULT_BASE_URL),
+  /**
+   * Base URL of the Realtime API. The page is told it (`GET /api/config`, the CSP), so it may not
+   * carry credentials, a query or a fragment: the key goes in `OPENAI_API_KEY`.
+   */
+  OPENAI_BASE_URL: z.url().default(DEFAULT_BASE_URL).refine(
+    (v) => {
+      const u = URL.parse(v);
+      return u === null ||
+        (u.username === "" && u.password === "" && u.search === "" && u.hash === "");
+    },
+    { error: "Use a plain URL without user name, password, query or fragment" },
+  ),
+  /**
+   * The val's public address (`https://….web.val.run` or a custom domain). Optional: when set, the
+   * app's requests to itself go there and a local server also answers on its host name.
+   */
+  PUBLIC_URL: z.url().refine((v) => /^https?:$/.test(URL.parse(v)?.protocol ?? "http:"), {
+    error: "Use an http(s) URL",
+  }).optional(),
   PORT: int(0, 65535).default(8000),
   /**
    * Default transcription model for new sessions; must be in the catalog (`lib/models.ts`). The
@@ -53,15 +74,23 @@ export const EnvSchema = z.object({
     error: () =>
       `Use "direct" (the browser starts its call with an ephemeral key) or "relay" (the server relays every SDP offer)`,
   }).default("direct"),
-  /** Secret for HMAC tickets and cookies; derived from OPENAI_API_KEY when unset. */
+  /** Secret for HMAC tickets and cookies; when unset a random one is generated and kept in the Store. */
   SIGNING_SECRET: z.string().min(16).optional(),
-  /** Secret for self-invoked internal requests; derived when unset. */
+  /** Secret for self-invoked internal requests; generated and kept in the Store when unset. */
   INTERNAL_SECRET: z.string().min(16).optional(),
   /** libSQL URL (`file:./data/app.db`, `:memory:`, `libsql://…`); Val Town uses std/sqlite. */
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_AUTH_TOKEN: z.string().optional(),
-  /** Optional access code; when set, the page asks for it before anything else. */
-  ACCESS_CODE: z.string().min(4).optional(),
+  /**
+   * Optional access code; when set, the page asks for it before anything else. It must resist
+   * guessing at the sign-in throttle's global rate (about 19 200 a day): at least 12 characters,
+   * not one character repeated.
+   */
+  ACCESS_CODE: z.string().min(ACCESS_CODE_MIN_LENGTH, {
+    error: `Use at least ${ACCESS_CODE_MIN_LENGTH} characters (a passphrase of a few words)`,
+  }).max(200).refine((v) => new Set(v).size >= 4, {
+    error: "Use a code with at least 4 different characters",
+  }).optional(),
   RATE_MINTS_PER_MINUTE_PER_IP: int(1, 10_000).default(10),
   RATE_MINTS_PER_MINUTE: int(1, 100_000).default(60),
   MAX_CONCURRENT_SESSIONS_PER_IP: int(1, 1000).default(3),
@@ -105,6 +134,14 @@ export interface Config {
   signaling: SignalingMode;
   signingSecret: string;
   internalSecret: string;
+  /**
+   * Which secrets came from the environment. The others were generated at random by
+   * {@linkcode loadConfig}; the app replaces them with the ones kept in the Store before the first
+   * request that needs one (`lib/security/secrets.ts`), so every process of the val agrees.
+   */
+  secretsFromEnv: { signing: boolean; internal: boolean };
+  /** `PUBLIC_URL`'s origin, or null (see `lib/security/own_origin.ts`). */
+  publicOrigin: string | null;
   databaseUrl: string | null;
   databaseAuthToken: string | null;
   accessCode: string | null;
@@ -152,10 +189,19 @@ export interface LoadConfigOptions {
  * const config = await loadConfig(Deno.env.toObject());
  * ```
  */
-export async function loadConfig(
+export function loadConfig(
   env: Record<string, string | undefined>,
   options: LoadConfigOptions = {},
 ): Promise<Config> {
+  // A promise (as when secrets were derived with crypto.subtle): a bad value is a rejection.
+  return new Promise((resolve) => resolve(readConfig(env, options)));
+}
+
+/** {@linkcode loadConfig}, synchronously; throws {@linkcode ConfigError}. */
+export function readConfig(
+  env: Record<string, string | undefined>,
+  options: LoadConfigOptions = {},
+): Config {
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
   );
@@ -172,9 +218,6 @@ export async function loadConfig(
   const platform = options.platform ??
     (env.VALTOWN_ENTRYPOINT ? "valtown" : "local");
   const key = e.OPENAI_API_KEY ?? null;
-  // Secrets a remixer never has to set: derived from the API key so they survive restarts and are
-  // shared by every process of the val; a random fallback covers the no-key page.
-  const seed = key ?? crypto.randomUUID() + crypto.randomUUID();
   return {
     platform,
     openaiApiKey: key,
@@ -185,8 +228,15 @@ export async function loadConfig(
     privatePrompt: e.TRANSCRIPTION_PROMPT ?? null,
     ephemeralKeyTtlSeconds: e.EPHEMERAL_KEY_TTL_SECONDS,
     signaling: e.SIGNALING,
-    signingSecret: e.SIGNING_SECRET ?? await derive(seed, "ticket-signing"),
-    internalSecret: e.INTERNAL_SECRET ?? await derive(seed, "internal-requests"),
+    // Never derived from the API key (it may be public, like the emulator's): random here, and
+    // replaced by the Store's copy before first use (lib/security/secrets.ts).
+    signingSecret: e.SIGNING_SECRET ?? randomSecret(),
+    internalSecret: e.INTERNAL_SECRET ?? randomSecret(),
+    secretsFromEnv: {
+      signing: e.SIGNING_SECRET !== undefined,
+      internal: e.INTERNAL_SECRET !== undefined,
+    },
+    publicOrigin: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : null,
     databaseUrl: e.DATABASE_URL ?? null,
     databaseAuthToken: e.DATABASE_AUTH_TOKEN ?? null,
     accessCode: e.ACCESS_CODE ?? null,
@@ -214,7 +264,7 @@ export async function loadConfig(
   };
 }
 
-/** HMAC-SHA256(seed, label) as base64url: a stable secret that reveals nothing about the seed. */
-async function derive(seed: string, label: string): Promise<string> {
-  return base64url(await hmacSign(seed, `hello-transcription:${label}`));
+/** 256 random bits as base64url. */
+export function randomSecret(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }

@@ -20,22 +20,19 @@ Deno.test("loadConfig() without any variable gives safe defaults and never throw
   assert.notEqual(config.signingSecret, config.internalSecret);
 });
 
-Deno.test("loadConfig() derives stable secrets from the key that do not reveal it", async () => {
+Deno.test("loadConfig() never derives secrets from the key: random unless set, and says which", async () => {
   const a = await loadConfig({ OPENAI_API_KEY: KEY });
   const b = await loadConfig({ OPENAI_API_KEY: KEY });
-  const other = await loadConfig({ OPENAI_API_KEY: `${KEY}x` });
   assert.equal(a.openaiApiKey, KEY);
-  // Every process of a val derives the same secrets, so tickets survive restarts.
-  assert.equal(a.signingSecret, b.signingSecret);
-  assert.equal(a.internalSecret, b.internalSecret);
-  assert.notEqual(a.signingSecret, other.signingSecret);
+  // A key may be public (the emulator's): two loads with it share nothing.
+  assert.notEqual(a.signingSecret, b.signingSecret);
+  assert.notEqual(a.internalSecret, b.internalSecret);
   assert.notEqual(a.signingSecret, a.internalSecret);
+  assert.deepEqual(a.secretsFromEnv, { signing: false, internal: false });
   for (const secret of [a.signingSecret, a.internalSecret]) {
-    assert.ok(!secret.includes(KEY.slice(3, 15)), "a derived secret must not contain the key");
+    assert.ok(secret.length >= 43);
+    assert.ok(!secret.includes(KEY.slice(3, 15)), "a secret must not contain the key");
   }
-  // Without a key the fallback is random per load.
-  const [x, y] = await Promise.all([loadConfig({}), loadConfig({})]);
-  assert.notEqual(x.signingSecret, y.signingSecret);
   // Explicit secrets win.
   const set = await loadConfig({
     OPENAI_API_KEY: KEY,
@@ -44,6 +41,38 @@ Deno.test("loadConfig() derives stable secrets from the key that do not reveal i
   });
   assert.equal(set.signingSecret, "signing-secret-0123456789");
   assert.equal(set.internalSecret, "internal-secret-0123456789");
+  assert.deepEqual(set.secretsFromEnv, { signing: true, internal: true });
+});
+
+Deno.test("loadConfig() refuses a weak ACCESS_CODE and credentials in OPENAI_BASE_URL", async () => {
+  for (const code of ["1234", "open-sesame", "aaaaaaaaaaaaaaaa", "abababababababab"]) {
+    await assert.rejects(
+      () => loadConfig({ ACCESS_CODE: code }),
+      /^ConfigError: Cannot read environment variable "ACCESS_CODE"/,
+      code,
+    );
+  }
+  assert.equal(
+    (await loadConfig({ ACCESS_CODE: "correct horse battery" })).accessCode,
+    "correct horse battery",
+  );
+  for (
+    const url of [
+      "https://user:pass@proxy.example",
+      "https://token@proxy.example",
+      "https://proxy.example/?key=sk-1",
+      "https://proxy.example/#x",
+    ]
+  ) {
+    await assert.rejects(
+      () => loadConfig({ OPENAI_BASE_URL: url }),
+      /Cannot read environment variable "OPENAI_BASE_URL": Use a plain URL/,
+      url,
+    );
+  }
+  const pub = await loadConfig({ PUBLIC_URL: "https://alice--0123.web.val.run/some/path" });
+  assert.equal(pub.publicOrigin, "https://alice--0123.web.val.run");
+  await assert.rejects(() => loadConfig({ PUBLIC_URL: "ftp://x.example" }), /PUBLIC_URL/);
 });
 
 Deno.test("loadConfig() reads the platform, trims the base URL and treats empty values as unset", async () => {
@@ -75,6 +104,8 @@ Deno.test("loadConfig() names the variable of every invalid value", async () => 
     [{ SIP_ENABLED: "maybe" }, "SIP_ENABLED"],
     [{ TRANSCRIPTION_MODEL: "gpt-9-transcribe" }, "TRANSCRIPTION_MODEL"],
     [{ SIGNALING: "proxy" }, "SIGNALING"],
+    [{ ACCESS_CODE: "short" }, "ACCESS_CODE"],
+    [{ PUBLIC_URL: "not a url" }, "PUBLIC_URL"],
   ];
   for (const [env, name] of cases) {
     await assert.rejects(

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "./config.ts";
+import type { OwnOrigin } from "./security/own_origin.ts";
 import type { ConnectWebSocket } from "./sideband.ts";
 import type { SidebandRegistry } from "./sideband_registry.ts";
 import type { Store } from "./store/types.ts";
@@ -46,4 +47,9 @@ export interface AppDeps {
   sidebands: SidebandRegistry;
   /** Val Town's environment-variable page for this val, when known (shown when the key is missing). */
   envVarsUrl: string | null;
+  /**
+   * The app's own origin for its requests to itself and its CORS policy (never a request's
+   * `Host`); a local server reports its bound address with `listening()`.
+   */
+  ownOrigin: OwnOrigin;
 }

@@ -31,7 +31,8 @@ export const VALTOWN_UTILS_URL = "https://esm.town/v/std/utils@85-main/index.ts"
 
 /** True when `path` is a plain relative path inside the project (no `..`, no absolute, no `\`). */
 export function isSafePath(path: string): boolean {
-  return /^[A-Za-z0-9_][A-Za-z0-9._\-/]*$/.test(path) &&
+  // Bounded so a name the filesystem refuses (ENAMETOOLONG) is a plain 404, never a 5xx.
+  return path.length <= 200 && /^[A-Za-z0-9_][A-Za-z0-9._\-/]*$/.test(path) &&
     !path.split("/").some((seg) => seg === "" || seg === "." || seg === "..");
 }
 

@@ -1,6 +1,6 @@
 /**
- * The OpenAPI 3.1 document of every `/api` route, generated from the same zod schemas the routes
- * validate with (`z.toJSONSchema`). Served at `GET /api/openapi.json`; `docs/api.md` is the
+ * The OpenAPI 3.1 document of every `/api`, `/auth` and `/webhooks` route, generated from the same
+ * zod schemas the routes validate with (`z.toJSONSchema`). Served at `GET /api/openapi.json`; `docs/api.md` is the
  * human-readable companion.
  *
  * @module
@@ -107,7 +107,32 @@ const err = (description: string) => ({ description, schema: ErrorSchema });
 const id = { id: SessionIdSchema };
 const call = { callId: CallId };
 
-/** Every documented `/api` operation (the test checks the app has no undocumented one). */
+const SigninBody = z.object({
+  code: z.string().min(1).max(200),
+  next: z.string().max(500).optional().meta({
+    description: "A same-site path to return to (else `/`).",
+  }),
+});
+const WebhookEvent = z.looseObject({
+  id: z.string(),
+  type: z.string().meta({ description: "Acted on: `realtime.call.incoming`." }),
+  data: z.record(z.string(), z.unknown()),
+}).meta({
+  description: "A Standard Webhooks delivery from OpenAI, signed with `OPENAI_WEBHOOK_SECRET` " +
+    "(`webhook-id`, `webhook-timestamp`, `webhook-signature` headers).",
+});
+const WebhookAnswer = z.looseObject({ received: z.literal(true) });
+
+/** A stable operation id from method and path: `getApiSessionsIdTranscript`. */
+export function operationId(method: string, path: string): string {
+  const words = path.replace(/[{}]/g, "").split(/[/.\-_]/).filter((w) => w.length > 0);
+  return method + words.map((w) => w[0].toUpperCase() + w.slice(1)).join("");
+}
+
+/**
+ * Every documented `/api` operation (the tests check the app has no undocumented one, and that
+ * the README and docs/api.md have a curl example for each).
+ */
 export const OPERATIONS: readonly Operation[] = [
   {
     method: "get",
@@ -377,6 +402,78 @@ export const OPERATIONS: readonly Operation[] = [
   },
 ];
 
+/**
+ * The operations outside `/api`: sign-in (needs the access code) and OpenAI's signed webhooks,
+ * documented but without curl examples.
+ */
+export const OTHER_OPERATIONS: readonly Operation[] = [
+  {
+    method: "get",
+    path: "/auth/signin",
+    tag: "auth",
+    summary: "The sign-in form (no script); a 302 to `next` when no ACCESS_CODE is set or the " +
+      "visitor is signed in",
+    query: z.object({ next: z.string().max(500).optional() }),
+    responses: {
+      200: { description: "The form", type: "text/html" },
+      302: { description: "Already signed in, or nothing to sign in to" },
+    },
+  },
+  {
+    method: "get",
+    path: "/auth/signin.css",
+    tag: "auth",
+    summary: "The sign-in page's stylesheet (reachable before sign-in)",
+    responses: { 200: { description: "CSS", type: "text/css" } },
+  },
+  {
+    method: "post",
+    path: "/auth/signin",
+    tag: "auth",
+    summary: "Check the access code (form or JSON), set the signed `ht_access` cookie; " +
+      "throttled per client and globally",
+    body: SigninBody,
+    responses: {
+      200: { description: "JSON clients: signed in", schema: z.object({ ok: z.literal(true) }) },
+      302: { description: "Form posts: signed in, back to `next`" },
+      400: err("No code sent"),
+      401: err("Wrong code"),
+      403: err("Cross-site request"),
+      404: err("No ACCESS_CODE is set"),
+      429: err("Too many attempts (Retry-After)"),
+    },
+  },
+  {
+    method: "post",
+    path: "/auth/signout",
+    tag: "auth",
+    summary: "Forget the cookie; a signed-in caller also revokes every access cookie signed " +
+      "so far (everyone signs in again)",
+    responses: {
+      302: { description: "To the sign-in page" },
+      403: err("Cross-site request"),
+    },
+  },
+  {
+    method: "post",
+    path: "/webhooks/openai",
+    tag: "webhooks",
+    summary: "OpenAI's signed webhooks (SIP `realtime.call.incoming`); a delivery or call " +
+      "already handled is acknowledged without acting again",
+    body: WebhookEvent,
+    responses: {
+      200: {
+        description: "Received (and acted on, ignored or a duplicate)",
+        schema: WebhookAnswer,
+      },
+      400: err("Unreadable or not an OpenAI event"),
+      401: err("Missing, stale or wrong signature"),
+      413: err("Body too large"),
+      503: err("No (usable) OPENAI_WEBHOOK_SECRET"),
+    },
+  },
+];
+
 function schemaOf(
   schema: z.ZodType,
   io: "input" | "output",
@@ -401,7 +498,7 @@ export function buildOpenApiDocument(
   options: { version?: string } = {},
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of OPERATIONS) {
+  for (const op of [...OPERATIONS, ...OTHER_OPERATIONS]) {
     const parameters: unknown[] = [];
     for (const [name, schema] of Object.entries(op.pathParams ?? {})) {
       parameters.push({
@@ -433,10 +530,7 @@ export function buildOpenApiDocument(
     }
     paths[op.path] ??= {};
     paths[op.path][op.method] = {
-      operationId: `${op.method}${
-        op.path.replace(/[{}]/g, "").split(/[/.]/).map((p) => p[0]?.toUpperCase() + p.slice(1))
-          .join("")
-      }`,
+      operationId: operationId(op.method, op.path),
       tags: [op.tag],
       summary: op.summary,
       ...(parameters.length ? { parameters } : {}),

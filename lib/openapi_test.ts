@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
 import { startTestApp } from "../testing/server.ts";
-import { buildOpenApiDocument, OPERATIONS } from "./openapi.ts";
+import { buildOpenApiDocument, OPERATIONS, OTHER_OPERATIONS } from "./openapi.ts";
 
 type Doc = {
   openapi: string;
@@ -23,17 +23,17 @@ type Doc = {
   >;
 };
 
-Deno.test("every /api route the app serves is in the OpenAPI document, and nothing else", async () => {
+Deno.test("every /api, /auth and /webhooks route the app serves is in the OpenAPI document, and nothing else", async () => {
   const t = await startTestApp();
   try {
     const app = createApp(t.deps);
     const served = new Set(
       app.routes
-        .filter((r) => r.method !== "ALL" && r.path.startsWith("/api"))
+        .filter((r) => r.method !== "ALL" && /^\/(api|auth|webhooks)\//.test(r.path))
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}").replace(/\/$/, "")}`),
     );
     const documented = new Set(
-      OPERATIONS.map((o) => `${o.method.toUpperCase()} ${o.path}`),
+      [...OPERATIONS, ...OTHER_OPERATIONS].map((o) => `${o.method.toUpperCase()} ${o.path}`),
     );
     assert.deepEqual([...served].sort(), [...documented].sort());
 
@@ -76,6 +76,8 @@ Deno.test("the OpenAPI document is 3.1 and carries the routes' zod constraints",
   const ids = new Set<string>();
   for (const ops of Object.values(doc.paths)) {
     for (const op of Object.values(ops)) {
+      assert.match(op.operationId, /^(get|post|delete)[A-Z][A-Za-z]+$/, op.operationId);
+      assert.doesNotMatch(op.operationId, /undefined/);
       assert.ok(
         !ids.has(op.operationId),
         `duplicate operationId ${op.operationId}`,

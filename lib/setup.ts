@@ -14,15 +14,20 @@ import { withRetries } from "./retry.ts";
 import { type ConnectWebSocket, denoConnectWebSocket } from "./sideband.ts";
 import { SidebandRegistry } from "./sideband_registry.ts";
 import { reconnectingConnect } from "./sideband_supervisor.ts";
+import { logSafeFields } from "./security/log_fields.ts";
+import { OwnOrigin } from "./security/own_origin.ts";
 import { lazyStore } from "./store/lazy.ts";
 import type { OpenStoreOptions } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";
 import { createUpstream, type UpstreamClient } from "./upstream.ts";
 import { valTownEnvVarsUrl } from "./valtown_urls.ts";
 
-/** Logs one JSON line per event to the console (callers never pass secrets). */
+/**
+ * Logs one JSON line per event to the console (callers never pass secrets); session ids are
+ * shortened, since each one opens its transcript (`lib/security/log_fields.ts`).
+ */
 export const consoleLogger: Logger = (level, message, fields) => {
-  const line = JSON.stringify({ level, message, ...fields });
+  const line = JSON.stringify({ level, message, ...logSafeFields(fields) });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else if (level === "info") console.log(line);
@@ -56,6 +61,8 @@ export interface DepsParts {
   /** Default: a new, empty registry (tests pass one to inspect it). */
   sidebands?: SidebandRegistry;
   envVarsUrl?: string | null;
+  /** Default: from `config.platform` and `config.publicOrigin` (`PUBLIC_URL`). */
+  ownOrigin?: OwnOrigin;
 }
 
 /** Completes `parts` with the production defaults. */
@@ -85,6 +92,10 @@ export function assembleDeps(parts: DepsParts): AppDeps {
     }),
     sidebands: parts.sidebands ?? new SidebandRegistry(),
     envVarsUrl: parts.envVarsUrl ?? null,
+    ownOrigin: parts.ownOrigin ?? new OwnOrigin({
+      platform: parts.config.platform,
+      publicOrigin: parts.config.publicOrigin,
+    }),
   };
 }
 

@@ -23,13 +23,49 @@ Deno.test("setUp(): the page, its files and /api/config are served without openi
       await res.body?.cancel();
     }
     assert.equal(store.opened, false);
-    const list = await app.request("/api/sessions?limit=1", {}, remote);
-    assert.equal(list.status, 200);
-    assert.deepEqual((await list.json()).sessions, []);
+    const missing = await app.request("/api/sessions/AAAAAAAAAAAAAAAAAAAAAA", {}, remote);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
     assert.equal(store.opened, true);
   } finally {
     await deps.sidebands.shutdown();
     await store.close();
+  }
+});
+
+Deno.test("setUp() without secrets: the page opens no store; the first API request takes the Store's", async () => {
+  const dir = await Deno.makeTempDir();
+  const start = () =>
+    setUp({
+      env: { OPENAI_API_KEY: "sk-test-setup" },
+      platform: "local",
+      storeOptions: { url: `file:${dir}/app.db` },
+    });
+  const [a, b] = [await start(), await start()];
+  try {
+    assert.notEqual(a.config.signingSecret, b.config.signingSecret, "each starts with its own");
+    const appA = createApp(a);
+    for (const path of ["/", "/frontend/app.js", "/shared/transcript.js"]) {
+      const res = await appA.request(path, {}, remote);
+      assert.equal(res.status, 200, path);
+      await res.body?.cancel();
+    }
+    assert.equal((a.store as LazyStore).opened, false);
+    for (const deps of [a, b]) {
+      const res = await createApp(deps).request("/api/config", {}, remote);
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      assert.equal((deps.store as LazyStore).opened, true);
+    }
+    // Both processes now use the secrets the first one stored.
+    assert.equal(b.config.signingSecret, a.config.signingSecret);
+    assert.equal(b.config.internalSecret, a.config.internalSecret);
+  } finally {
+    for (const deps of [a, b]) {
+      await deps.sidebands.shutdown();
+      await deps.store.close();
+    }
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

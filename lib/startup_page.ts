@@ -77,7 +77,13 @@ summary { cursor: pointer; min-height: 44px; display: flex; align-items: center;
 
 /** The 503 answer for one request while the val cannot start. */
 export function startupFailureResponse(req: Request, problem: StartupProblem): Response {
-  const headers = { "Retry-After": "5", "Cache-Control": "no-store" };
+  const headers = {
+    "Retry-After": "5",
+    "Cache-Control": "no-store",
+    // The app's own CORS header even here (its origin, as the platform restored the URL), so Val
+    // Town's `Access-Control-Allow-Origin: *` default never applies (lib/security/cors.ts).
+    "Access-Control-Allow-Origin": new URL(req.url).origin,
+  };
   if (!wantsPage(req)) {
     return Response.json({ error: { code: "startup_failed", message: problem.message } }, {
       status: 503,

@@ -19,6 +19,7 @@ Deno.test("a browser asking for the page of a misconfigured val gets a real HTML
     new Request("http://val.test/", { headers: { accept: "text/html,*/*;q=0.8" } }),
   );
   assert.equal(res.status, 503);
+  assert.equal(res.headers.get("access-control-allow-origin"), "http://val.test");
   assert.match(res.headers.get("content-type")!, /^text\/html/);
   assert.match(res.headers.get("content-security-policy")!, /default-src 'none'/);
   const html = await res.text();
@@ -43,6 +44,8 @@ Deno.test("the API and JSON clients of a misconfigured val still get JSON", asyn
     const res = await handler(req);
     assert.equal(res.status, 503);
     assert.equal(res.headers.get("retry-after"), "5");
+    // The app's own origin, so Val Town's `*` default never applies to these either.
+    assert.equal(res.headers.get("access-control-allow-origin"), "http://val.test");
     const body = await res.json();
     assert.equal(body.error.code, "startup_failed");
     assert.match(body.error.message, /SIGNALING/);

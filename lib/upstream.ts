@@ -192,6 +192,16 @@ function errorOf(res: Response, what: string, message: string): UpstreamError {
       s,
     );
   }
+  if (s === 503) {
+    // Overloaded or down for a while: say so, and when to try again.
+    return new UpstreamError(
+      503,
+      "upstream_unavailable",
+      `OpenAI is unavailable for ${what} (${s}): ${message}`,
+      s,
+      res.headers.get("retry-after") ?? "5",
+    );
+  }
   if (s >= 500) {
     return new UpstreamError(
       502,

@@ -12,6 +12,7 @@ import {
   ACCESS_COOKIE,
   ACCESS_COOKIE_TTL_SECONDS,
   accessCodeMatches,
+  accessGeneration,
   hasAccess,
   signAccessCookie,
   SIGNIN_PATH,
@@ -47,6 +48,13 @@ export function authRoutes(deps: AppDeps): Hono {
   const { config, store } = deps;
   const app = new Hono();
   const throttle = signinThrottle({ store });
+  const generation = accessGeneration(store);
+  // The secret is read per request: generated ones arrive from the Store after start.
+  const access = {
+    accessCode: config.accessCode,
+    signingSecret: () => config.signingSecret,
+    generation,
+  };
 
   const page = async (
     c: Context,
@@ -57,15 +65,16 @@ export function authRoutes(deps: AppDeps): Hono {
     const html = new TextDecoder().decode(
       await deps.readFile("frontend/signin.html"),
     )
-      .replace(/\{\{\s*next\s*\}\}/, escapeHtml(next))
-      .replace(/\{\{\s*message\s*\}\}/, escapeHtml(message));
+      // Replacer functions: a string replacement would expand `$&`, `` $` `` and `$'` in `next`.
+      .replace(/\{\{\s*next\s*\}\}/, () => escapeHtml(next))
+      .replace(/\{\{\s*message\s*\}\}/, () => escapeHtml(message));
     return c.html(html, status);
   };
 
   // The sign-in page; with no access code set there is nothing to sign in to.
   app.get("/signin", async (c) => {
     const next = safeNext(c.req.query("next"));
-    if (config.accessCode === null || await hasAccess(c, config)) {
+    if (config.accessCode === null || await hasAccess(c, access)) {
       return redirect(next);
     }
     return await page(c, next, "", 200);
@@ -149,6 +158,7 @@ export function authRoutes(deps: AppDeps): Hono {
         config.signingSecret,
         config.accessCode,
         expiresAt,
+        await generation.current(),
       ),
       {
         path: "/",
@@ -164,8 +174,11 @@ export function authRoutes(deps: AppDeps): Hono {
     return c.body(null);
   });
 
-  // Forgets the cookie.
-  app.post("/signout", (c) => {
+  // Forgets the cookie and, for a signed-in caller, revokes every access cookie signed so far (a
+  // copied one included): everyone signs in again. Without a valid cookie it revokes nothing, so
+  // a stranger cannot sign everyone out.
+  app.post("/signout", async (c) => {
+    if (config.accessCode !== null && await hasAccess(c, access)) await generation.revoke();
     deleteCookie(c, ACCESS_COOKIE, { path: "/" });
     c.status(302);
     c.header("Location", SIGNIN_PATH);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../lib/deps.ts";
+import { assembleDeps } from "../lib/setup.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
 import { openStore } from "../lib/store/mod.ts";
@@ -13,11 +13,11 @@ import { insideOneWindow } from "../testing/clock.ts";
 async function serve(env: Record<string, string>) {
   const config = await loadConfig({ OPENAI_API_KEY: "sk-test-auth", ...env });
   const store = await openStore(config, { url: ":memory:" });
-  const deps = {
+  const deps = assembleDeps({
     config,
     store,
     readFile: createFileReader({ platform: "local" }),
-  } as AppDeps;
+  });
   const app = new Hono();
   app.use(...securityMiddleware(deps));
   app.get("/", (c) => c.html("<p>the app</p>"));
@@ -52,7 +52,7 @@ function form(fields: Record<string, string>, origin: string): RequestInit {
 }
 
 Deno.test("sign-in: page redirects, wrong code 401, right code sets a strict HttpOnly cookie", async () => {
-  await using s = await serve({ ACCESS_CODE: "open-sesame" });
+  await using s = await serve({ ACCESS_CODE: "open-sesame-please" });
   const first = await fetch(`${s.base}/`, {
     redirect: "manual",
     headers: { Accept: "text/html" },
@@ -90,7 +90,7 @@ Deno.test("sign-in: page redirects, wrong code 401, right code sets a strict Htt
 
   const right = await fetch(
     `${s.base}/auth/signin`,
-    form({ code: "open-sesame", next: "/api/config" }, s.base),
+    form({ code: "open-sesame-please", next: "/api/config" }, s.base),
   );
   await right.body?.cancel();
   assert.equal(right.status, 302);
@@ -101,7 +101,7 @@ Deno.test("sign-in: page redirects, wrong code 401, right code sets a strict Htt
   assert.match(cookie, /SameSite=Strict/);
   assert.match(cookie, /Path=\//);
   assert.doesNotMatch(cookie, /Secure/, "plain http on loopback");
-  assert.ok(!cookie.includes("open-sesame"));
+  assert.ok(!cookie.includes("open-sesame-please"));
 
   const api = await fetch(`${s.base}/api/config`, {
     headers: { Cookie: cookie.split(";")[0] },
@@ -114,10 +114,10 @@ Deno.test("sign-in: page redirects, wrong code 401, right code sets a strict Htt
 });
 
 Deno.test("sign-in: JSON clients, cross-site posts and guessing are refused", async () => {
-  await using s = await serve({ ACCESS_CODE: "open-sesame" });
+  await using s = await serve({ ACCESS_CODE: "open-sesame-please" });
   const evil = await fetch(
     `${s.base}/auth/signin`,
-    form({ code: "open-sesame" }, "https://evil.example"),
+    form({ code: "open-sesame-please" }, "https://evil.example"),
   );
   assert.equal(evil.status, 403);
   assert.equal(evil.headers.get("set-cookie"), null);
@@ -144,7 +144,7 @@ Deno.test("sign-in: JSON clients, cross-site posts and guessing are refused", as
   const locked = await fetch(`${s.base}/auth/signin`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ code: "open-sesame" }),
+    body: JSON.stringify({ code: "open-sesame-please" }),
   });
   assert.equal(locked.status, 429, "even the right code waits once locked out");
   assert.ok(Number(locked.headers.get("retry-after")) > 0);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Hono } from "npm:hono@4.13.19";
+import { type Context, Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../lib/deps.ts";
 import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
@@ -21,9 +21,11 @@ import { startExpiredResponse } from "./session.ts";
 const TicketBody = z.object({ ticket: z.string().min(1).max(1024) });
 const RelayBody = z.object({
   ticket: z.string().min(1).max(1024),
+  // Checked here so junk never reaches OpenAI (whose refusal would be a 502): an offer starts
+  // with `v=0`, and has an origin and at least one media section.
   sdp: z.string().min(10).max(200_000).refine(
-    (s) => s.startsWith("v="),
-    "Not an SDP offer",
+    (s) => /^v=0\r?\n/.test(s) && /\r?\no=/.test(s) && /\r?\nm=(audio|video|application) /.test(s),
+    "Not an SDP offer (v=0, o= and an m= line)",
   ),
 });
 
@@ -90,7 +92,16 @@ async function callConflict(
 export function callRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { store } = deps;
-  const startSideband = (origin: string, session: SessionRow, callId: string) =>
+  const startSideband = (c: Context, session: SessionRow, callId: string) => {
+    // The own origin from config or the bound address, never this request's Host (it carries the
+    // internal secret).
+    const origin = deps.ownOrigin.forSelf(c);
+    if (origin === null) {
+      deps.log?.("error", "Cannot start the sideband: the server's own address is unknown", {
+        callId,
+      });
+      return;
+    }
     startSidebandInBackground({
       origin,
       sessionId: session.id,
@@ -100,6 +111,7 @@ export function callRoutes(deps: AppDeps): Hono {
       fetch: deps.fetch,
       log: deps.log,
     });
+  };
 
   // SDP relay (fallback, or every call with SIGNALING=relay): create the call with the server's
   // key (multipart) and start the sideband.
@@ -138,7 +150,7 @@ export function callRoutes(deps: AppDeps): Hono {
       throw err;
     }
     await store.updateSession(session.id, { callId: call.callId });
-    startSideband(new URL(c.req.url).origin, session, call.callId);
+    startSideband(c, session, call.callId);
     return c.json(
       { sdp: call.sdp, callId: call.callId, sideband: "starting" },
       201,
@@ -167,7 +179,7 @@ export function callRoutes(deps: AppDeps): Hono {
     const running = deps.sidebands.get(callId);
     if (!running) {
       if (!session.callId) await store.updateSession(session.id, { callId });
-      startSideband(new URL(c.req.url).origin, session, callId);
+      startSideband(c, session, callId);
     }
     return c.json(
       {

@@ -254,7 +254,9 @@ Deno.test({
         sdp: peer.offer,
         ticket: s.ticket,
       });
-      assert.deepEqual([up5.status, up5.json.error.upstreamStatus], [502, 503]);
+      // Unavailable stays unavailable (503, with when to try again), not a 502.
+      assert.deepEqual([up5.status, up5.json.error.upstreamStatus], [503, 503]);
+      assert.ok(Number(up5.headers.get("retry-after")) > 0);
       assert.equal(calls(t).length, 0);
       assert.equal((await t.store.getSession(s.sessionId))?.callId, null);
       assert.equal(await countSessions(t.store), 1);

@@ -80,7 +80,8 @@ export function internalRoutes(deps: AppDeps): Hono {
     const cancelRotation = scheduleRotation({
       limitSeconds: deps.config.platformRequestLimitSeconds,
       joined,
-      origin: () => new URL(c.req.url).origin,
+      // The own origin, never the request's Host; unknown (null) skips the hand-over.
+      origin: () => deps.ownOrigin.forSelf(c),
       sessionId: session.id,
       callId,
       internalSecret: deps.config.internalSecret,

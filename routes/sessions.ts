@@ -20,6 +20,7 @@ import {
 import type { CallRow, SessionRow } from "../lib/store/types.ts";
 import { checkTicket } from "../lib/ticket_guard.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";
+import { requesterOwnerKey } from "../lib/security/client_id.ts";
 import { chargeSessionUsage } from "../lib/security/limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
@@ -37,12 +38,18 @@ export interface EventStreamOptions {
   heartbeatMs: number;
   /** The server closes a stream after this long; `EventSource` resumes with `Last-Event-ID`. */
   maxStreamMs: number;
+  /**
+   * Open streams one client (IP pseudonym) may hold in this process: each polls the Store, so a
+   * stranger opening thousands would load it for everyone.
+   */
+  maxStreamsPerClient: number;
 }
 
 const DEFAULT_STREAM: EventStreamOptions = {
   pollMs: 250,
   heartbeatMs: 15_000,
   maxStreamMs: 10 * 60_000,
+  maxStreamsPerClient: 10,
 };
 
 type Render = (u: Utterance[], s: SessionRow) => string;
@@ -126,6 +133,8 @@ export function sessionsRoutes(
   // On Val Town every query is a network round trip to its SQLite service: poll less often.
   const pollMs = config.platform === "valtown" ? 1000 : DEFAULT_STREAM.pollMs;
   const tail = { ...DEFAULT_STREAM, pollMs, ...stream };
+  /** Open event streams per client (IP pseudonym) in this process. */
+  const streams = new Map<string, number>();
   if (config.platformRequestLimitSeconds) {
     // Close before the platform kills the request, so the client resumes cleanly.
     tail.maxStreamMs = Math.min(
@@ -140,19 +149,24 @@ export function sessionsRoutes(
     return (await store.getSession(id)) ?? notFound();
   }
 
-  /** The requester's client pseudonym (the same one the session was minted under). */
+  /** The requester's IP pseudonym: what the per-client stream cap counts (never authorisation). */
   function requesterKey(c: Context): Promise<string> {
     return clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
   }
 
-  // List sessions, newest first, paged; on a public val (no ACCESS_CODE) only the caller's own.
+  // List sessions, newest first, paged; on a public val (no ACCESS_CODE) only the caller's own:
+  // those bound to its client-id cookie (none without one).
   app.get("/", async (c) => {
     const q = ListSessionsQuery.safeParse(c.req.query());
     if (!q.success) return invalidInput(q.error, { where: "query" });
+    const owner = requesterOwnerKey(c);
+    if (config.accessCode === null && owner === null) {
+      return c.json({ sessions: [], nextCursor: null });
+    }
     const page = await store.listSessions({
       limit: q.data.limit,
       cursor: q.data.cursor ?? null,
-      clientKey: config.accessCode === null ? await requesterKey(c) : undefined,
+      ownerKey: config.accessCode === null ? owner! : undefined,
     });
     return c.json({
       sessions: page.sessions.map(publicSession),
@@ -242,7 +256,45 @@ export function sessionsRoutes(
     let translationsAfter = q.data.translationsAfter ?? 0;
     const translating = sessionTranslations(first.settings).length > 0;
     const sessionId = first.id;
+    const client = await requesterKey(c);
+    const open = streams.get(client) ?? 0;
+    if (open >= tail.maxStreamsPerClient) {
+      return apiError(
+        429,
+        "too_many_streams",
+        "Too many live views are open from this address: close some and try again",
+        { headers: { "Retry-After": "30" } },
+      );
+    }
+    streams.set(client, open + 1);
+    let released = false;
+    // A stream ends by returning, failing or the client going away: count it out once.
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (streams.get(client) ?? 1) - 1;
+      if (left > 0) streams.set(client, left);
+      else streams.delete(client);
+    };
     return streamSSE(c, async (sse) => {
+      sse.onAbort(release);
+      try {
+        await follow(sse);
+      } finally {
+        release();
+      }
+    }, async (err, sse) => {
+      release();
+      deps.log?.("error", "Event stream failed", {
+        sessionId,
+        error: String(err),
+      });
+      await sse.writeSSE({
+        event: "gone",
+        data: JSON.stringify({ id: sessionId }),
+      });
+    });
+    async function follow(sse: Parameters<Parameters<typeof streamSSE>[1]>[0]) {
       const started = Date.now();
       let call: string | null = null;
       const offsets = new Map<string, number>();
@@ -315,22 +367,13 @@ export function sessionsRoutes(
         }
         await sse.sleep(tail.pollMs);
       }
-    }, async (err, sse) => {
-      deps.log?.("error", "Event stream failed", {
-        sessionId,
-        error: String(err),
-      });
-      await sse.writeSSE({
-        event: "gone",
-        data: JSON.stringify({ id: sessionId }),
-      });
-    });
+    }
   });
 
   /**
    * A share link is read-only: deleting needs the access cookie (checked by the gate when
-   * ACCESS_CODE is set), the session's ticket (`Authorization: Bearer <ticket>`), or the client
-   * pseudonym the session was minted under.
+   * ACCESS_CODE is set), the session's ticket (`Authorization: Bearer <ticket>`), or the client-id
+   * cookie the session was minted under (never the IP).
    */
   async function mayDelete(c: Context, id: string): Promise<boolean> {
     if (config.accessCode !== null) return true;
@@ -338,8 +381,9 @@ export function sessionsRoutes(
     if (bearer && (await checkTicket(bearer, { secret: config.signingSecret, sessionId: id })).ok) {
       return true;
     }
-    const owner = await store.sessionClientKey?.(id);
-    return typeof owner === "string" && owner === await requesterKey(c);
+    const mine = requesterOwnerKey(c);
+    if (mine === null) return false;
+    return (await store.sessionOwnerKey(id)) === mine;
   }
 
   // Gap repair: the page posts the final utterances it saw (ticket-bound to this session).

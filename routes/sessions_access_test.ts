@@ -13,6 +13,7 @@ import {
   assertError,
   getJson,
   LOCAL_CLIENT_KEY,
+  LOCAL_OWNER_KEY,
   SECRET,
   withApp,
 } from "../testing/sessions_kit.ts";
@@ -80,11 +81,13 @@ Deno.test("public val: the session's ticket deletes it from any client; another 
 Deno.test("with ACCESS_CODE: no cookie, no list or delete; signed in, every session is listed and deletable", async () => {
   await withApp(async (t, writer) => {
     const mine = await make(writer, LOCAL_CLIENT_KEY);
+    await writer.setSessionOwner(mine, LOCAL_OWNER_KEY);
     const theirs = await make(writer, OTHER_CLIENT);
     const phone = await make(writer, null);
     const all = [mine, theirs, phone].sort();
 
     // Without the cookie the gate answers first: even the session's own ticket is not enough.
+    // (`getJson` sends the client-id cookie: it owns `mine`, yet opens nothing without sign-in.)
     assertError(await getJson(t.baseUrl, "/api/sessions"), 401, "access_code_required");
     assertError(await getJson(t.baseUrl, `/api/sessions/${mine}`), 401, "access_code_required");
     const ticket = await createTicket(mine, { secret: SECRET, ttlSeconds: 60 });

@@ -7,6 +7,7 @@ import {
   events,
   getJson,
   LOCAL_CLIENT_KEY,
+  OWN_COOKIE,
   readSse,
   seed,
   withApp,
@@ -104,7 +105,7 @@ Deno.test("SSE: a dropped stream resumes with Last-Event-ID and gets exactly the
 Deno.test("DELETE /api/sessions/:id hangs a live call up, then deletes; a failed hang-up deletes nothing", async () => {
   await withApp(async (t, writer) => {
     // A real call through the emulator: mint, relay the SDP offer, sideband attaches.
-    const mint = await postJson(t.baseUrl, "/api/session", {});
+    const mint = await postJson(t.baseUrl, "/api/session", {}, { Cookie: OWN_COOKIE });
     assert.equal(mint.status, 200, JSON.stringify(mint.json));
     const peer = await createTestPeer();
     try {

@@ -5,6 +5,7 @@ import {
   assertError,
   getJson,
   LOCAL_CLIENT_KEY,
+  LOCAL_OWNER_KEY,
   SECRET,
   seed,
   withApp,
@@ -14,17 +15,17 @@ Deno.test("GET /api/sessions pages newest first and rejects bad queries with 400
   await withApp(async (t, writer) => {
     const ids = [];
     for (let i = 0; i < 3; i++) {
-      ids.push(
-        (await writer.createSession({
-          source: "webrtc",
-          model: "m",
-          settings: {},
-          clientKey: LOCAL_CLIENT_KEY,
-        })).id,
-      );
+      const id = (await writer.createSession({
+        source: "webrtc",
+        model: "m",
+        settings: {},
+        clientKey: LOCAL_CLIENT_KEY,
+      })).id;
+      await writer.setSessionOwner(id, LOCAL_OWNER_KEY);
+      ids.push(id);
       await new Promise((r) => setTimeout(r, 3));
     }
-    // Another client's session is neither listed to us nor deletable by us.
+    // Another client's session (even from our address) is neither listed to us nor deletable.
     const theirs = await writer.createSession({
       source: "webrtc",
       model: "m",

@@ -126,14 +126,16 @@ export function webhookRoutes(deps: AppDeps): Hono {
     }
 
     try {
-      const origin = new URL(c.req.url).origin;
+      // Never this request's Host: the self request carries the internal secret.
+      const origin = deps.ownOrigin.forSelf(c);
       const result = await answerIncomingCall({
         config,
         store,
         upstream: deps.upstream,
         log,
         now,
-        startSideband: (sessionId, callId) =>
+        startSideband: (sessionId, callId) => {
+          if (origin === null) return;
           startSidebandInBackground({
             origin,
             sessionId,
@@ -142,7 +144,8 @@ export function webhookRoutes(deps: AppDeps): Hono {
             registry: deps.sidebands,
             fetch: deps.fetch,
             log,
-          }),
+          });
+        },
       }, data.data);
       if (result.action === "duplicate") {
         return c.json({ received: true, duplicate: true });

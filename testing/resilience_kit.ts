@@ -300,6 +300,7 @@ export async function startResilientApp(
   });
   const app = createApp(deps);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+  deps.ownOrigin.listening(server.addr);
   let closed = false;
   return {
     baseUrl: `http://127.0.0.1:${server.addr.port}`,

@@ -116,6 +116,7 @@ export async function startTestApp(
       onListen: (addr) => resolve(addr as Deno.NetAddr),
     }, app.fetch);
     const addr = await listening;
+    deps.ownOrigin.listening(addr);
     const sidebands = deps.sidebands;
     let closed = false;
     const liveServer = server;

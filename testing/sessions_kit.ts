@@ -10,6 +10,7 @@ import { loadConfig } from "../lib/config.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
 import { clientKey } from "../lib/security/client_ip.ts";
+import { CLIENT_COOKIE, ownerKeyOf } from "../lib/security/client_id.ts";
 
 const T = "conversation.item.input_audio_transcription.";
 /** The signing secret `startTestApp` configures. */
@@ -20,6 +21,18 @@ export const SECRET = "test-signing-secret-0123456789";
  * seeded with it count as "mine" to a public val's list and delete routes.
  */
 export const LOCAL_CLIENT_KEY = await clientKey(SECRET, "127.0.0.1");
+
+/** The client id in the cookie of "this browser" (what {@linkcode getJson} sends by default). */
+export const LOCAL_CLIENT_ID = "thisbrowser00000000000";
+
+/** `Cookie` value carrying {@linkcode LOCAL_CLIENT_ID}. */
+export const OWN_COOKIE = `${CLIENT_COOKIE}=${LOCAL_CLIENT_ID}`;
+
+/**
+ * The owner key of {@linkcode LOCAL_CLIENT_ID} under {@linkcode SECRET}: sessions bound to it are
+ * "mine" to a public val's list and delete routes.
+ */
+export const LOCAL_OWNER_KEY = await ownerKeyOf(SECRET, LOCAL_CLIENT_ID);
 
 /** One utterance's server events, with ids derived from `item`. */
 export function events(
@@ -69,6 +82,7 @@ export async function seed(
     settings: {},
     clientKey: LOCAL_CLIENT_KEY,
   });
+  await writer.setSessionOwner(s.id, LOCAL_OWNER_KEY);
   await writer.updateSession(s.id, { status: "live", startedAt: Date.now() });
   const all = [
     ...(first ? [first] : []),
@@ -105,9 +119,14 @@ export async function withApp(
   }
 }
 
-/** Fetches and parses a JSON (or text) answer. */
+/**
+ * Fetches and parses a JSON (or text) answer, as "this browser": with {@linkcode OWN_COOKIE}
+ * unless `init.headers` names a `Cookie` of its own.
+ */
 export async function getJson(base: string, path: string, init?: RequestInit) {
-  const res = await fetch(base + path, init);
+  const headers = new Headers(init?.headers);
+  if (!headers.has("cookie")) headers.set("cookie", OWN_COOKIE);
+  const res = await fetch(base + path, { ...init, headers });
   const text = await res.text();
   return {
     status: res.status,

@@ -48,14 +48,16 @@ Deno.test({
     ) => void logs.push({ level, message, fields });
     const sidebands = new SidebandRegistry();
     // The production wiring: assembleDeps retries upstream calls and reconnects sidebands.
-    const app = createApp(assembleDeps({
+    const deps = assembleDeps({
       config,
       store,
       readFile: createFileReader({ platform: "local" }),
       log,
       sidebands,
-    }));
+    });
+    const app = createApp(deps);
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+    deps.ownOrigin.listening(server.addr);
     const base = `http://127.0.0.1:${server.addr.port}`;
     const peer = await createTestPeer();
     try {

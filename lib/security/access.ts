@@ -3,8 +3,10 @@
  * constant-time check of a submitted code, the per-IP guessing throttle, and the gate that keeps
  * every page and `/api` route behind the cookie.
  *
- * Cookie value: `v1.<expires unix seconds>.<base64url HMAC-SHA256(signingSecret, "access|v1|<expires>|<code>")>`.
- * Binding the code into the MAC means changing `ACCESS_CODE` signs everyone out.
+ * Cookie value: `v1.<expires unix seconds>.<base64url HMAC-SHA256(signingSecret, "access|v1|<expires>|<code>")>`
+ * (with `g<generation>|` before the code once a sign-out has revoked cookies). Binding the code
+ * into the MAC means changing `ACCESS_CODE` signs everyone out; binding the Store's generation
+ * counter means a sign-out does too ({@linkcode accessGeneration}), so a copied cookie dies with it.
  *
  * @module
  */
@@ -25,25 +27,39 @@ export const SIGNIN_PATH = "/auth/signin";
 /** How long a sign-in lasts by default, seconds (7 days). */
 export const ACCESS_COOKIE_TTL_SECONDS = 7 * 24 * 3600;
 
-/** Creates a signed access cookie value that expires at `expiresAt` (unix seconds). */
+/** What the cookie's MAC covers. */
+function cookieMessage(expiresAt: number, accessCode: string, generation: number): string {
+  return generation === 0
+    ? `access|v1|${expiresAt}|${accessCode}`
+    : `access|v1|${expiresAt}|g${generation}|${accessCode}`;
+}
+
+/**
+ * Creates a signed access cookie value that expires at `expiresAt` (unix seconds), valid while
+ * the cookie generation is `generation`.
+ */
 export async function signAccessCookie(
   secret: string,
   accessCode: string,
   expiresAt: number,
+  generation = 0,
 ): Promise<string> {
-  const sig = base64url(await hmacSign(secret, `access|v1|${expiresAt}|${accessCode}`));
+  const sig = base64url(
+    await hmacSign(secret, cookieMessage(expiresAt, accessCode, generation)),
+  );
   return `v1.${expiresAt}.${sig}`;
 }
 
 /**
- * True when `value` is an unexpired cookie signed for this secret and code. The MAC comparison is
- * `crypto.subtle.verify` (constant time).
+ * True when `value` is an unexpired cookie signed for this secret, code and generation. The MAC
+ * comparison is `crypto.subtle.verify` (constant time).
  */
 export async function verifyAccessCookie(
   secret: string,
   accessCode: string,
   value: string | undefined,
   nowMs = Date.now(),
+  generation = 0,
 ): Promise<boolean> {
   if (!value || value.length > 200) return false;
   const m = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
@@ -56,7 +72,44 @@ export async function verifyAccessCookie(
   } catch {
     return false;
   }
-  return await hmacVerify(secret, sig, `access|v1|${expiresAt}|${accessCode}`);
+  return await hmacVerify(secret, sig, cookieMessage(expiresAt, accessCode, generation));
+}
+
+/** The access cookies' generation: a sign-out moves it on, revoking every cookie signed before. */
+export interface AccessGeneration {
+  /** The current generation (cached for a few seconds per process). */
+  current(now?: number): Promise<number>;
+  /** Moves to a new generation; every earlier cookie stops working. Returns the new one. */
+  revoke(now?: number): Promise<number>;
+}
+
+const GENERATION_KEY = "access-cookie-generation";
+/** A window no counter outlives: the generation never resets. */
+const GENERATION_WINDOW_MS = 1e13;
+/** Other processes learn of a revocation within this long. */
+const GENERATION_CACHE_MS = 5_000;
+const generations = new WeakMap<Store, AccessGeneration>();
+
+/** The cookie generation kept in this Store (one shared instance per Store). */
+export function accessGeneration(store: Store): AccessGeneration {
+  const known = generations.get(store);
+  if (known) return known;
+  let cached: { value: number; at: number } | null = null;
+  const made: AccessGeneration = {
+    async current(now = Date.now()) {
+      if (cached && now - cached.at < GENERATION_CACHE_MS) return cached.value;
+      const value = await store.readCounter(GENERATION_KEY, GENERATION_WINDOW_MS, now);
+      cached = { value, at: now };
+      return value;
+    },
+    async revoke(now = Date.now()) {
+      const value = await store.incrementCounter(GENERATION_KEY, GENERATION_WINDOW_MS, 1, now);
+      cached = { value, at: now };
+      return value;
+    },
+  };
+  generations.set(store, made);
+  return made;
 }
 
 /**
@@ -124,7 +177,10 @@ export function signinThrottle(options: SigninThrottleOptions): {
 export interface AccessGateOptions {
   /** The configured code; null disables the gate. */
   accessCode: string | null;
-  signingSecret: string;
+  /** The signing secret, or a getter read per request (the Store's may arrive after start). */
+  signingSecret: string | (() => string);
+  /** The cookie generation (revocation); generation 0 forever when omitted. */
+  generation?: AccessGeneration;
   /**
    * Path prefixes reachable without the cookie.
    * @default {["/auth", "/webhooks/openai", "/internal"]}
@@ -135,13 +191,17 @@ export interface AccessGateOptions {
 /** True when the request carries a valid access cookie (always true with no code set). */
 export async function hasAccess(
   c: Context,
-  options: Pick<AccessGateOptions, "accessCode" | "signingSecret">,
+  options: Pick<AccessGateOptions, "accessCode" | "signingSecret" | "generation">,
 ): Promise<boolean> {
   if (options.accessCode === null) return true;
+  const value = getCookie(c, ACCESS_COOKIE);
+  if (!value) return false;
   return await verifyAccessCookie(
-    options.signingSecret,
+    typeof options.signingSecret === "string" ? options.signingSecret : options.signingSecret(),
     options.accessCode,
-    getCookie(c, ACCESS_COOKIE),
+    value,
+    Date.now(),
+    (await options.generation?.current()) ?? 0,
   );
 }
 

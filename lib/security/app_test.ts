@@ -255,7 +255,7 @@ Deno.test("app: tickets must be genuine, unexpired and for the session that owns
       }
       const relay = await post(t, "/api/calls", {
         ticket,
-        sdp: "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\n",
+        sdp: "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
       });
       assert.equal(relay.status, 401, `${name} ticket on relay`);
     }

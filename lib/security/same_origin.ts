@@ -6,6 +6,10 @@
  * when its `Origin` names this host. A request with neither header is not from a browser (curl,
  * the val itself) and is allowed: the rate limits and spend caps cover it.
  *
+ * Reads (`GET`/`HEAD`) under the `reads` prefixes follow the same rule, except top-level
+ * navigations (a link to a transcript download): another site's `fetch()` of `/api/sessions`
+ * never reaches a handler, whatever the browser's cookies or the platform's CORS default.
+ *
  * @module
  */
 import type { MiddlewareHandler } from "npm:hono@4.13.19";
@@ -17,6 +21,8 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export interface SameOriginOptions {
   /** Path prefixes to guard (e.g. `["/api", "/auth"]`); others pass untouched. */
   prefixes: string[];
+  /** Path prefixes whose reads are guarded too (e.g. `["/api"]`). */
+  reads?: string[];
 }
 
 /** True when `path` equals a prefix or lies below it. */
@@ -59,10 +65,11 @@ export function isSameOriginRequest(req: Request): boolean {
  */
 export function sameOrigin(options: SameOriginOptions): MiddlewareHandler {
   return async function sameOriginMiddleware(c, next) {
-    if (
-      UNSAFE.has(c.req.method) && underPrefix(c.req.path, options.prefixes) &&
-      !isSameOriginRequest(c.req.raw)
-    ) {
+    const guarded = UNSAFE.has(c.req.method)
+      ? underPrefix(c.req.path, options.prefixes)
+      : underPrefix(c.req.path, options.reads ?? []) &&
+        c.req.header("sec-fetch-mode")?.toLowerCase() !== "navigate";
+    if (guarded && !isSameOriginRequest(c.req.raw)) {
       return c.json<ErrorBody>({
         error: {
           code: "cross_origin_request",

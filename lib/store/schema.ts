@@ -142,6 +142,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS translation_deltas_session ON translation_deltas (session_id, seq)`,
     ],
   },
+  {
+    // Who may list and delete a session: an HMAC of the random client id in the page's cookie
+    // (lib/security/client_id.ts), never the IP. And the val's own settings, such as the secrets
+    // generated when none is configured (lib/security/secrets.ts).
+    version: 6,
+    name: "sessions.owner_key, app_settings",
+    statements: [
+      `ALTER TABLE sessions ADD COLUMN owner_key TEXT`,
+      `CREATE INDEX IF NOT EXISTS sessions_owner ON sessions (owner_key, created_at DESC, id DESC)`,
+      `CREATE TABLE IF NOT EXISTS app_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** Creates the migrations table and applies every migration not yet recorded. */

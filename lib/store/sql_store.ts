@@ -198,6 +198,31 @@ export function createSqlStore(
       return listTranslationDeltas(runners, sessionId, opts);
     },
 
+    async setSessionOwner(id, ownerKey) {
+      await exec("UPDATE sessions SET owner_key = ? WHERE id = ? AND owner_key IS NULL", [
+        ownerKey,
+        id,
+      ]);
+    },
+
+    async sessionOwnerKey(id) {
+      const r = await exec("SELECT owner_key FROM sessions WHERE id = ?", [id]);
+      const v = r.rows[0]?.owner_key;
+      return typeof v === "string" ? v : null;
+    },
+
+    async ensureSetting(key, value) {
+      const results = await run([
+        {
+          sql: "INSERT OR IGNORE INTO app_settings (key, value) VALUES (?, ?)",
+          args: [key, value],
+        },
+        { sql: "SELECT value FROM app_settings WHERE key = ?", args: [key] },
+      ]);
+      const stored = results[1].rows[0]?.value;
+      return typeof stored === "string" ? stored : value;
+    },
+
     async countActiveSessions({ since, clientKey, pendingSince = since }) {
       const active = ACTIVE_SESSION_SQL;
       // Each session weighs its live calls (1 + its translation languages).
@@ -297,7 +322,7 @@ export function createSqlStore(
       return r.rows.map(toCall);
     },
 
-    async listSessions({ limit, cursor, clientKey }) {
+    async listSessions({ limit, cursor, clientKey, ownerKey }) {
       const after = decodeCursor(cursor);
       const where: string[] = [];
       const args: unknown[] = [];
@@ -308,6 +333,10 @@ export function createSqlStore(
       if (clientKey !== undefined) {
         where.push("client_key = ?");
         args.push(clientKey);
+      }
+      if (ownerKey !== undefined) {
+        where.push("owner_key = ?");
+        args.push(ownerKey);
       }
       const r = await exec(
         `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""}

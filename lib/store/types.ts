@@ -200,7 +200,7 @@ export interface Store {
    * the sessions created by that client.
    */
   listSessions(
-    opts: { limit: number; cursor?: string | null; clientKey?: string },
+    opts: { limit: number; cursor?: string | null; clientKey?: string; ownerKey?: string },
   ): Promise<{ sessions: SessionRow[]; nextCursor: string | null }>;
   /** Deletes the session, its utterances and events; false when it did not exist. */
   deleteSession(id: string): Promise<boolean>;
@@ -307,5 +307,17 @@ export interface Store {
     sessionId: string,
     opts?: { afterSeq?: number; limit?: number },
   ): Promise<TranslationDeltaRow[]>;
+  /**
+   * Binds a session to its owner (an HMAC of the client-id cookie, `lib/security/client_id.ts`),
+   * if it has none yet. Write-only like the client key: never part of a {@linkcode SessionRow}.
+   */
+  setSessionOwner(id: string, ownerKey: string): Promise<void>;
+  /** The owner key bound to a session, or null. */
+  sessionOwnerKey(id: string): Promise<string | null>;
+  /**
+   * Stores `value` under `key` unless a value is already there, and returns the stored one: every
+   * process that asks at once gets the same answer (`lib/security/secrets.ts`).
+   */
+  ensureSetting(key: string, value: string): Promise<string>;
   close(): Promise<void>;
 }
