@@ -8,10 +8,11 @@ import { tempDbUrl } from "./testdata/events.ts";
 Deno.test("migrations are numbered 1, 2, 3… with no gap or repeat", () => {
   assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
   assert.equal(MIGRATIONS.find((m) => m.version === 4)?.name, "learned_rules");
-  assert.equal(MIGRATIONS.find((m) => m.version === 5)?.name, "sessions.owner_key, app_settings");
+  assert.equal(MIGRATIONS.find((m) => m.version === 5)?.name, "sessions.calls, translation_deltas");
+  assert.equal(MIGRATIONS.find((m) => m.version === 6)?.name, "sessions.owner_key, app_settings");
 });
 
-for (const upTo of [0, 3, 4]) {
+for (const upTo of [0, 3, 4, 5]) {
   Deno.test(`a store file at schema version ${upTo} migrates to the latest`, async () => {
     const { url, dir } = await tempDbUrl();
     await Deno.mkdir(`${dir}/nested`, { recursive: true });
