@@ -56,7 +56,7 @@ export const TRIGGERS: Record<string, string> = {
   "/frontend/translations_view.js": "translations chosen, or a session with translations",
   "/frontend/translations.css": "translations chosen, or a session with translations",
   "/frontend/restore.js": "a remembered session to redraw (reload)",
-  "/frontend/sharing.js": "first Copy, Export or Share",
+  "/frontend/sharing.js": "Share turning on (a session started or redrawn), or a first Copy/Export",
 };
 
 /** A reference a file makes, and whether it is loaded later rather than with the file. */

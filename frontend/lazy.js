@@ -3,7 +3,7 @@
  * What only some visitors or moments need, loaded on first use with `import()` so that the first
  * load stays small: the translations (their modules and stylesheet) once translations are chosen
  * or a session has them, the transcript's restore only when the tab remembers a session, and
- * copy/export/share (`sharing.js` and the export formats) on the first press.
+ * copy/export/share (`sharing.js` and the export formats) once there is a session or a press.
  *
  * @module
  */
@@ -82,8 +82,8 @@ export async function restoreIfRemembered(deps) {
 }
 
 /**
- * Binds the page's copy, export and share buttons; `sharing.js` loads on the first press. Returns
- * `copy` and `exportAs` for the shortcuts.
+ * Binds the page's copy, export and share buttons; `sharing.js` loads on the first press, or once
+ * the Share button turns on. Returns `copy` and `exportAs` for the shortcuts.
  *
  * @param {Parameters<typeof import("./sharing.js").sharingActions>[0] & { copyButton: HTMLElement,
  *   shareButton: HTMLElement, exportButtons: Iterable<Element> }} page `exportButtons` carry the
@@ -95,6 +95,14 @@ export function bindSharing(page) {
   const loaded = () => actions ??= import("./sharing.js").then((m) => m.sharingActions(page));
   const copy = () => loaded().then((a) => a.copy());
   const exportAs = (/** @type {string} */ kind) => loaded().then((a) => a.exportAs(kind));
+  // Share turns on once there is a session (Start, or a redrawn one): a transcript to copy, so
+  // load now and Copy acts at once. Before that, the first press loads it.
+  const shareable = new MutationObserver(() => {
+    if (/** @type {HTMLButtonElement} */ (page.shareButton).disabled) return;
+    shareable.disconnect();
+    void loaded().catch(() => {});
+  });
+  shareable.observe(page.shareButton, { attributes: true, attributeFilter: ["disabled"] });
   page.copyButton.addEventListener("click", () => void copy());
   page.shareButton.addEventListener("click", () => void loaded().then((a) => a.share()));
   for (const b of page.exportButtons) {
