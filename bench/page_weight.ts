@@ -19,12 +19,52 @@ export interface PageFile {
   bytes: number;
   /** Gzip bytes. */
   gzipBytes: number;
+  /**
+   * `null` when the file is part of the first load (the HTML, its stylesheets and scripts, and
+   * their static imports); otherwise what loads it on demand (see {@linkcode TRIGGERS}).
+   */
+  onDemand: string | null;
+}
+
+/** A total of bytes and gzip bytes over some files. */
+export interface WeightTotal {
+  /** Uncompressed bytes. */
+  bytes: number;
+  /** Gzip bytes. */
+  gzipBytes: number;
+  /** How many files. */
+  files: number;
 }
 
 /** The result of {@linkcode measurePageWeight}. */
 export interface PageWeight {
   files: PageFile[];
-  total: { bytes: number; gzipBytes: number };
+  /** Every file (first load and on demand). */
+  total: WeightTotal;
+  /** What every visitor downloads before pressing anything. */
+  firstLoad: WeightTotal;
+  /** The files loaded later, by `import()` or `new URL(…, import.meta.url)`. */
+  onDemand: WeightTotal;
+}
+
+/**
+ * What loads an on-demand file, by the file a dynamic reference names (files it imports
+ * statically inherit its trigger). A target missing here reads "on demand".
+ */
+export const TRIGGERS: Record<string, string> = {
+  "/frontend/vad-worklet.js": "Start (the page VAD's AudioWorklet)",
+  "/frontend/translations_view.js": "translations chosen, or a session with translations",
+  "/frontend/translations.css": "translations chosen, or a session with translations",
+  "/frontend/restore.js": "a remembered session to redraw (reload)",
+  "/frontend/sharing.js": "Share turning on (a session started or redrawn), or a first Copy/Export",
+};
+
+/** A reference a file makes, and whether it is loaded later rather than with the file. */
+export interface Reference {
+  /** The URL as written (relative or absolute, unresolved). */
+  url: string;
+  /** True for `import()` and `new URL(…, import.meta.url)`. */
+  dynamic: boolean;
 }
 
 /** Gzip size of some bytes. */
@@ -36,9 +76,14 @@ export async function gzipSize(bytes: Uint8Array): Promise<number> {
 
 /** References a file makes to other files (relative or absolute URLs, unresolved). */
 export function referencesOf(path: string, text: string): string[] {
-  const refs: string[] = [];
-  const add = (re: RegExp) => {
-    for (const m of text.matchAll(re)) refs.push(m[1]);
+  return referenceKindsOf(path, text).map((r) => r.url);
+}
+
+/** Like {@linkcode referencesOf}, telling static references from dynamic ones. */
+export function referenceKindsOf(path: string, text: string): Reference[] {
+  const refs: Reference[] = [];
+  const add = (re: RegExp, dynamic = false) => {
+    for (const m of text.matchAll(re)) refs.push({ url: m[1], dynamic });
   };
   if (path.endsWith(".html") || path === "/") {
     add(/<script\b[^>]*\bsrc="([^"]+)"/g);
@@ -47,8 +92,8 @@ export function referencesOf(path: string, text: string): string[] {
     );
   } else if (path.endsWith(".js")) {
     add(/\bimport\s+(?:[\w*{}\s,$]+\s+from\s+)?["']([^"']+)["']/g);
-    add(/\bimport\(\s*["']([^"']+)["']\s*\)/g);
-    add(/new URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g);
+    add(/\bimport\(\s*["']([^"']+)["']\s*\)/g, true);
+    add(/new URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g, true);
   } else if (path.endsWith(".css")) {
     add(/url\(\s*["']?([^"')]+)["']?\s*\)/g);
   }
@@ -65,11 +110,13 @@ export async function measurePageWeight(
 ): Promise<PageWeight> {
   const origin = new URL(options.baseUrl).origin;
   const start = new URL(options.url ?? `${options.baseUrl}/`);
-  const queue = [start.href];
-  const seen = new Set<string>(queue);
+  // Breadth first, first-load files before on-demand ones, so a file both imported statically
+  // and dynamically counts as first load.
+  const queue: { href: string; onDemand: string | null }[] = [{ href: start.href, onDemand: null }];
+  const seen = new Set<string>([start.href]);
   const files: PageFile[] = [];
   while (queue.length > 0) {
-    const href = queue.shift()!;
+    const { href, onDemand } = queue.shift()!;
     const res = await fetch(href);
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (!res.ok) throw new Error(`Page weight: ${href} answered ${res.status}`);
@@ -78,38 +125,64 @@ export async function measurePageWeight(
       path,
       bytes: bytes.byteLength,
       gzipBytes: await gzipSize(bytes),
+      onDemand,
     });
     // A page served at a path without `.html` (the share viewer, `/s/:id`) is still HTML.
     const html = /^text\/html/.test(res.headers.get("content-type") ?? "");
     const kind = html && !path.endsWith(".html") && path !== "/" ? `${path}.html` : path;
-    for (const ref of referencesOf(kind, new TextDecoder().decode(bytes))) {
-      if (ref.startsWith("data:")) continue;
-      const next = new URL(ref, href);
-      if (next.origin !== origin || seen.has(next.href)) continue;
+    for (const ref of referenceKindsOf(kind, new TextDecoder().decode(bytes))) {
+      if (ref.url.startsWith("data:")) continue;
+      const next = new URL(ref.url, href);
+      if (next.origin !== origin) continue;
+      const later = onDemand ??
+        (ref.dynamic ? TRIGGERS[next.pathname] ?? `on demand (from ${path})` : null);
+      if (seen.has(next.href)) {
+        // Seen only dynamically so far and still waiting: a static import makes it first load.
+        const waiting = queue.findIndex((q) => q.href === next.href && q.onDemand !== null);
+        if (later !== null || waiting === -1) continue;
+        queue.splice(waiting, 1);
+      }
       seen.add(next.href);
-      queue.push(next.href);
+      if (later === null) {
+        // Static: ahead of every on-demand file still waiting.
+        const at = queue.findIndex((q) => q.onDemand !== null);
+        queue.splice(at === -1 ? queue.length : at, 0, { href: next.href, onDemand: null });
+      } else queue.push({ href: next.href, onDemand: later });
     }
   }
-  const total = files.reduce(
-    (t, f) => ({
-      bytes: t.bytes + f.bytes,
-      gzipBytes: t.gzipBytes + f.gzipBytes,
-    }),
-    { bytes: 0, gzipBytes: 0 },
-  );
-  return { files, total };
+  const sum = (list: PageFile[]): WeightTotal =>
+    list.reduce(
+      (t, f) => ({
+        bytes: t.bytes + f.bytes,
+        gzipBytes: t.gzipBytes + f.gzipBytes,
+        files: t.files + 1,
+      }),
+      { bytes: 0, gzipBytes: 0, files: 0 },
+    );
+  return {
+    files,
+    total: sum(files),
+    firstLoad: sum(files.filter((f) => f.onDemand === null)),
+    onDemand: sum(files.filter((f) => f.onDemand !== null)),
+  };
 }
 
 /** Formats the result as a Markdown table. */
 export function formatPageWeight(w: PageWeight): string {
   const kb = (n: number) => (n / 1024).toFixed(1);
+  const row = (name: string, t: WeightTotal) =>
+    `| **${name}** (${t.files} files) | | ${t.bytes} (${kb(t.bytes)} KiB) | ${t.gzipBytes} (${
+      kb(t.gzipBytes)
+    } KiB) |`;
   const lines = [
-    "| file | bytes | gzip bytes |",
-    "| --- | ---: | ---: |",
-    ...w.files.map((f) => `| \`${f.path}\` | ${f.bytes} | ${f.gzipBytes} |`),
-    `| **total** (${w.files.length} files) | ${w.total.bytes} (${
-      kb(w.total.bytes)
-    } KiB) | ${w.total.gzipBytes} (${kb(w.total.gzipBytes)} KiB) |`,
+    "| file | loads | bytes | gzip bytes |",
+    "| --- | --- | ---: | ---: |",
+    ...w.files.map((f) =>
+      `| \`${f.path}\` | ${f.onDemand ?? "first load"} | ${f.bytes} | ${f.gzipBytes} |`
+    ),
+    row("first load", w.firstLoad),
+    row("everything on demand", w.onDemand),
+    row("all files", w.total),
   ];
   return lines.join("\n");
 }

@@ -14,11 +14,10 @@ import { startAudio } from "./audio.js";
 import { bindPageViews } from "./view.js";
 import { showBanners } from "./banners.js";
 import { Timeline } from "./timeline.js";
-import { bindSharing } from "./sharing.js";
+import { bindSharing } from "./lazy.js";
 import { bindShortcuts, holdButton, refreshMics, rememberMic, toggleCaptionMode } from "./tools.js";
 import { bindReader } from "./reader.js";
-import { clearWithUndo, rememberSession, restoreTranscript } from "./restore.js";
-import { bindTranslations } from "./translations_view.js";
+import { clearWithUndo, lazyTranslations, rememberSession, restoreIfRemembered } from "./lazy.js";
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const startBtn = /** @type {HTMLButtonElement} */ ($("start"));
@@ -27,10 +26,9 @@ const commitBtn = /** @type {HTMLButtonElement} */ ($("commit"));
 const shareBtn = /** @type {HTMLButtonElement} */ ($("share"));
 const captionsBtn = /** @type {HTMLButtonElement} */ ($("captions"));
 const micSelect = /** @type {HTMLSelectElement} */ ($("mic"));
-// The caption lines are `TranscriptView`s (`view.js`): the live session draws through `lines`.
-const { show, lines, log } = bindPageViews($);
+const { show, lines, log } = bindPageViews($); // caption lines: `TranscriptView`s (`view.js`)
 const timeline = new Timeline();
-const tr = bindTranslations({ byId: $, lines, timeline }); // translations under the lines
+const tr = lazyTranslations({ byId: $, lines, timeline }); // translations under the lines, on demand
 /** The `/api/config` answer. @type {Record<string, any>} */
 let cfg = {};
 const reader = bindReader($, {
@@ -131,7 +129,7 @@ async function init() {
   cfg = config ?? {};
   showBanners($("banners"), cfg);
   reader.dismissible($("banners"));
-  const restored = await restoreTranscript({ fetchJson, timeline, view: lines });
+  const restored = await restoreIfRemembered({ fetchJson, timeline, view: lines });
   if (restored) shareBtn.dataset.sessionId = restored;
   shareBtn.disabled = !restored;
   ui = bindSettings({
@@ -142,8 +140,10 @@ async function init() {
     onChange: (s) => {
       session.setSilence(s.pageSilenceMs);
       if (!session.active) preminter.invalidate();
+      if (s.translations) void tr.want(); // chosen: load them ahead of Start
     },
   });
+  if (ui.settings.translations) void tr.want();
   document.body.dataset.ready = "true";
 }
 

@@ -95,19 +95,17 @@ async function copyShareLink(url) {
 }
 
 /**
- * Binds the page's copy, export and share buttons; returns `copy` and `exportAs` for shortcuts.
+ * The page's copy, export and share actions (`lazy.js` binds the buttons and loads this module on
+ * the first press).
  *
  * @param {{
- *   copyButton: HTMLElement,
- *   shareButton: HTMLElement,
- *   exportButtons: Iterable<Element>,
  *   lines: () => Utterance[],
  *   sessionId: () => string | null,
  *   model: () => string | null,
  *   show: { toast(text: string): void, message(text: string): void },
- * }} page `exportButtons` carry the format in `data-export`
+ * }} page
  */
-export function bindSharing(page) {
+export function sharingActions(page) {
   const copy = async () => {
     page.show.toast(await copyTranscript(page.lines()) ? "Copied" : "Nothing to copy yet");
   };
@@ -125,13 +123,5 @@ export function bindSharing(page) {
     if (await copyShareLink(url)) page.show.toast("Share link copied");
     else page.show.message(`Share link: ${url}`);
   };
-  page.copyButton.addEventListener("click", () => void copy());
-  page.shareButton.addEventListener("click", () => void share());
-  for (const b of page.exportButtons) {
-    b.addEventListener(
-      "click",
-      () => exportAs(/** @type {HTMLElement} */ (b).dataset.export ?? ""),
-    );
-  }
-  return { copy, exportAs };
+  return { copy, exportAs, share };
 }

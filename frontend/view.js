@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatClock } from "../shared/formats.js";
+import { formatClock } from "../shared/clock_format.js";
 import { STATUS_LABELS } from "./call_status.js";
 import { bindJumpButton, createFollower } from "./follow_live.js";
 

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Transcript export formats (TXT, SRT, WebVTT, JSON), shared by the page (downloads) and the
- * server (share viewer, API). Plain ES module, no imports.
+ * server (share viewer, API). Plain ES module; its one import is the page's clock format.
  *
  * Only `final` utterances are exported, in the order given (pass `Transcript.list()` or the
  * Store's ordered rows). Cue times come from `startMs` / `endMs`; when missing:
@@ -17,6 +17,10 @@
  *
  * @module
  */
+
+import { formatClock } from "./clock_format.js";
+
+export { formatClock };
 
 /** @typedef {import("./transcript.js").Utterance} Utterance */
 
@@ -72,20 +76,6 @@ export function formatTimestamp(ms, sep) {
   const m = Math.floor(t / 60_000) % 60;
   const s = Math.floor(t / 1000) % 60;
   return `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}${sep}${pad(t % 1000, 3)}`;
-}
-
-/**
- * Formats milliseconds as `m:ss` (or `h:mm:ss` past an hour) for display.
- *
- * @param {number|null} ms
- */
-export function formatClock(ms) {
-  if (!finite(ms)) return "–:––";
-  const t = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(t / 3600);
-  const m = Math.floor(t / 60) % 60;
-  const s = t % 60;
-  return h > 0 ? `${h}:${pad(m, 2)}:${pad(s, 2)}` : `${m}:${pad(s, 2)}`;
 }
 
 /**
