@@ -36,9 +36,13 @@ export async function deleteSessions(
       },
       { sql: `DELETE FROM session_calls WHERE session_id IN (${marks})`, args: chunk },
       { sql: `DELETE FROM call_holds WHERE session_id IN (${marks})`, args: chunk },
+      {
+        sql: `DELETE FROM counters WHERE key IN (${marks})`,
+        args: chunk.map((id) => `browser-bytes:${id}`),
+      },
       { sql: `DELETE FROM sessions WHERE id IN (${marks})`, args: chunk },
     ]);
-    deleted += results[4].rowsAffected;
+    deleted += results[5].rowsAffected;
   }
   return deleted;
 }

@@ -214,13 +214,6 @@ export function createSqlStore(
       return typeof v === "string" ? v : null;
     },
 
-    async storedBytes(sessionId) {
-      const r = await exec(
-        "SELECT COALESCE(SUM(LENGTH(state)), 0) AS n FROM utterances WHERE session_id = ?",
-        [sessionId],
-      );
-      return Number(r.rows[0]?.n ?? 0);
-    },
 
     async getSession(id) {
       const r = await exec("SELECT * FROM sessions WHERE id = ?", [id]);
@@ -384,12 +377,8 @@ export function createSqlStore(
       });
     },
 
-    mergeBrowserUtterances(sessionId, utterances) {
-      return mergeBrowserUtterances(
-        { exec, run, clock },
-        sessionId,
-        utterances,
-      );
+    mergeBrowserUtterances(sessionId, utterances, opts) {
+      return mergeBrowserUtterances({ exec, run, clock }, sessionId, utterances, opts);
     },
 
     async prune({ now = clock(), ...opts }) {

@@ -79,13 +79,22 @@ export async function mergeBrowserUtterances(
   db: SqlRunners & { clock: () => number },
   sessionId: string,
   utterances: Parameters<Store["mergeBrowserUtterances"]>[1],
-): Promise<{ added: number; confirmed: number }> {
+  options: MergeOptions = {},
+): Promise<MergeResult> {
   let added = 0;
   let confirmed = 0;
+  let bytes = 0;
+  let refused = 0;
   const exists = await db.exec("SELECT 1 AS ok FROM sessions WHERE id = ?", [
     sessionId,
   ]);
-  if (exists.rows.length === 0) return { added, confirmed };
+  if (exists.rows.length === 0) return { added, confirmed, bytes, refused };
+  // The bytes the page wrote to this session, in a counter as long-lived as a session's rows.
+  const key = `browser-bytes:${sessionId}`;
+  const windowStart = 0;
+  const budget = options.maxBytes === undefined
+    ? undefined
+    : { key, windowMs: BYTES_WINDOW_MS, windowStart, maxBytes: options.maxBytes };
   for (const b of utterances) {
     for (let attempt = 0; attempt < 50; attempt++) {
       const cur = await readUtterance(db.exec, sessionId, b.itemId);
@@ -118,15 +127,62 @@ export async function mergeBrowserUtterances(
         seenBy = "browser";
       }
       const expected = cur?.version ?? 0;
-      const [result] = await db.run([
-        writeUtteranceStmt(sessionId, next, seenBy, expected, db.clock()),
-      ]);
+      const now = db.clock();
+      const size = JSON.stringify(next).length;
+      const stmts = [writeUtteranceStmt(sessionId, next, seenBy, expected, now, budget)];
+      if (budget) {
+        // Counted in the same batch, only when this very write happened (its new version).
+        stmts.push({
+          sql: `INSERT INTO counters (key, window_ms, window_start, count)
+            SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM utterances WHERE session_id = ?
+              AND item_id = ? AND version = ? AND updated_at = ?)
+            ON CONFLICT (key, window_ms, window_start) DO UPDATE SET count = count + excluded.count`,
+          args: [key, BYTES_WINDOW_MS, windowStart, size, sessionId, next.itemId, expected + 1, now],
+        });
+      }
+      const [result] = await db.run(stmts);
       if (result.rowsAffected === 1) {
         if (seenBy === "both") confirmed++;
         else added++;
+        bytes += size;
+        break;
+      }
+      // Not written: a lost race (retry), or the budget is spent (stop).
+      if (budget && !(await readUtteranceChanged(db.exec, sessionId, next.itemId, expected))) {
+        refused++;
         break;
       }
     }
   }
-  return { added, confirmed };
+  return { added, confirmed, bytes, refused };
+}
+
+/** A window no counter prune reaches while the session's rows exist (rows go with retention). */
+const BYTES_WINDOW_MS = 2 ** 50;
+
+/** True when the utterance moved past version `expected` (another writer won the race). */
+async function readUtteranceChanged(
+  exec: SqlRunners["exec"],
+  sessionId: string,
+  itemId: string,
+  expected: number,
+): Promise<boolean> {
+  const cur = await readUtterance(exec, sessionId, itemId);
+  return (cur?.version ?? 0) !== expected;
+}
+
+/** Options for {@linkcode mergeBrowserUtterances}. */
+export interface MergeOptions {
+  /** Most bytes (utterance states) the page may write to this session in all. */
+  maxBytes?: number;
+}
+
+/** What {@linkcode mergeBrowserUtterances} did. */
+export interface MergeResult {
+  added: number;
+  confirmed: number;
+  /** Bytes of utterance state written. */
+  bytes: number;
+  /** Utterances not written because the session's byte budget is spent. */
+  refused: number;
 }

@@ -245,7 +245,9 @@ export interface Store {
   /**
    * Gap repair: merges finals the browser saw; marks ones only it saw as `seenBy: "browser"`.
    * Their times must already be session-relative (the page adds the call offsets it got from
-   * {@linkcode Store.listCalls}); times the server folded win.
+   * {@linkcode Store.listCalls}); times the server folded win. With `maxBytes`, the page's writes
+   * to the session stop at that many bytes in all (counted in the writing statements, so parallel
+   * requests cannot overshoot); `refused` says how many utterances did not fit.
    */
   mergeBrowserUtterances(
     sessionId: string,
@@ -260,7 +262,8 @@ export interface Store {
         | "confidence"
       >
     >,
-  ): Promise<{ added: number; confirmed: number }>;
+    options?: { maxBytes?: number },
+  ): Promise<{ added: number; confirmed: number; bytes?: number; refused?: number }>;
   /** Retention (see {@linkcode PruneOptions}); returns how many sessions were deleted. */
   prune(opts: PruneOptions): Promise<number>;
   /**
@@ -299,8 +302,6 @@ export interface Store {
   releaseCall(callId: string): Promise<void>;
   /** The id of the session a call was EVER bound to (its first), or null. */
   sessionIdOfCall(callId: string): Promise<string | null>;
-  /** Bytes of transcript stored for a session (its utterances), for the write caps. */
-  storedBytes(sessionId: string): Promise<number>;
   /** The `clientKey` a session was created with, or null (for charging its usage). */
   sessionClientKey?(id: string): Promise<string | null>;
   close(): Promise<void>;
