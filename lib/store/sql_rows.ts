@@ -23,15 +23,15 @@ export function writeUtteranceStmt(
   budget?: { key: string; windowMs: number; windowStart: number; maxBytes: number },
 ): SqlStatement {
   // With a budget, the write happens only while the session's written bytes (a counter) plus
-  // this state stay within it: checked in the writing statement itself, so parallel writes
+  // this row's state and text stay within it: checked in the writing statement itself, so parallel writes
   // cannot overshoot.
   const within = budget
     ? ` AND COALESCE((SELECT count FROM counters WHERE key = ? AND window_ms = ?
-        AND window_start = ?), 0) + LENGTH(?) <= ?`
+        AND window_start = ?), 0) + LENGTH(?) + LENGTH(?) <= ?`
     : "";
   const state = JSON.stringify(u);
   const budgetArgs = budget
-    ? [budget.key, budget.windowMs, budget.windowStart, state, budget.maxBytes]
+    ? [budget.key, budget.windowMs, budget.windowStart, state, u.text, budget.maxBytes]
     : [];
   return {
     sql: `INSERT INTO utterances (session_id, item_id, previous_item_id, status, text, start_ms,

@@ -214,7 +214,6 @@ export function createSqlStore(
       return typeof v === "string" ? v : null;
     },
 
-
     async getSession(id) {
       const r = await exec("SELECT * FROM sessions WHERE id = ?", [id]);
       return r.rows[0] ? toSession(r.rows[0]) : null;

@@ -95,7 +95,12 @@ export async function mergeBrowserUtterances(
   const budget = options.maxBytes === undefined
     ? undefined
     : { key, windowMs: BYTES_WINDOW_MS, windowStart, maxBytes: options.maxBytes };
-  for (const b of utterances) {
+  for (const [index, b] of utterances.entries()) {
+    if (refused > 0) {
+      // The budget is spent: the page writes no more to this session, whatever the sizes.
+      refused = utterances.length - index + refused;
+      break;
+    }
     for (let attempt = 0; attempt < 50; attempt++) {
       const cur = await readUtterance(db.exec, sessionId, b.itemId);
       if (cur?.state.status === "failed" || cur?.seenBy === "both") break;
@@ -128,7 +133,8 @@ export async function mergeBrowserUtterances(
       }
       const expected = cur?.version ?? 0;
       const now = db.clock();
-      const size = JSON.stringify(next).length;
+      // What the row stores: its state and its text (the same measure as the budget's check).
+      const size = JSON.stringify(next).length + next.text.length;
       const stmts = [writeUtteranceStmt(sessionId, next, seenBy, expected, now, budget)];
       if (budget) {
         // Counted in the same batch, only when this very write happened (its new version).
@@ -137,7 +143,16 @@ export async function mergeBrowserUtterances(
             SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM utterances WHERE session_id = ?
               AND item_id = ? AND version = ? AND updated_at = ?)
             ON CONFLICT (key, window_ms, window_start) DO UPDATE SET count = count + excluded.count`,
-          args: [key, BYTES_WINDOW_MS, windowStart, size, sessionId, next.itemId, expected + 1, now],
+          args: [
+            key,
+            BYTES_WINDOW_MS,
+            windowStart,
+            size,
+            sessionId,
+            next.itemId,
+            expected + 1,
+            now,
+          ],
         });
       }
       const [result] = await db.run(stmts);
