@@ -88,7 +88,7 @@ export async function mergeBrowserUtterances(
   const exists = await db.exec("SELECT 1 AS ok FROM sessions WHERE id = ?", [
     sessionId,
   ]);
-  if (exists.rows.length === 0) return { added, confirmed, bytes, refused };
+  if (exists.rows.length === 0) return { added, confirmed };
   // The bytes the page wrote to this session, in a counter as long-lived as a session's rows.
   const key = `browser-bytes:${sessionId}`;
   const windowStart = 0;
@@ -169,7 +169,7 @@ export async function mergeBrowserUtterances(
       }
     }
   }
-  return { added, confirmed, bytes, refused };
+  return budget ? { added, confirmed, bytes, refused } : { added, confirmed };
 }
 
 /** A window no counter prune reaches while the session's rows exist (rows go with retention). */
@@ -196,8 +196,8 @@ export interface MergeOptions {
 export interface MergeResult {
   added: number;
   confirmed: number;
-  /** Bytes of utterance state written. */
-  bytes: number;
-  /** Utterances not written because the session's byte budget is spent. */
-  refused: number;
+  /** With `maxBytes`: bytes written (utterance state and text). */
+  bytes?: number;
+  /** With `maxBytes`: utterances not written because the session's byte budget is spent. */
+  refused?: number;
 }

@@ -247,7 +247,8 @@ export interface Store {
    * Their times must already be session-relative (the page adds the call offsets it got from
    * {@linkcode Store.listCalls}); times the server folded win. With `maxBytes`, the page's writes
    * to the session stop at that many bytes in all (counted in the writing statements, so parallel
-   * requests cannot overshoot); `refused` says how many utterances did not fit.
+   * requests cannot overshoot), and the answer adds `bytes` written and how many utterances were
+   * `refused` for want of room.
    */
   mergeBrowserUtterances(
     sessionId: string,
