@@ -31,7 +31,7 @@ const timeline = new Timeline();
 let cfg = {};
 /** @type {ReturnType<typeof bindSettings>|null} */
 let ui = null;
-/** Mints the session before Start is pressed (primed on hover/focus of Start). */
+/** Mints the session on Start (never before: a key lives `EPHEMERAL_KEY_TTL_SECONDS`). */
 const preminter = createPreminter({
   options: () => (ui ? buildSessionOptions(ui.settings, ui.model()) : {}),
   onError: () => {/* take() mints again and reports */},
@@ -81,9 +81,6 @@ function start() {
 
 async function init() {
   startBtn.addEventListener("click", () => void start());
-  for (const type of ["pointerenter", "focus", "touchstart"]) {
-    startBtn.addEventListener(type, () => preminter.prime(), { passive: true });
-  }
   stopBtn.addEventListener("click", () => void session.stop());
   commitBtn.addEventListener("click", session.commitTurn);
   $("clear").addEventListener("click", () => {

@@ -42,8 +42,12 @@ export const EnvSchema = z.object({
   ),
   /** A vocabulary prompt the server applies over the sideband; the browser never sees it. */
   TRANSCRIPTION_PROMPT: z.string().max(4000).optional(),
-  /** Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). */
-  EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200).default(60),
+  /**
+   * Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). The page
+   * mints on Start and posts its offer within a second, so the API's minimum is the default: a
+   * key can start calls the server never sees until it expires (docs/security.md).
+   */
+  EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200).default(10),
   /**
    * How the page's SDP offer reaches OpenAI: `direct` (the browser posts it with an ephemeral key,
    * the server relays only when `Location` is unreadable) or `relay` (the server relays every offer
