@@ -144,6 +144,10 @@ export function sessionRoutes(deps: AppDeps): Hono {
     // the limits decide (lib/security/mint_limits.ts); the decision, the pending row and the
     // ticket all happen while it is in flight. A failed or refused mint changes nothing.
     // Settled at once, so a failure while the limits decide is never an unhandled rejection.
+    // A client refused lately is admitted first, and only then minted for.
+    const early = admission !== null && !admission.optimistic;
+    const first = early ? await admit() : null;
+    if (first) return refusalResponse(first);
     const minting = settle(
       deps.upstream!.createClientSecret(buildTranscriptionSession(settings), {
         ttlSeconds: config.ephemeralKeyTtlSeconds,
@@ -151,7 +155,9 @@ export function sessionRoutes(deps: AppDeps): Hono {
     );
     // Let the mint request leave first: a local SQLite write is synchronous and would hold it.
     await nextTurn();
-    const decided = await settle(admit());
+    const decided = early
+      ? { status: "fulfilled" as const, value: null }
+      : await settle(admit());
     if (decided.status === "rejected" || decided.value) {
       // Wait for the mint so nothing runs on after the answer; its key is never handed out.
       await minting;

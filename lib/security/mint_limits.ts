@@ -227,7 +227,9 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
     const vars = c as Context<Vars>;
     vars.set(CLIENT_KEY_VAR, key);
     vars.set(ADMISSION_VAR, { optimistic, now, decide, admit });
-    if (!optimistic) {
+    // Routes that admit themselves (`optimistic` option) are never decided for in advance: their
+    // decision must write their row; when not `optimistic` now, they admit before minting.
+    if (options.optimistic !== true) {
       const refusal = await decide();
       if (refusal) return refusalResponse(refusal);
       return await next();
