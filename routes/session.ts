@@ -155,9 +155,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
     );
     // Let the mint request leave first: a local SQLite write is synchronous and would hold it.
     await nextTurn();
-    const decided = early
-      ? { status: "fulfilled" as const, value: null }
-      : await settle(admit());
+    const decided = early ? { status: "fulfilled" as const, value: null } : await settle(admit());
     if (decided.status === "rejected" || decided.value) {
       // Wait for the mint so nothing runs on after the answer; its key is never handed out.
       await minting;

@@ -168,7 +168,10 @@ for (const mode of ["direct", "relay"] as const) {
     fn: async () => {
       const dir = await Deno.makeTempDir({ prefix: "signaling_" });
       const databaseUrl = `file:${dir}/app.db`;
-      const t = await startTestApp({ databaseUrl, env: { SIGNALING: mode, EPHEMERAL_KEY_TTL_SECONDS: "60" } });
+      const t = await startTestApp({
+        databaseUrl,
+        env: { SIGNALING: mode, EPHEMERAL_KEY_TTL_SECONDS: "60" },
+      });
       const peers: TestPeer[] = [];
       try {
         // A fresh session starts within its start-by time: its settings are reused below.
