@@ -4,7 +4,7 @@
  * signalling modes, per client and globally.
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp } from "./server.ts";
+import { postJson, startTestApp, type TestApp } from "./server.ts";
 import { SIGNALING_MODES } from "../lib/config.ts";
 
 /** Plenty of mints per minute: only the concurrency caps may refuse. */
@@ -59,6 +59,26 @@ for (const signaling of SIGNALING_MODES) {
       );
       assert.equal(statuses.filter((s) => s === 200).length, 20, JSON.stringify(statuses));
       assert.equal(await storedSessions(t), 20);
+    } finally {
+      await t.close();
+    }
+  });
+}
+
+for (const signaling of SIGNALING_MODES) {
+  Deno.test(`attack: after a refusal, every admitted mint has its row (${signaling})`, async () => {
+    const t = await startTestApp({
+      env: { ...NO_RATE_LIMIT, SIGNALING: signaling, MAX_CONCURRENT_SESSIONS_PER_IP: "1" },
+    });
+    try {
+      const first = await postJson(t.baseUrl, "/api/session", {});
+      assert.equal(first.status, 200);
+      // Refused: this process now decides before minting for this client.
+      assert.equal((await postJson(t.baseUrl, "/api/session", {})).status, 429);
+      await t.store.updateSession(first.json.sessionId, { status: "ended", endedAt: Date.now() });
+      const next = await postJson(t.baseUrl, "/api/session", {});
+      assert.equal(next.status, 200, JSON.stringify(next.json));
+      assert.ok(await t.store.getSession(next.json.sessionId), "the admitted session has a row");
     } finally {
       await t.close();
     }

@@ -176,10 +176,12 @@ export async function spendRefusal(
 ): Promise<Refusal | null> {
   const now = opts.now ?? Date.now();
   const key = opts.clientKey ?? null;
-  const window = activeWindow(
-    { limits, ephemeralKeyTtlSeconds: opts.ephemeralKeyTtlSeconds ?? 120 },
-    now,
-  );
+  // Which sessions are active is the session policy's rule (`lib/session_policy.ts`); without the
+  // key lifetime, a never-started session counts for the whole window (never too few).
+  const window = activeWindow({
+    limits,
+    ephemeralKeyTtlSeconds: opts.ephemeralKeyTtlSeconds ?? limits.maxSessionSeconds,
+  }, now);
   return spendRefusalFrom(
     {
       activeMine: key === null
