@@ -79,7 +79,7 @@ export const EnvSchema = z.object({
   RETENTION_MAX_AGE_DAYS: int(1, 36_500).default(30),
   RETENTION_MAX_SESSIONS: int(1, 1_000_000).default(500),
   /** Ended sessions kept per client (the rest of `RETENTION_MAX_SESSIONS` stays for others). */
-  RETENTION_MAX_SESSIONS_PER_CLIENT: int(1, 1_000_000).default(50),
+  RETENTION_MAX_PER_CLIENT: int(1, 1_000_000).default(50),
   /** Requests per minute one client may make to the routes that write (gap repair, calls). */
   WRITES_PER_MINUTE_PER_IP: int(1, 100_000).default(60),
   /** Transcript one session may store, KiB (the page's gap repair is refused beyond it). */
@@ -219,7 +219,7 @@ export async function loadConfig(
     retention: {
       maxAgeDays: e.RETENTION_MAX_AGE_DAYS,
       maxSessions: e.RETENTION_MAX_SESSIONS,
-      maxSessionsPerClient: e.RETENTION_MAX_SESSIONS_PER_CLIENT,
+      maxSessionsPerClient: e.RETENTION_MAX_PER_CLIENT,
       unstartedKeepMs: unstartedKeepMs({ ephemeralKeyTtlSeconds: e.EPHEMERAL_KEY_TTL_SECONDS }),
     },
     writes: {

@@ -11,7 +11,7 @@ import { openStore } from "../lib/store/mod.ts";
 
 const ENV = {
   RETENTION_MAX_SESSIONS: "5",
-  RETENTION_MAX_SESSIONS_PER_CLIENT: "2",
+  RETENTION_MAX_PER_CLIENT: "2",
   // A fast flood: only retention is under test here.
   RATE_MINTS_PER_MINUTE_PER_IP: "1000",
   RATE_MINTS_PER_MINUTE: "1000",
