@@ -44,7 +44,9 @@ export function mintSession(params = {}) {
  *   invalidate(): void, stop(): void }}
  */
 export function createPreminter(params = {}) {
-  const marginMs = params.marginMs ?? 15_000;
+  // Keys live 10 s by default (EPHEMERAL_KEY_TTL_SECONDS): one with 2 s left is still usable,
+  // the offer leaves well within a second (docs/security.md).
+  const marginMs = params.marginMs ?? 2_000;
   const maxIdleMs = params.maxIdleMs ?? 5 * 60_000;
   /** @type {Promise<SessionInfo> | null} */
   let current = null;

@@ -15,17 +15,11 @@ import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
 import type { Logger } from "../deps.ts";
 import { apiError } from "../api_errors.ts";
 import type { Config } from "../config.ts";
-import type { Store } from "../store/types.ts";
+import type { AdmitWrite, MintAdmit, NewSession, SessionRow, Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./windows.ts";
 import { clientIp, clientKey } from "./client_ip.ts";
-import {
-  activeWindow,
-  DAY_MS,
-  MINUTE_MS,
-  type Refusal,
-  spendRefusal,
-  spendRefusalFrom,
-} from "./limits.ts";
+import { DAY_MS, MINUTE_MS, type Refusal, spendRefusal, spendRefusalFrom } from "./limits.ts";
+import { activeWindow, sessionEndsAt } from "../session_policy.ts";
 
 /** Context variable holding the caller's pseudonymous client key (see {@linkcode clientKeyOf}). */
 export const CLIENT_KEY_VAR = "clientKey";
@@ -43,8 +37,15 @@ export function clientKeyOf(c: Context): string | null {
 export interface MintAdmission {
   /** True when the route may start the upstream mint before {@linkcode MintAdmission.decide}. */
   readonly optimistic: boolean;
+  /** Unix ms of the decision: an admitted row's `createdAt`. */
+  readonly now: number;
   /** Counts this mint and decides, once (later calls share the answer). Null: admitted. */
   decide(): Promise<Refusal | null>;
+  /**
+   * Like {@linkcode MintAdmission.decide}, and when admitted the session row is inserted in the
+   * same atomic Store step as the decision, so parallel mints cannot overshoot a cap.
+   */
+  admit(session: NewSession & { id: string }): Promise<Refusal | null>;
 }
 
 /** The admission of this request's mint, or null outside a mint path. */
@@ -115,15 +116,16 @@ export interface MintLimitsOptions {
 
 /**
  * Counts one mint of `key` and decides. Order: the client's mints per minute, everyone's, then the
- * spend caps ({@linkcode spendRefusalFrom}) unless `rateOnly`. One Store call when the Store has
- * `tallyMint`.
+ * spend caps ({@linkcode spendRefusalFrom}). With `write`, the admission (a new row, or a
+ * continuation's release) is written in the same atomic Store step when admitted. One Store call
+ * when the Store has `tallyMint`.
  */
 async function decideMint(
   store: Store,
   config: MintLimitsOptions["config"],
   key: string,
   now: number,
-  rateOnly = false,
+  write?: AdmitWrite,
 ): Promise<Refusal | null> {
   const { limits } = config;
   const wait = secondsToWindowEnd(MINUTE_MS, now);
@@ -135,7 +137,8 @@ async function decideMint(
     retryAfter: wait,
     scope,
   });
-  const window = activeWindow(limits, now, config.ephemeralKeyTtlSeconds);
+  const window = activeWindow(config, now);
+  const adds = write?.adds ?? 1;
   if (store.tallyMint) {
     const t = await store.tallyMint({
       now,
@@ -144,21 +147,52 @@ async function decideMint(
       usageWindowMs: DAY_MS,
       usage: { mine: `usage-seconds:${key}`, all: "usage-seconds:*" },
       active: { clientKey: key, ...window },
+      admit: write && {
+        ...write,
+        caps: {
+          mintsMine: limits.mintsPerMinutePerIp,
+          mintsAll: limits.mintsPerMinute,
+          activeMine: limits.concurrentSessionsPerIp,
+          activeAll: limits.concurrentSessions,
+          usedMine: limits.dailyMinutesPerIp * 60,
+          usedAll: limits.dailyMinutes * 60,
+        },
+      } as MintAdmit,
     });
     if (t.mintsMine > limits.mintsPerMinutePerIp) return rateLimited("client");
     if ((t.mintsAll ?? 0) > limits.mintsPerMinute) return rateLimited("all");
-    return rateOnly ? null : spendRefusalFrom(t, limits, now);
+    const refusal = spendRefusalFrom(t, limits, now, adds);
+    if (refusal || !write || t.admitted) return refusal;
+    // Within every cap but not written: the session changed under the continuation.
+    return {
+      code: "too_many_sessions",
+      message: "This session changed meanwhile; try again",
+      retryAfter: 1,
+      scope: "client",
+    };
   }
+  // Without `tallyMint` (a test's stand-in Store): the same decision call by call, then the write.
   const mine = await store.incrementCounter(`mints:${key}`, MINUTE_MS, 1, now);
   if (mine > limits.mintsPerMinutePerIp) return rateLimited("client");
   const all = await store.incrementCounter("mints:*", MINUTE_MS, 1, now);
   if (all > limits.mintsPerMinute) return rateLimited("all");
-  if (rateOnly) return null;
-  return await spendRefusal(store, limits, {
+  const refusal = await spendRefusal(store, limits, {
     clientKey: key,
     now,
-    pendingTtlSeconds: config.ephemeralKeyTtlSeconds,
+    ephemeralKeyTtlSeconds: config.ephemeralKeyTtlSeconds,
   });
+  if (refusal || !write) return refusal;
+  if (write.kind === "create") await store.createSession(write.session);
+  else {
+    await store.updateSession(write.sessionId, {
+      callId: null,
+      status: "pending",
+      endedAt: null,
+      endReason: null,
+      startedAt: write.startedAt,
+    });
+  }
+  return null;
 }
 
 /**
@@ -181,16 +215,21 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
     const now = clock();
     const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
     let decided: Promise<Refusal | null> | null = null;
-    const decide = () =>
-      decided ??= decideMint(store, config, key, now).then((refusal) => {
+    const run = (write?: AdmitWrite) =>
+      decided ??= decideMint(store, config, key, now, write).then((refusal) => {
         if (refusal) memory.remember(refusal, key, now);
         return refusal;
       });
+    const decide = () => run();
+    const admit = (session: NewSession & { id: string }) =>
+      run({ kind: "create", adds: 1, session: { ...session, clientKey: key } });
     const optimistic = options.optimistic === true && !memory.holds(key, now);
     const vars = c as Context<Vars>;
     vars.set(CLIENT_KEY_VAR, key);
-    vars.set(ADMISSION_VAR, { optimistic, decide });
-    if (!optimistic) {
+    vars.set(ADMISSION_VAR, { optimistic, now, decide, admit });
+    // Routes that admit themselves (`optimistic` option) are never decided for in advance: their
+    // decision must write their row; when not `optimistic` now, they admit before minting.
+    if (options.optimistic !== true) {
       const refusal = await decide();
       if (refusal) return refusalResponse(refusal);
       return await next();
@@ -214,15 +253,35 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
 }
 
 /**
- * Counts a mint that starts no new session against the per-minute mint limits only: a key for the
- * next call of a session already counted (`POST /api/session/:id/continue`). Its concurrency and
- * minutes are the session's own, but every key can start a call, so keys are never unmetered.
+ * Admits the next call of a session already counted (`POST /api/session/:id/continue`) as what it
+ * is, a live call: it counts against the mint rate, the concurrency caps and today's minutes like
+ * a new session, and is decided and written (the session released for its next call) in one atomic
+ * Store step. A session that still has a call keeps it running through a rotation, so that call
+ * holds an extra slot until it ends (`Store.releaseCall`) or the session's time is up; a session
+ * whose call already ended takes its slot back; one still waiting for its call reuses its slot.
  */
-export async function continuationMintRefusal(
+export async function admitContinuation(
   c: Context,
-  options: Pick<MintLimitsOptions, "config" | "store" | "now">,
+  options: Pick<MintLimitsOptions, "config" | "store" | "now"> & {
+    session: Pick<SessionRow, "id" | "status" | "callId" | "startedAt" | "createdAt">;
+  },
 ): Promise<Refusal | null> {
-  const { config } = options;
+  const { config, session } = options;
+  const now = (options.now ?? Date.now)();
   const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
-  return await decideMint(options.store, config, key, (options.now ?? Date.now)(), true);
+  const ended = session.status === "ended" || session.status === "failed";
+  const startedAt = session.startedAt ?? session.createdAt;
+  const running = !ended && session.callId !== null;
+  const hold = running
+    ? { callId: session.callId!, untilMs: sessionEndsAt(config, startedAt) }
+    : null;
+  // Pending without a call: its slot (as a started, or a still-startable, session) is reused.
+  const adds = ended || running ? 1 : 0;
+  return await decideMint(options.store, config, key, now, {
+    kind: "continue",
+    adds,
+    sessionId: session.id,
+    startedAt,
+    hold,
+  });
 }

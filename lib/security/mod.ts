@@ -12,13 +12,14 @@ import { bodyLimits } from "./body_limit.ts";
 import { securityHeaders } from "./headers.ts";
 import { mintLimits } from "./mint_limits.ts";
 import { sameOrigin } from "./same_origin.ts";
+import { writeLimits } from "./write_limits.ts";
 
 /** Paths whose POST mints an upstream session (and so spends money). */
 export const MINT_PATHS = ["/api/session"];
 
 /**
  * The middleware chain: security headers (outermost, so every response has them), body limits,
- * same-origin check, access-code gate, then the mint limits.
+ * same-origin check, access-code gate, then the mint limits and the write limits.
  *
  * @example
  * ```ts
@@ -42,6 +43,8 @@ export function securityMiddleware(
     }),
     // routes/session.ts asks for the decision while its upstream mint is in flight.
     mintLimits({ config, store, paths: MINT_PATHS, optimistic: true, log: deps.log }),
+    // Every other write under /api: a rate per client (what they may store: in the routes).
+    writeLimits({ config, store, mintPaths: MINT_PATHS }),
   ];
 }
 
