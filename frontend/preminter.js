@@ -1,12 +1,12 @@
 // @ts-check
 /**
- * Pre-minting: the session (ephemeral key + ticket) is minted before Start is pressed and
- * refreshed before it expires, so Start needs no round trip to our server before the SDP offer.
+ * The page's sessions (ephemeral key + ticket): minted when Start is pressed, never before (a key
+ * lives `EPHEMERAL_KEY_TTL_SECONDS`, 10 s by default), and handed back for reuse when no call
+ * started (a failed microphone). `prime()` mints ahead; the page no longer calls it.
  *
  * @example
  * ```js
  * const keys = createPreminter({ options: () => buildSessionOptions(settings) });
- * keys.prime(); // page load, focus, settings change
  * startButton.onclick = async () => {
  *   const stream = openMicrophone({ deviceId });       // in parallel
  *   const session = await keys.take();

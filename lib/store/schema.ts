@@ -121,7 +121,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // A continuation may leave the session's previous call running (a rotation overlaps two
     // calls): that call holds a concurrency slot of the client until it ends or its session's
-    // time is up (lib/security/mint_limits.ts).
+    // time is up (lib/security/mint_limits.ts). Version 5 is the web-security branch's; the runner
+    // applies every version not yet recorded, so the numbers need not be contiguous.
     version: 6,
     name: "call_holds",
     statements: [
