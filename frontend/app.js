@@ -37,7 +37,7 @@ const reader = bindReader($, {
 });
 /** @type {ReturnType<typeof bindSettings>|null} */
 let ui = null;
-/** Mints the session before Start is pressed (primed on hover/focus of Start). */
+/** Mints the session on Start (never before: a key lives `EPHEMERAL_KEY_TTL_SECONDS`). */
 const preminter = createPreminter({
   options: () => (ui ? buildSessionOptions(ui.settings, ui.model()) : {}),
   onError: () => {/* take() mints again and reports */},
@@ -93,12 +93,6 @@ function start() {
 
 async function init() {
   startBtn.addEventListener("click", () => void start());
-  for (const type of ["pointerenter", "focus", "touchstart"]) {
-    // Focus the page moved there itself (after Stop) is no intent to start: no mint.
-    startBtn.addEventListener(type, () => startBtn.dataset.quiet || preminter.prime(), {
-      passive: true,
-    });
-  }
   stopBtn.addEventListener("click", () => void session.stop());
   commitBtn.addEventListener("click", session.commitTurn);
   captionsBtn.addEventListener("click", () => toggleCaptionMode(captionsBtn));

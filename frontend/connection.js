@@ -11,8 +11,8 @@
  * 4. `POST /api/calls/:callId/sideband` (ticket) makes the server attach its sideband; it runs in
  *    parallel with ICE/DTLS, so there is no serial round trip to our server after the offer.
  *
- * `preminter.js` mints the session (ephemeral key) before Start is pressed and refreshes it before
- * it expires; {@linkcode openMicrophone} can run in parallel and its promise is passed as `stream`.
+ * `preminter.js` mints the session (ephemeral key) when Start is pressed; {@linkcode openMicrophone}
+ * runs in parallel and its promise is passed as `stream`.
  *
  * @module
  */

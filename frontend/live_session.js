@@ -33,6 +33,8 @@ import { PageTurns } from "./turns.js";
 export const REPAIR_EVERY_MS = 15_000;
 /** Stop waits at most this long for text still on its way; then a line is kept "(cut off)", ms. */
 export const STOP_DRAIN_MS = 4000;
+/** A key with less time than this left is not used for a new call (the SDP offer takes ~0.1 s). */
+export const KEY_MARGIN_MS = 2_000;
 /** After `session_expired` OpenAI closes the session; the page asks the server why this late, ms. */
 const EXPIRED_GRACE_MS = 300;
 
@@ -226,15 +228,19 @@ export function createLiveSession(deps) {
     live = current;
     current.mic.catch(() => {/* reported below */});
     try {
-      const session = current.session = await deps.sessions.take();
-      if (typeof session.clientCommits === "boolean") {
-        current.turns.pageCommits = session.clientCommits;
-      }
+      let session = current.session = await deps.sessions.take();
       // A session that started no call is handed back (a failed microphone must not use up a slot).
       const stream = await current.mic.catch((err) => {
         deps.sessions.giveBack(session);
         throw err;
       });
+      // Keys are short-lived: one that expired while the microphone prompt was open is replaced.
+      if (session.expiresAt * 1000 - Date.now() < KEY_MARGIN_MS) {
+        session = current.session = await deps.sessions.take();
+      }
+      if (typeof session.clientCommits === "boolean") {
+        current.turns.pageCommits = session.clientCommits;
+      }
       // One translation call per language, from the same microphone, next to the transcription.
       deps.translations?.start({ session, stream });
       current.conn = await connectCall(current, session, stream);

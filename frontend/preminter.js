@@ -1,12 +1,12 @@
 // @ts-check
 /**
- * Pre-minting: the session (ephemeral key + ticket) is minted before Start is pressed and
- * refreshed before it expires, so Start needs no round trip to our server before the SDP offer.
+ * The page's sessions (ephemeral key + ticket): minted when Start is pressed, never before (a key
+ * lives `EPHEMERAL_KEY_TTL_SECONDS`, 10 s by default), and handed back for reuse when no call
+ * started (a failed microphone). `prime()` mints ahead; the page no longer calls it.
  *
  * @example
  * ```js
  * const keys = createPreminter({ options: () => buildSessionOptions(settings) });
- * keys.prime(); // page load, focus, settings change
  * startButton.onclick = async () => {
  *   const stream = openMicrophone({ deviceId });       // in parallel
  *   const session = await keys.take();
@@ -44,7 +44,9 @@ export function mintSession(params = {}) {
  *   invalidate(): void, stop(): void }}
  */
 export function createPreminter(params = {}) {
-  const marginMs = params.marginMs ?? 15_000;
+  // Keys live 10 s by default (EPHEMERAL_KEY_TTL_SECONDS): one with 2 s left is still usable,
+  // the offer leaves well within a second (docs/security.md).
+  const marginMs = params.marginMs ?? 2_000;
   const maxIdleMs = params.maxIdleMs ?? 5 * 60_000;
   /** @type {Promise<SessionInfo> | null} */
   let current = null;

@@ -183,9 +183,7 @@ export function bindReader($, hooks) {
     moveFocus(from, to) {
       const a = document.activeElement;
       if (a && a !== from && a !== body) return;
-      to.dataset.quiet = "1";
       to.focus();
-      delete to.dataset.quiet;
     },
   };
 }

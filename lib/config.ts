@@ -8,6 +8,7 @@
 import { z } from "npm:zod@4.6.7";
 import { base64url } from "./hmac.ts";
 import { findModel, MODELS } from "./models.ts";
+import { unstartedKeepMs } from "./session_policy.ts";
 
 const DEFAULT_BASE_URL = "https://api.openai.com";
 
@@ -63,8 +64,12 @@ export const EnvSchema = z.object({
   ),
   /** A vocabulary prompt the server applies over the sideband; the browser never sees it. */
   TRANSCRIPTION_PROMPT: z.string().max(4000).optional(),
-  /** Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). */
-  EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200).default(60),
+  /**
+   * Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). The page
+   * mints on Start and posts its offer within a second, so the API's minimum is the default: a
+   * key can start calls the server never sees until it expires (docs/security.md).
+   */
+  EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200).default(10),
   /**
    * How the page's SDP offer reaches OpenAI: `direct` (the browser posts it with an ephemeral key,
    * the server relays only when `Location` is unreadable) or `relay` (the server relays every offer
@@ -105,6 +110,14 @@ export const EnvSchema = z.object({
   PLATFORM_REQUEST_LIMIT_SECONDS: int(5, 86_400).optional(),
   RETENTION_MAX_AGE_DAYS: int(1, 36_500).default(30),
   RETENTION_MAX_SESSIONS: int(1, 1_000_000).default(500),
+  /** Ended sessions kept per client (the rest of `RETENTION_MAX_SESSIONS` stays for others). */
+  RETENTION_MAX_PER_CLIENT: int(1, 1_000_000).default(50),
+  /** Requests per minute one client may make to the routes that write (gap repair, calls). */
+  WRITES_PER_MINUTE_PER_IP: int(1, 100_000).default(60),
+  /** Transcript one session may store, KiB (the page's gap repair is refused beyond it). */
+  SESSION_MAX_STORED_KB: int(1, 1_000_000).default(512),
+  /** Transcript one client may write through the page per UTC day, KiB. */
+  CLIENT_MAX_STORED_KB_PER_DAY: int(1, 10_000_000).default(2048),
   SIP_ENABLED: bool.default(false),
   OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
   SIP_ALLOWED_CALLERS: list.optional(),
@@ -158,7 +171,19 @@ export interface Config {
   maxTranslations: number;
   /** Seconds one request may live on this platform; null = unlimited (local). */
   platformRequestLimitSeconds: number | null;
-  retention: { maxAgeDays: number; maxSessions: number };
+  /**
+   * Retention: `maxSessions` counts started sessions and never-started ones separately,
+   * `maxSessionsPerClient` bounds one client's share, and never-started rows go
+   * `unstartedKeepMs` after they were minted (`lib/session_policy.ts`).
+   */
+  retention: {
+    maxAgeDays: number;
+    maxSessions: number;
+    maxSessionsPerClient: number;
+    unstartedKeepMs: number;
+  };
+  /** Caps on what the page's write routes may store (`lib/security/write_limits.ts`). */
+  writes: { perMinutePerIp: number; sessionMaxBytes: number; clientMaxBytesPerDay: number };
   sip: { enabled: boolean; webhookSecret: string | null; allowedCallers: string[] | null };
 }
 
@@ -255,6 +280,13 @@ export function readConfig(
     retention: {
       maxAgeDays: e.RETENTION_MAX_AGE_DAYS,
       maxSessions: e.RETENTION_MAX_SESSIONS,
+      maxSessionsPerClient: e.RETENTION_MAX_PER_CLIENT,
+      unstartedKeepMs: unstartedKeepMs({ ephemeralKeyTtlSeconds: e.EPHEMERAL_KEY_TTL_SECONDS }),
+    },
+    writes: {
+      perMinutePerIp: e.WRITES_PER_MINUTE_PER_IP,
+      sessionMaxBytes: e.SESSION_MAX_STORED_KB * 1024,
+      clientMaxBytesPerDay: e.CLIENT_MAX_STORED_KB_PER_DAY * 1024,
     },
     sip: {
       enabled: e.SIP_ENABLED,

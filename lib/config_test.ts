@@ -12,7 +12,7 @@ Deno.test("loadConfig() without any variable gives safe defaults and never throw
   assert.equal(config.port, 8000);
   assert.equal(config.defaultModel, "gpt-live-transcribe");
   assert.equal(config.privatePrompt, null);
-  assert.equal(config.ephemeralKeyTtlSeconds, 60);
+  assert.equal(config.ephemeralKeyTtlSeconds, 10);
   assert.equal(config.signaling, "direct");
   assert.equal(config.platformRequestLimitSeconds, null);
   assert.ok(config.signingSecret.length >= 32);

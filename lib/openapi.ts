@@ -353,6 +353,12 @@ export const OPERATIONS: readonly Operation[] = [
       401: err("Invalid ticket"),
       403: err("The ticket belongs to another session"),
       404: err("No such session"),
+      413: err(
+        "The session's stored transcript reached SESSION_MAX_STORED_KB (`session_storage_full`); the lines that fit were added",
+      ),
+      429: err(
+        "Too many writes this minute (`write_rate_limited`, see Retry-After) or today's stored bytes used up (`write_budget_exhausted`)",
+      ),
     },
   },
   {
@@ -553,7 +559,8 @@ export function buildOpenApiDocument(
       title: "hello-transcription",
       version: options.version ?? "1.0.0",
       description: "Live speech-to-text on the OpenAI Realtime API. Errors are " +
-        "`{error:{code,message}}` with a 4xx (upstream failures 502/503/429).",
+        "`{error:{code,message}}` with a 4xx (upstream failures 502/503/429). Every write under " +
+        "`/api` counts against a per-address rate (429 `write_rate_limited`, with Retry-After).",
     },
     paths,
   };

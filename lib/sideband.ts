@@ -259,6 +259,7 @@ export function runSideband(options: SidebandOptions): Promise<SidebandResult> {
               sessionId,
               callId,
             });
+            await store.releaseCall(callId);
           } else if (!opened && current?.status === "ended") {
             log("info", "Sideband not opened; the session had already ended", {
               sessionId,

@@ -240,10 +240,13 @@ export function sipAcceptSession(
  */
 export async function sipLimitReached(
   store: Store,
-  config: Pick<Config, "limits">,
+  config: Pick<Config, "limits" | "ephemeralKeyTtlSeconds">,
   now: number,
 ): Promise<"concurrent_sessions" | "daily_minutes" | null> {
-  const refusal = await spendRefusal(store, config.limits, { now });
+  const refusal = await spendRefusal(store, config.limits, {
+    now,
+    ephemeralKeyTtlSeconds: config.ephemeralKeyTtlSeconds,
+  });
   if (refusal === null) return null;
   return refusal.code === "daily_budget_exhausted" ? "daily_minutes" : "concurrent_sessions";
 }

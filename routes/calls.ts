@@ -15,7 +15,7 @@ import { startSidebandInBackground } from "../lib/sideband_registry.ts";
 import type { SessionRow } from "../lib/store/types.ts";
 import { checkTicket } from "../lib/ticket_guard.ts";
 import { CALL_ID_PATTERN, UpstreamError } from "../lib/upstream.ts";
-import { missedStartBy } from "../lib/security/limits.ts";
+import { missedStartBy } from "../lib/session_policy.ts";
 import { startExpiredResponse } from "./session.ts";
 
 const TicketBody = z.object({ ticket: z.string().min(1).max(1024) });
@@ -64,7 +64,10 @@ function badCallId(): Response {
   return apiError(400, "invalid_call_id", 'The call id must look like "rtc_…"');
 }
 
-/** Checks that `callId` may be attached to `session` (not another session's call). */
+/**
+ * Checks that `callId` may be attached to `session`: not another session's call, now or EVER (a
+ * call a session once had stays bound to it after a continuation moved the session on).
+ */
 async function callConflict(
   deps: AppDeps,
   session: SessionRow,
@@ -77,8 +80,8 @@ async function callConflict(
       "This session belongs to a different call",
     );
   }
-  const owner = await deps.store.getSessionByCallId(callId);
-  if (owner && owner.id !== session.id) {
+  const owner = await deps.store.sessionIdOfCall(callId);
+  if (owner !== null && owner !== session.id) {
     return apiError(
       409,
       "call_mismatch",
@@ -134,7 +137,7 @@ export function callRoutes(deps: AppDeps): Hono {
       );
     }
     // Like a key, a session may start its first call only while the caps still count it.
-    if (missedStartBy(session, deps.config.ephemeralKeyTtlSeconds, Date.now())) {
+    if (missedStartBy(session, deps.config, Date.now())) {
       return startExpiredResponse(deps);
     }
     let call;
@@ -205,6 +208,8 @@ export function callRoutes(deps: AppDeps): Hono {
       if (err instanceof UpstreamError) return upstreamErrorResponse(err);
       throw err;
     }
+    // A call a continuation left running no longer holds its slot.
+    await store.releaseCall(callId);
     if (session.status === "pending") {
       // No sideband ever attached: nothing else will close this session.
       await store.updateSession(session.id, {

@@ -4,7 +4,8 @@
  * transcript and one stored record. The ticket from `POST /api/session` authorises it; the
  * session's settings are reused unchanged, and its original start time keeps bounding it
  * (`MAX_SESSION_SECONDS` counts from the first call, so continuing never extends a session). Each
- * continuation counts against the per-minute mint limits, like `POST /api/session`. With
+ * continuation is admitted as the live call it is (`admitContinuation`): the mint rate, the
+ * concurrency caps and today's minutes, like `POST /api/session`. With
  * `SIGNALING=relay` it mints no key (`ephemeralKey: null`): the next call goes through
  * `POST /api/calls` like the first, and is counted all the same.
  *
@@ -27,14 +28,18 @@ import {
 import { isSessionId } from "../lib/store/ids.ts";
 import { checkTicket } from "../lib/ticket_guard.ts";
 import { UpstreamError } from "../lib/upstream.ts";
-import { type SessionResponse, startBySeconds, startExpiredResponse } from "./session.ts";
-import { missedStartBy } from "../lib/security/limits.ts";
-import { continuationMintRefusal, refusalResponse } from "../lib/security/mint_limits.ts";
+import { type SessionResponse, startExpiredResponse } from "./session.ts";
+import { admitContinuation, refusalResponse } from "../lib/security/mint_limits.ts";
+import {
+  CONTINUE_WINDOW_MS,
+  missedStartBy,
+  startBySeconds,
+  withinContinueWindow,
+} from "../lib/session_policy.ts";
+
+export { CONTINUE_WINDOW_MS };
 
 const ContinueBody = z.object({ ticket: z.string().min(1).max(1024) });
-
-/** How long after its call ended a session may still be continued (ICE failures end calls). */
-export const CONTINUE_WINDOW_MS = 2 * 60_000;
 
 /**
  * End reasons after which a session must not be continued: the server's cap, a shutdown, and
@@ -72,13 +77,13 @@ export function continuationRoutes(deps: AppDeps): Hono {
     const ended = session.status === "ended" || session.status === "failed";
     if (
       ended && (FINAL_REASONS.has(session.endReason ?? "") ||
-        session.endedAt === null || now - session.endedAt > CONTINUE_WINDOW_MS)
+        !withinContinueWindow(session.endedAt, now))
     ) {
       return apiError(409, "session_ended", "This session has ended: start a new one");
     }
     // Continuing marks the session started, which would exempt a session that never had a call
     // from its start-by time (and bring it back under the caps unweighed): refuse that instead.
-    if (missedStartBy(session, config.ephemeralKeyTtlSeconds, now)) {
+    if (missedStartBy(session, config, now)) {
       return startExpiredResponse(deps);
     }
     const started = session.startedAt ?? session.createdAt;
@@ -90,12 +95,14 @@ export function continuationRoutes(deps: AppDeps): Hono {
         "This session reached its maximum length: start a new one",
       );
     }
-    // Every key can start a call, so this mint counts against the per-minute mint limits too.
-    const refusal = await continuationMintRefusal(c, { config, store });
+    // A new call: admitted against every cap, and the session released for it (the next
+    // `/api/calls/:callId/sideband`, or relaying the next `POST /api/calls`, claims it) in one
+    // atomic step; the previous call, if still running, keeps a slot until it ends.
+    const refusal = await admitContinuation(c, { config, store, session });
     if (refusal) return refusalResponse(refusal);
     // Relay mode: no key, the page relays its next offer; the start-by time is nominal here (a
     // session that already started is not held to it by `POST /api/calls`).
-    let secret = { value: null as string | null, expiresAt: startBySeconds(deps, now) };
+    let secret = { value: null as string | null, expiresAt: startBySeconds(config, now) };
     if (config.signaling === "direct") {
       try {
         secret = await deps.upstream.createClientSecret(
@@ -107,15 +114,6 @@ export function continuationRoutes(deps: AppDeps): Hono {
         throw err;
       }
     }
-    // Release the previous call; the next `/api/calls/:callId/sideband` (or, relaying, the next
-    // `POST /api/calls`) claims the session.
-    await store.updateSession(id, {
-      callId: null,
-      status: "pending",
-      endedAt: null,
-      endReason: null,
-      startedAt: started,
-    });
     deps.log?.("info", "Session continues on a new call", {
       sessionId: id,
       previousCallId: session.callId,

@@ -21,7 +21,8 @@ import {
 } from "../lib/session_config.ts";
 import { createTicket } from "../lib/ticket.ts";
 import { newSessionId } from "../lib/store/ids.ts";
-import { clientKeyOf, mintAdmissionOf, refusalResponse } from "../lib/security/mint_limits.ts";
+import { mintAdmissionOf, refusalResponse } from "../lib/security/mint_limits.ts";
+import { startBySeconds, ticketTtlSeconds } from "../lib/session_policy.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { nextTurn } from "../lib/next_turn.ts";
 import {
@@ -68,21 +69,7 @@ export interface SessionResponse {
   adjustments?: Adjustment[];
 }
 
-/** Seconds a ticket outlives its ephemeral key (covers a whole session and a slow Stop). */
-export function ticketTtlSeconds(deps: Pick<AppDeps, "config">): number {
-  return deps.config.ephemeralKeyTtlSeconds +
-    deps.config.limits.maxSessionSeconds + 120;
-}
-
-/**
- * Unix seconds by which a session created at `createdAtMs` must start its first call: what a key
- * minted with it would allow. `POST /api/calls` refuses a never-started session after it, because
- * from then on the session no longer counts against the concurrency caps (`ACTIVE_SESSION_SQL`).
- * Rounded down, so the page never thinks it has longer than the server allows.
- */
-export function startBySeconds(deps: Pick<AppDeps, "config">, createdAtMs: number): number {
-  return Math.floor(createdAtMs / 1000) + deps.config.ephemeralKeyTtlSeconds;
-}
+export { startBySeconds, ticketTtlSeconds };
 
 /**
  * The 409 for a session asked to start its first call after its start-by time (see
@@ -146,30 +133,37 @@ export function sessionRoutes(deps: AppDeps): Hono {
     settings = plan.settings;
     const admission = mintAdmissionOf(c);
     const id = newSessionId();
+    const newRow = {
+      id,
+      source: "webrtc" as const,
+      model: settings.model,
+      settings: settings as unknown as Record<string, unknown>,
+      // Its weight on the caps: 1 + one live call per translation language.
+      calls: callsOf(languages),
+    };
+    // The decision and the row are one atomic Store step (`admit`): parallel mints cannot both
+    // take the last slot. Without the mint limits (a bare test app) the row is simply written.
+    const admit = async () => {
+      if (admission) return await admission.admit(newRow);
+      await store.createSession(newRow);
+      return null;
+    };
     if (config.signaling === "relay") {
-      // No key to mint, so nothing to overlap the decision with: decide first, and only an
-      // admitted session gets a row (it then holds a concurrency slot until its start-by time).
-      const refusal = await (admission?.decide({ calls: callsOf(languages) }) ??
-        Promise.resolve(null));
+      // No key to mint, so nothing to overlap the decision with: admit first (the row then holds
+      // a concurrency slot until its start-by time), then sign the ticket.
+      const createdAt = admission?.now ?? Date.now();
+      const refusal = await admit();
       if (refusal) return refusalResponse(refusal);
       const ticket = await createTicket(id, {
         secret: config.signingSecret,
-        ttlSeconds: ticketTtlSeconds(deps),
-      });
-      const row = await store.createSession({
-        id,
-        clientKey: clientKeyOf(c) ?? undefined,
-        source: "webrtc",
-        model: settings.model,
-        settings: settings as unknown as Record<string, unknown>,
-        calls: callsOf(languages),
+        ttlSeconds: ticketTtlSeconds(config),
       });
       return c.json<SessionResponse>(
         {
           sessionId: id,
           ticket,
           ephemeralKey: null,
-          expiresAt: startBySeconds(deps, row.createdAt),
+          expiresAt: startBySeconds(config, createdAt),
           realtimeUrl: null,
           clientCommits: clientCommits(settings),
           model: settings.model,
@@ -186,6 +180,10 @@ export function sessionRoutes(deps: AppDeps): Hono {
     // ticket all happen while it is in flight. A failed or refused mint changes nothing.
     // Settled at once, so a failure while the limits decide is never an unhandled rejection.
     // A refusal of an option the catalog allowed is retried once without it (lib/self_heal.ts).
+    // A client refused lately is admitted first, and only then minted for.
+    const early = admission !== null && !admission.optimistic;
+    const first = early ? await admit() : null;
+    if (first) return refusalResponse(first);
     const minting = settle(
       healer.mint(plan, (s) =>
         deps.upstream.createClientSecret(buildTranscriptionSession(s), {
@@ -198,39 +196,28 @@ export function sessionRoutes(deps: AppDeps): Hono {
     );
     // Let the mint request leave first: a local SQLite write is synchronous and would hold it.
     await nextTurn();
-    const decided = await settle(
-      admission?.decide({ calls: callsOf(languages) }) ?? Promise.resolve(null),
-    );
+    const decided = early ? { status: "fulfilled" as const, value: null } : await settle(admit());
     if (decided.status === "rejected" || decided.value) {
       // Wait for the mint so nothing runs on after the answer; its key is never handed out.
       await Promise.all([minting, translating]);
       if (decided.status === "rejected") throw decided.reason;
       return refusalResponse(decided.value!);
     }
-    const [minted, created, signed, translated] = await Promise.all([
+    const [minted, signed, translated] = await Promise.all([
       minting,
-      settle(store.createSession({
-        id,
-        clientKey: clientKeyOf(c) ?? undefined,
-        source: "webrtc",
-        model: settings.model,
-        settings: settings as unknown as Record<string, unknown>,
-        calls: callsOf(languages),
-      })),
       settle(
-        createTicket(id, { secret: config.signingSecret, ttlSeconds: ticketTtlSeconds(deps) }),
+        createTicket(id, { secret: config.signingSecret, ttlSeconds: ticketTtlSeconds(config) }),
       ),
       translating,
     ]);
-    if (minted.status === "rejected" || created.status === "rejected") {
-      if (created.status === "fulfilled") await store.deleteSession(id);
+    if (minted.status === "rejected" || signed.status === "rejected") {
+      await store.deleteSession(id);
     }
-    if (created.status === "rejected") throw created.reason;
     if (signed.status === "rejected") throw signed.reason;
     if (minted.status === "rejected") {
       const err = minted.reason;
       if (err instanceof UpstreamError) {
-        deps.log?.("warn", "Minting an ephemeral key failed", {
+        deps.log("warn", "Minting an ephemeral key failed", {
           status: err.upstreamStatus,
           code: err.code,
           requestId: err.requestId,

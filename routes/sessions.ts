@@ -22,6 +22,7 @@ import { checkTicket } from "../lib/ticket_guard.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";
 import { requesterOwnerKey } from "../lib/security/client_id.ts";
 import { chargeSessionUsage } from "../lib/security/limits.ts";
+import { clientWriteBudget } from "../lib/security/write_limits.ts";
 import { UpstreamError } from "../lib/upstream.ts";
 import { toJson, toSrt, toTxt, toVtt } from "../shared/formats.js";
 import type { Utterance } from "../shared/transcript.js";
@@ -400,9 +401,26 @@ export function sessionsRoutes(
     });
     if (!ticket.ok) return ticket.response;
     if (!(await store.getSession(id))) return notFound();
+    // What one client may store through the page: per UTC day, and per session (exact, in the
+    // writing statements).
+    const budget = clientWriteBudget(store, config, await requesterKey(c));
+    const spent = await budget.refusal();
+    if (spent) return spent;
     const finals = parsed.data.utterances.filter((u) => u.status === "final");
-    const result = await store.mergeBrowserUtterances(id, finals);
-    return c.json(result);
+    const result = await store.mergeBrowserUtterances(id, finals, {
+      maxBytes: config.writes.sessionMaxBytes,
+    });
+    await budget.charge(result.bytes ?? 0);
+    if ((result.refused ?? 0) > 0) {
+      return apiError(
+        413,
+        "session_storage_full",
+        `This session's transcript reached its storage cap (${
+          Math.round(config.writes.sessionMaxBytes / 1024)
+        } KiB); ${result.added} lines were added`,
+      );
+    }
+    return c.json({ added: result.added, confirmed: result.confirmed });
   });
 
   // Delete a session and its data (owner only); a live call is hung up first.

@@ -168,13 +168,16 @@ for (const mode of ["direct", "relay"] as const) {
     fn: async () => {
       const dir = await Deno.makeTempDir({ prefix: "signaling_" });
       const databaseUrl = `file:${dir}/app.db`;
-      const t = await startTestApp({ databaseUrl, env: { SIGNALING: mode } });
+      const t = await startTestApp({
+        databaseUrl,
+        env: { SIGNALING: mode, EPHEMERAL_KEY_TTL_SECONDS: "60" },
+      });
       const peers: TestPeer[] = [];
       try {
         // A fresh session starts within its start-by time: its settings are reused below.
         const fresh = await postJson(t.baseUrl, "/api/session", {});
         assert.equal(fresh.status, 200, JSON.stringify(fresh.json));
-        // Two rows created 65 s ago (the start-by time is 60 s by default) through a second store
+        // Two rows created 65 s ago (the start-by time is 60 s here) through a second store
         // on the same file with a past clock, closed before the app writes again.
         const past = await openStore(t.deps.config, {
           url: databaseUrl,

@@ -19,8 +19,9 @@ import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../
 import { checkTicket } from "../lib/ticket_guard.ts";
 import { SessionIdSchema } from "../lib/store/schemas.ts";
 import type { SessionRow, Store, TranslationDeltaRow } from "../lib/store/types.ts";
-import { DAY_MS, missedStartBy } from "../lib/security/limits.ts";
-import { continuationMintRefusal, refusalResponse } from "../lib/security/mint_limits.ts";
+import { DAY_MS } from "../lib/security/limits.ts";
+import { refusalResponse, relayMintRefusal } from "../lib/security/mint_limits.ts";
+import { missedStartBy } from "../lib/session_policy.ts";
 import {
   createTranslationCall,
   LangQuery,
@@ -83,7 +84,7 @@ export function translationCallRoutes(deps: AppDeps): Hono {
     if (isFinished(session)) {
       return apiError(409, "session_ended", "This session has already ended");
     }
-    if (missedStartBy(session, deps.config.ephemeralKeyTtlSeconds, Date.now())) {
+    if (missedStartBy(session, deps.config, Date.now())) {
       return startExpiredResponse(deps);
     }
     // Retries and reconnects are bounded per language: each call is billed.
@@ -99,7 +100,7 @@ export function translationCallRoutes(deps: AppDeps): Hono {
       );
     }
     // The key minted here is counted like every other (per-minute mint limits).
-    const refusal = await continuationMintRefusal(c, deps);
+    const refusal = await relayMintRefusal(c, deps);
     if (refusal) return refusalResponse(refusal);
     try {
       const call = await createTranslationCall(deps, language, parsed.data.sdp);

@@ -339,6 +339,40 @@ Deno.test("caps: a session with translations holds 1 + its languages as live cal
   }
 });
 
+Deno.test("caps: the atomic admission weighs translations on the global cap and on continuations", async () => {
+  await insideOneWindow();
+  const t = await startTestApp({ env: { ...ROOMY, MAX_CONCURRENT_SESSIONS: "4" } });
+  try {
+    // Four calls of everyone's four: the row the admission inserts carries its weight.
+    const first = await mint(t, { translations: ["es", "de", "fr"] });
+    const more = await postJson(t.baseUrl, "/api/session", {});
+    assert.equal(more.status, 429);
+    assert.equal(more.json.error.code, "too_many_sessions");
+    assert.equal(await countSessions(t.store), 1, "a refused mint writes no row");
+    // Once it ended it holds nothing; continuing it takes all four calls back.
+    await t.store.updateSession(first.sessionId, {
+      callId: "rtc_translated1",
+      status: "ended",
+      startedAt: Date.now() - 5_000,
+      endedAt: Date.now(),
+    });
+    const other = await mint(t, {});
+    const refused = await postJson(t.baseUrl, `/api/session/${first.sessionId}/continue`, {
+      ticket: first.ticket,
+    });
+    assert.equal(refused.status, 429, JSON.stringify(refused.json));
+    assert.equal(refused.json.error.code, "too_many_sessions");
+    assert.equal((await t.store.getSession(first.sessionId))?.status, "ended", "not released");
+    await t.store.updateSession(other.sessionId, { status: "ended", endedAt: Date.now() });
+    const resumed = await postJson(t.baseUrl, `/api/session/${first.sessionId}/continue`, {
+      ticket: first.ticket,
+    });
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.json));
+  } finally {
+    await t.close();
+  }
+});
+
 // Last: the werift peer keeps timers past close() that would trip later tests' sanitizers.
 Deno.test("SIGNALING=relay: no translation keys; POST /api/calls/translation relays each offer", {
   sanitizeOps: false,

@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import type { SessionRow, Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./windows.ts";
 import { claimOnce } from "../store/claims.ts";
+import { activeWindow, isStarted } from "../session_policy.ts";
 
 /** Window of the mint counters. */
 export const MINUTE_MS = 60_000;
@@ -39,8 +40,7 @@ export async function countActiveSessions(
     });
     for (const s of res.sessions) {
       if (s.createdAt < opts.since) return count;
-      const unusedKey = s.status === "pending" && s.callId === null && s.startedAt === null &&
-        s.createdAt < (opts.pendingSince ?? opts.since);
+      const unusedKey = !isStarted(s) && s.createdAt < (opts.pendingSince ?? opts.since);
       if ((s.status === "pending" || s.status === "live") && !unusedKey) count++;
     }
     if (!res.nextCursor) break;
@@ -115,18 +115,20 @@ export interface SpendFigures {
 /**
  * The spend-cap decision from figures already read: the client's concurrency, everyone's, the
  * client's minutes today, everyone's — the first cap reached refuses. Null when the session may
- * start. Pure, so the single-batch path and the call-by-call path decide identically.
+ * start. Pure, so the single-batch path and the call-by-call path decide identically; the SQL
+ * that writes an admission (`withinCaps` in `lib/store/sql_maintenance.ts`) makes the same
+ * comparisons on the same snapshot.
  */
 export function spendRefusalFrom(
   figures: SpendFigures,
   limits: Config["limits"],
   now: number,
-  calls = 1,
+  adds = 1,
 ): Refusal | null {
   const { activeMine, activeAll, usedMine, usedAll } = figures;
-  // A session with translations holds several live calls: all of them must fit under the caps.
-  const more = Math.max(1, calls) - 1;
-  if (activeMine !== null && activeMine + more >= limits.concurrentSessionsPerIp) {
+  // `adds`: the live calls the admission adds (a session with translations holds 1 + one per
+  // language, all of which must fit; 0 when it reuses the slot its session holds).
+  if (activeMine !== null && activeMine + adds > limits.concurrentSessionsPerIp) {
     return {
       code: "too_many_sessions",
       message:
@@ -135,7 +137,7 @@ export function spendRefusalFrom(
       scope: "client",
     };
   }
-  if (activeAll !== null && activeAll + more >= limits.concurrentSessions) {
+  if (activeAll !== null && activeAll + adds > limits.concurrentSessions) {
     return {
       code: "too_many_sessions",
       message: `This app has ${activeAll} live sessions, its limit; try again in a minute`,
@@ -165,36 +167,6 @@ export function spendRefusalFrom(
   return null;
 }
 
-/** Which sessions count as active at `now` (see {@linkcode countActiveSessions}). */
-export function activeWindow(
-  limits: Config["limits"],
-  now: number,
-  pendingTtlSeconds = 120,
-): { since: number; pendingSince: number } {
-  // A minted key that never started a call holds a slot only while it could still start one.
-  return {
-    since: now - limits.maxSessionSeconds * 1000,
-    pendingSince: now - pendingTtlSeconds * 1000,
-  };
-}
-
-/**
- * True when a session that never had a call is past its start-by time (`pendingTtlSeconds` after
- * it was created, what its key would allow). From then on it no longer counts against the
- * concurrency caps ({@linkcode activeWindow}), so starting a call on it now — through the relay,
- * or a continuation that would mark it started — would bring a session back that the caps never
- * weighed: the routes answer "start again" instead. A session that already ran is never held to it.
- */
-export function missedStartBy(
-  session: Pick<SessionRow, "createdAt" | "startedAt" | "callId">,
-  pendingTtlSeconds: number,
-  now: number,
-): boolean {
-  // The exact complement of `created_at >= pendingSince` in the active-session count.
-  return session.startedAt === null && session.callId === null &&
-    now - session.createdAt > pendingTtlSeconds * 1000;
-}
-
 /**
  * The spend caps that apply to ANY new session, whoever starts it (a page's mint, or an incoming
  * SIP call before `/accept`): concurrency and today's minutes, for one client when `clientKey` is
@@ -206,14 +178,19 @@ export async function spendRefusal(
   opts: {
     clientKey?: string | null;
     now?: number;
-    pendingTtlSeconds?: number;
+    ephemeralKeyTtlSeconds?: number;
     /** Live calls the new session holds (1 + translation languages). */
-    calls?: number;
+    adds?: number;
   } = {},
 ): Promise<Refusal | null> {
   const now = opts.now ?? Date.now();
   const key = opts.clientKey ?? null;
-  const window = activeWindow(limits, now, opts.pendingTtlSeconds);
+  // Which sessions are active is the session policy's rule (`lib/session_policy.ts`); without the
+  // key lifetime, a never-started session counts for the whole window (never too few).
+  const window = activeWindow({
+    limits,
+    ephemeralKeyTtlSeconds: opts.ephemeralKeyTtlSeconds ?? limits.maxSessionSeconds,
+  }, now);
   return spendRefusalFrom(
     {
       activeMine: key === null
@@ -225,6 +202,6 @@ export async function spendRefusal(
     },
     limits,
     now,
-    opts.calls,
+    opts.adds,
   );
 }

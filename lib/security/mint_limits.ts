@@ -15,17 +15,11 @@ import type { Context, MiddlewareHandler } from "npm:hono@4.13.19";
 import type { Logger } from "../deps.ts";
 import { apiError } from "../api_errors.ts";
 import type { Config } from "../config.ts";
-import type { Store } from "../store/types.ts";
+import type { AdmitWrite, MintAdmit, NewSession, SessionRow, Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./windows.ts";
 import { clientIp, clientKey } from "./client_ip.ts";
-import {
-  activeWindow,
-  DAY_MS,
-  MINUTE_MS,
-  type Refusal,
-  spendRefusal,
-  spendRefusalFrom,
-} from "./limits.ts";
+import { DAY_MS, MINUTE_MS, type Refusal, spendRefusal, spendRefusalFrom } from "./limits.ts";
+import { activeWindow, sessionEndsAt } from "../session_policy.ts";
 
 /** Context variable holding the caller's pseudonymous client key (see {@linkcode clientKeyOf}). */
 export const CLIENT_KEY_VAR = "clientKey";
@@ -43,12 +37,20 @@ export function clientKeyOf(c: Context): string | null {
 export interface MintAdmission {
   /** True when the route may start the upstream mint before {@linkcode MintAdmission.decide}. */
   readonly optimistic: boolean;
+  /** Unix ms of the decision: an admitted row's `createdAt`. */
+  readonly now: number;
   /**
    * Counts this mint and decides, once (later calls share the answer). Null: admitted. `calls`:
    * the live calls the session will hold (1 + its translation languages; default 1), each counted
    * as a mint and as a live call against the concurrency caps.
    */
   decide(options?: { calls?: number }): Promise<Refusal | null>;
+  /**
+   * Like {@linkcode MintAdmission.decide}, and when admitted the session row is inserted in the
+   * same atomic Store step as the decision, so parallel mints cannot overshoot a cap. The row's
+   * `calls` (default 1) is its weight, exactly as `decide({calls})` would count it.
+   */
+  admit(session: NewSession & { id: string }): Promise<Refusal | null>;
 }
 
 /** The admission of this request's mint, or null outside a mint path. */
@@ -119,16 +121,16 @@ export interface MintLimitsOptions {
 
 /**
  * Counts one mint of `key` and decides. Order: the client's mints per minute, everyone's, then the
- * spend caps ({@linkcode spendRefusalFrom}) unless `rateOnly`. One Store call when the Store has
- * `tallyMint`.
+ * spend caps ({@linkcode spendRefusalFrom}). With `write`, the admission (a new row, or a
+ * continuation's release) is written in the same atomic Store step when admitted. One Store call
+ * when the Store has `tallyMint`.
  */
 async function decideMint(
   store: Store,
   config: MintLimitsOptions["config"],
   key: string,
   now: number,
-  rateOnly = false,
-  calls = 1,
+  opts: { write?: AdmitWrite; rateOnly?: boolean; calls?: number } = {},
 ): Promise<Refusal | null> {
   const { limits } = config;
   const wait = secondsToWindowEnd(MINUTE_MS, now);
@@ -140,7 +142,11 @@ async function decideMint(
     retryAfter: wait,
     scope,
   });
-  const window = activeWindow(limits, now, config.ephemeralKeyTtlSeconds);
+  const { write, rateOnly = false } = opts;
+  const window = activeWindow(config, now);
+  // A mint counts once per live call it starts (1 + translation languages for a new session).
+  const calls = Math.max(1, Math.floor(opts.calls ?? 1));
+  const adds = write?.adds ?? calls;
   if (store.tallyMint) {
     const t = await store.tallyMint({
       now,
@@ -150,22 +156,55 @@ async function decideMint(
       usage: { mine: `usage-seconds:${key}`, all: "usage-seconds:*" },
       active: { clientKey: key, ...window },
       calls,
+      admit: write && {
+        ...write,
+        caps: {
+          mintsMine: limits.mintsPerMinutePerIp,
+          mintsAll: limits.mintsPerMinute,
+          activeMine: limits.concurrentSessionsPerIp,
+          activeAll: limits.concurrentSessions,
+          usedMine: limits.dailyMinutesPerIp * 60,
+          usedAll: limits.dailyMinutes * 60,
+        },
+      } as MintAdmit,
     });
     if (t.mintsMine > limits.mintsPerMinutePerIp) return rateLimited("client");
     if ((t.mintsAll ?? 0) > limits.mintsPerMinute) return rateLimited("all");
-    return rateOnly ? null : spendRefusalFrom(t, limits, now, calls);
+    if (rateOnly) return null;
+    const refusal = spendRefusalFrom(t, limits, now, adds);
+    if (refusal || !write || t.admitted) return refusal;
+    // Within every cap but not written: the session changed under the continuation.
+    return {
+      code: "too_many_sessions",
+      message: "This session changed meanwhile; try again",
+      retryAfter: 1,
+      scope: "client",
+    };
   }
+  // Without `tallyMint` (a test's stand-in Store): the same decision call by call, then the write.
   const mine = await store.incrementCounter(`mints:${key}`, MINUTE_MS, calls, now);
   if (mine > limits.mintsPerMinutePerIp) return rateLimited("client");
   const all = await store.incrementCounter("mints:*", MINUTE_MS, calls, now);
   if (all > limits.mintsPerMinute) return rateLimited("all");
   if (rateOnly) return null;
-  return await spendRefusal(store, limits, {
+  const refusal = await spendRefusal(store, limits, {
     clientKey: key,
     now,
-    pendingTtlSeconds: config.ephemeralKeyTtlSeconds,
-    calls,
+    ephemeralKeyTtlSeconds: config.ephemeralKeyTtlSeconds,
+    adds,
   });
+  if (refusal || !write) return refusal;
+  if (write.kind === "create") await store.createSession(write.session);
+  else {
+    await store.updateSession(write.sessionId, {
+      callId: null,
+      status: "pending",
+      endedAt: null,
+      endReason: null,
+      startedAt: write.startedAt,
+    });
+  }
+  return null;
 }
 
 /**
@@ -188,16 +227,27 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
     const now = clock();
     const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
     let decided: Promise<Refusal | null> | null = null;
-    const decide = (opts: { calls?: number } = {}) =>
-      decided ??= decideMint(store, config, key, now, false, opts.calls ?? 1).then((refusal) => {
+    const run = (opts: { write?: AdmitWrite; calls?: number }) =>
+      decided ??= decideMint(store, config, key, now, opts).then((refusal) => {
         if (refusal) memory.remember(refusal, key, now);
         return refusal;
       });
+    const decide = (opts: { calls?: number } = {}) => run({ calls: opts.calls });
+    // The row carries its weight (`calls`): it is counted as that many mints and live calls.
+    const admit = (session: NewSession & { id: string }) => {
+      const calls = Math.max(1, Math.floor(session.calls ?? 1));
+      return run({
+        calls,
+        write: { kind: "create", adds: calls, session: { ...session, calls, clientKey: key } },
+      });
+    };
     const optimistic = options.optimistic === true && !memory.holds(key, now);
     const vars = c as Context<Vars>;
     vars.set(CLIENT_KEY_VAR, key);
-    vars.set(ADMISSION_VAR, { optimistic, decide });
-    if (!optimistic) {
+    vars.set(ADMISSION_VAR, { optimistic, now, decide, admit });
+    // Routes that admit themselves (`optimistic` option) are never decided for in advance: their
+    // decision must write their row; when not `optimistic` now, they admit before minting.
+    if (options.optimistic !== true) {
       const refusal = await decide();
       if (refusal) return refusalResponse(refusal);
       return await next();
@@ -221,15 +271,52 @@ export function mintLimits(options: MintLimitsOptions): MiddlewareHandler {
 }
 
 /**
- * Counts a mint that starts no new session against the per-minute mint limits only: a key for the
- * next call of a session already counted (`POST /api/session/:id/continue`). Its concurrency and
- * minutes are the session's own, but every key can start a call, so keys are never unmetered.
+ * Admits the next call of a session already counted (`POST /api/session/:id/continue`) as what it
+ * is, a live call: it counts against the mint rate, the concurrency caps and today's minutes like
+ * a new session, and is decided and written (the session released for its next call) in one atomic
+ * Store step. A session that still has a call keeps it running through a rotation, so that call
+ * holds an extra slot until it ends (`Store.releaseCall`) or the session's time is up; a session
+ * whose call already ended takes its slot back; one still waiting for its call reuses its slot.
  */
-export async function continuationMintRefusal(
+export async function admitContinuation(
+  c: Context,
+  options: Pick<MintLimitsOptions, "config" | "store" | "now"> & {
+    session: Pick<SessionRow, "id" | "status" | "callId" | "startedAt" | "createdAt">;
+  },
+): Promise<Refusal | null> {
+  const { config, session } = options;
+  const now = (options.now ?? Date.now)();
+  const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
+  const ended = session.status === "ended" || session.status === "failed";
+  const startedAt = session.startedAt ?? session.createdAt;
+  const running = !ended && session.callId !== null;
+  const hold = running
+    ? { callId: session.callId!, untilMs: sessionEndsAt(config, startedAt) }
+    : null;
+  // An ended session comes back with its whole weight (1 + its translation languages: the page
+  // re-opens those calls too); a running call left over by a rotation holds one extra slot (the
+  // transcription call; translation calls are not rotated); pending without a call: its slot (as a
+  // started, or a still-startable, session) is reused. The key minted here counts as one mint.
+  const weight = ended ? Math.max(1, (await options.store.sessionCalls?.(session.id)) ?? 1) : 1;
+  const adds = ended ? weight : running ? 1 : 0;
+  return await decideMint(options.store, config, key, now, {
+    write: { kind: "continue", adds, sessionId: session.id, startedAt, hold },
+  });
+}
+
+/**
+ * Counts a key that starts no new session against the per-minute mint limits only: a translation
+ * call of a session already admitted (`POST /api/calls/translation`). Its concurrency and minutes
+ * were counted with the session's weight, but every key can start a call, so keys are never
+ * unmetered.
+ */
+export async function relayMintRefusal(
   c: Context,
   options: Pick<MintLimitsOptions, "config" | "store" | "now">,
 ): Promise<Refusal | null> {
   const { config } = options;
   const key = await clientKey(config.signingSecret, clientIp(c, { platform: config.platform }));
-  return await decideMint(options.store, config, key, (options.now ?? Date.now)(), true);
+  return await decideMint(options.store, config, key, (options.now ?? Date.now)(), {
+    rateOnly: true,
+  });
 }

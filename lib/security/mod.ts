@@ -16,6 +16,7 @@ import { corsPolicy } from "./cors.ts";
 import { clientIdentity } from "./client_id.ts";
 import { hostGuard } from "./own_origin.ts";
 import { storedSecretsGate } from "./secrets.ts";
+import { writeLimits } from "./write_limits.ts";
 
 /** Paths whose POST mints an upstream session (and so spends money). */
 export const MINT_PATHS = ["/api/session"];
@@ -23,7 +24,8 @@ export const MINT_PATHS = ["/api/session"];
 /**
  * The middleware chain: security headers and the CORS policy (outermost, so every response has
  * them), the local `Host` check, body limits, same-origin check, the Store's secrets when the
- * environment sets none, the client-id cookie, the access-code gate, then the mint limits.
+ * environment sets none, the client-id cookie, the access-code gate, then the mint limits and the
+ * write limits.
  *
  * @example
  * ```ts
@@ -61,6 +63,8 @@ export function securityMiddleware(
     }),
     // routes/session.ts asks for the decision while its upstream mint is in flight.
     mintLimits({ config, store, paths: MINT_PATHS, optimistic: true, log: deps.log }),
+    // Every other write under /api: a rate per client (what they may store: in the routes).
+    writeLimits({ config, store, mintPaths: MINT_PATHS }),
   ];
 }
 

@@ -66,6 +66,7 @@ export async function openStore(
   await store.migrate();
   const retained = withRetention(store, config.retention, {
     everyMs: options.pruneEveryMs,
+    now: options.now,
   });
   // Retention at start-up; a failure here must not keep the app from starting.
   await retained.pruneNow().catch(() => {});
@@ -82,7 +83,7 @@ export interface RetentionOptions {
 
 /**
  * Wraps a store so that retention (`config.retention`) runs opportunistically: after a session is
- * marked ended or failed, at most once per `everyMs` in this process. `pruneNow()` runs it at once.
+ * marked ended or failed, or a mint is admitted, at most once per `everyMs` in this process. `pruneNow()` runs it at once.
  */
 export function withRetention(
   store: Store,
@@ -92,15 +93,32 @@ export function withRetention(
   const everyMs = options.everyMs ?? 10 * 60_000;
   const clock = options.now ?? Date.now;
   let last = -Infinity;
-  const pruneNow = () => {
-    last = clock();
-    return store.prune({
+  let lastOnCreate = -Infinity;
+  const prune = (now: number) =>
+    store.prune({
       maxAgeMs: retention.maxAgeDays * 86_400_000,
       maxCount: retention.maxSessions,
-      now: last,
+      maxPerClient: retention.maxSessionsPerClient,
+      unstartedBefore: now - retention.unstartedKeepMs,
+      now,
     });
+  const pruneNow = () => prune(last = clock());
+  // Admitted mints are checked too (on their own interval): never-started rows go soon after
+  // their start-by time, however few sessions end.
+  const afterCreate = async () => {
+    const now = clock();
+    if (now - lastOnCreate < everyMs) return;
+    lastOnCreate = now;
+    await prune(now).catch(() => {});
   };
   const wrapped: Store = Object.create(store);
+  if (store.tallyMint) {
+    wrapped.tallyMint = async (input) => {
+      const tally = await store.tallyMint!(input);
+      if (tally.admitted && input.admit?.kind === "create") await afterCreate();
+      return tally;
+    };
+  }
   wrapped.updateSession = async (id, patch) => {
     await store.updateSession(id, patch);
     const ended = patch.status === "ended" || patch.status === "failed";

@@ -157,6 +157,25 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // A continuation may leave the session's previous call running (a rotation overlaps two
+    // calls): that call holds a concurrency slot of the client until it ends or its session's
+    // time is up (lib/security/mint_limits.ts). Version 5 is the translations', 6 the web-security
+    // branch's; the runner applies every version not yet recorded.
+    version: 7,
+    name: "call_holds",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS call_holds (
+        call_id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        client_key TEXT,
+        until_ms INTEGER NOT NULL,
+        admission TEXT NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS call_holds_until ON call_holds (until_ms)`,
+      `CREATE INDEX IF NOT EXISTS session_calls_call ON session_calls (call_id)`,
+    ],
+  },
 ];
 
 /** Creates the migrations table and applies every migration not yet recorded. */

@@ -10,9 +10,10 @@ Deno.test("migrations are numbered 1, 2, 3… with no gap or repeat", () => {
   assert.equal(MIGRATIONS.find((m) => m.version === 4)?.name, "learned_rules");
   assert.equal(MIGRATIONS.find((m) => m.version === 5)?.name, "sessions.calls, translation_deltas");
   assert.equal(MIGRATIONS.find((m) => m.version === 6)?.name, "sessions.owner_key, app_settings");
+  assert.equal(MIGRATIONS.find((m) => m.version === 7)?.name, "call_holds");
 });
 
-for (const upTo of [0, 3, 4, 5]) {
+for (const upTo of [0, 3, 4, 5, 6]) {
   Deno.test(`a store file at schema version ${upTo} migrates to the latest`, async () => {
     const { url, dir } = await tempDbUrl();
     await Deno.mkdir(`${dir}/nested`, { recursive: true });
@@ -34,6 +35,16 @@ for (const upTo of [0, 3, 4, 5]) {
       assert.equal(await store.sessionOwnerKey(session.id), "owner-1");
       assert.equal(await store.ensureSetting("k", "first"), "first");
       assert.equal(await store.ensureSetting("k", "second"), "first");
+      // Version 7's table: a call's hold is released, and the call's session is found.
+      await store.releaseCall("call-1");
+      assert.equal(await store.sessionIdOfCall("call-1"), null);
+      const weighted = await store.createSession({
+        source: "webrtc",
+        model: "m",
+        settings: {},
+        calls: 3,
+      });
+      assert.equal(await store.sessionCalls?.(weighted.id), 3);
     } finally {
       await store.close();
     }

@@ -20,11 +20,24 @@ export function writeUtteranceStmt(
   seenBy: Seen,
   expected: number,
   now: number,
+  budget?: { key: string; windowMs: number; windowStart: number; maxBytes: number },
 ): SqlStatement {
+  // With a budget, the write happens only while the session's written bytes (a counter) plus
+  // this row's state and text stay within it: checked in the writing statement itself, so parallel writes
+  // cannot overshoot.
+  const within = budget
+    ? ` AND COALESCE((SELECT count FROM counters WHERE key = ? AND window_ms = ?
+        AND window_start = ?), 0) + LENGTH(?) + LENGTH(?) <= ?`
+    : "";
+  const state = JSON.stringify(u);
+  const budgetArgs = budget
+    ? [budget.key, budget.windowMs, budget.windowStart, state, u.text, budget.maxBytes]
+    : [];
   return {
     sql: `INSERT INTO utterances (session_id, item_id, previous_item_id, status, text, start_ms,
         end_ms, confidence, error, seen_by, state, version, updated_at)
       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)
+        ${within}
       ON CONFLICT (session_id, item_id) DO UPDATE SET previous_item_id = excluded.previous_item_id,
         status = excluded.status, text = excluded.text, start_ms = excluded.start_ms,
         end_ms = excluded.end_ms, confidence = excluded.confidence, error = excluded.error,
@@ -42,10 +55,11 @@ export function writeUtteranceStmt(
       u.confidence,
       u.error,
       seenBy,
-      JSON.stringify(u),
+      state,
       expected + 1,
       now,
       sessionId,
+      ...budgetArgs,
       expected,
     ],
   };

@@ -224,18 +224,35 @@ export function createSqlStore(
     },
 
     async countActiveSessions({ since, clientKey, pendingSince = since }) {
+      // Active sessions, plus the calls continuations left running (see `MintAdmit`).
       const active = ACTIVE_SESSION_SQL;
-      // Each session weighs its live calls (1 + its translation languages).
+      // Each session weighs its live calls (1 + its translation languages); a held call weighs 1.
+      const holds = "SELECT COUNT(*) FROM call_holds WHERE until_ms > ?";
       const r = clientKey === undefined
-        ? await exec(`SELECT COALESCE(SUM(calls), 0) AS n FROM sessions WHERE ${active}`, [
-          since,
-          pendingSince,
-        ])
+        ? await exec(
+          `SELECT (SELECT COALESCE(SUM(calls), 0) FROM sessions WHERE ${active}) + (${holds}) AS n`,
+          [since, pendingSince, clock()],
+        )
         : await exec(
-          `SELECT COALESCE(SUM(calls), 0) AS n FROM sessions WHERE ${active} AND client_key = ?`,
-          [since, pendingSince, clientKey],
+          `SELECT (SELECT COALESCE(SUM(calls), 0) FROM sessions WHERE ${active} AND client_key = ?)
+            + (${holds} AND client_key = ?) AS n`,
+          [since, pendingSince, clientKey, clock(), clientKey],
         );
       return Number(r.rows[0]?.n ?? 0);
+    },
+
+    async releaseCall(callId) {
+      await exec("DELETE FROM call_holds WHERE call_id = ?", [callId]);
+    },
+
+    async sessionIdOfCall(callId) {
+      const r = await exec(
+        `SELECT session_id AS id FROM session_calls WHERE call_id = ?
+         UNION ALL SELECT id FROM sessions WHERE call_id = ? LIMIT 1`,
+        [callId, callId],
+      );
+      const v = r.rows[0]?.id;
+      return typeof v === "string" ? v : null;
     },
 
     async getSession(id) {
@@ -442,18 +459,14 @@ export function createSqlStore(
       });
     },
 
-    mergeBrowserUtterances(sessionId, utterances) {
-      return mergeBrowserUtterances(
-        { exec, run, clock },
-        sessionId,
-        utterances,
-      );
+    mergeBrowserUtterances(sessionId, utterances, opts) {
+      return mergeBrowserUtterances({ exec, run, clock }, sessionId, utterances, opts);
     },
 
-    async prune({ maxAgeMs, maxCount, now = clock() }) {
+    async prune({ now = clock(), ...opts }) {
       lastCounterPrune = now;
       await pruneCounters(runners, now);
-      return await pruneSessions(runners, { maxAgeMs, maxCount, now });
+      return await pruneSessions(runners, { ...opts, now });
     },
 
     async incrementCounter(key, windowMs, amount = 1, now = clock()) {

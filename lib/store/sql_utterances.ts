@@ -79,14 +79,28 @@ export async function mergeBrowserUtterances(
   db: SqlRunners & { clock: () => number },
   sessionId: string,
   utterances: Parameters<Store["mergeBrowserUtterances"]>[1],
-): Promise<{ added: number; confirmed: number }> {
+  options: MergeOptions = {},
+): Promise<MergeResult> {
   let added = 0;
   let confirmed = 0;
+  let bytes = 0;
+  let refused = 0;
   const exists = await db.exec("SELECT 1 AS ok FROM sessions WHERE id = ?", [
     sessionId,
   ]);
   if (exists.rows.length === 0) return { added, confirmed };
-  for (const b of utterances) {
+  // The bytes the page wrote to this session, in a counter as long-lived as a session's rows.
+  const key = `browser-bytes:${sessionId}`;
+  const windowStart = 0;
+  const budget = options.maxBytes === undefined
+    ? undefined
+    : { key, windowMs: BYTES_WINDOW_MS, windowStart, maxBytes: options.maxBytes };
+  for (const [index, b] of utterances.entries()) {
+    if (refused > 0) {
+      // The budget is spent: the page writes no more to this session, whatever the sizes.
+      refused = utterances.length - index + refused;
+      break;
+    }
     for (let attempt = 0; attempt < 50; attempt++) {
       const cur = await readUtterance(db.exec, sessionId, b.itemId);
       if (cur?.state.status === "failed" || cur?.seenBy === "both") break;
@@ -118,15 +132,72 @@ export async function mergeBrowserUtterances(
         seenBy = "browser";
       }
       const expected = cur?.version ?? 0;
-      const [result] = await db.run([
-        writeUtteranceStmt(sessionId, next, seenBy, expected, db.clock()),
-      ]);
+      const now = db.clock();
+      // What the row stores: its state and its text (the same measure as the budget's check).
+      const size = JSON.stringify(next).length + next.text.length;
+      const stmts = [writeUtteranceStmt(sessionId, next, seenBy, expected, now, budget)];
+      if (budget) {
+        // Counted in the same batch, only when this very write happened (its new version).
+        stmts.push({
+          sql: `INSERT INTO counters (key, window_ms, window_start, count)
+            SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM utterances WHERE session_id = ?
+              AND item_id = ? AND version = ? AND updated_at = ?)
+            ON CONFLICT (key, window_ms, window_start) DO UPDATE SET count = count + excluded.count`,
+          args: [
+            key,
+            BYTES_WINDOW_MS,
+            windowStart,
+            size,
+            sessionId,
+            next.itemId,
+            expected + 1,
+            now,
+          ],
+        });
+      }
+      const [result] = await db.run(stmts);
       if (result.rowsAffected === 1) {
         if (seenBy === "both") confirmed++;
         else added++;
+        bytes += size;
+        break;
+      }
+      // Not written: a lost race (retry), or the budget is spent (stop).
+      if (budget && !(await readUtteranceChanged(db.exec, sessionId, next.itemId, expected))) {
+        refused++;
         break;
       }
     }
   }
-  return { added, confirmed };
+  return budget ? { added, confirmed, bytes, refused } : { added, confirmed };
+}
+
+/** A window no counter prune reaches while the session's rows exist (rows go with retention). */
+const BYTES_WINDOW_MS = 2 ** 50;
+
+/** True when the utterance moved past version `expected` (another writer won the race). */
+async function readUtteranceChanged(
+  exec: SqlRunners["exec"],
+  sessionId: string,
+  itemId: string,
+  expected: number,
+): Promise<boolean> {
+  const cur = await readUtterance(exec, sessionId, itemId);
+  return (cur?.version ?? 0) !== expected;
+}
+
+/** Options for {@linkcode mergeBrowserUtterances}. */
+export interface MergeOptions {
+  /** Most bytes (utterance states) the page may write to this session in all. */
+  maxBytes?: number;
+}
+
+/** What {@linkcode mergeBrowserUtterances} did. */
+export interface MergeResult {
+  added: number;
+  confirmed: number;
+  /** With `maxBytes`: bytes written (utterance state and text). */
+  bytes?: number;
+  /** With `maxBytes`: utterances not written because the session's byte budget is spent. */
+  refused?: number;
 }

@@ -149,7 +149,51 @@ export interface MintTallyInput {
   active: { clientKey: string; since: number; pendingSince: number };
   /** Mints this one counts as (one per live call it starts); default 1. */
   calls?: number;
+  /**
+   * Admission: the session row is inserted (a new session), or the session released for its next
+   * call (a continuation), in the SAME atomic step as the counting, and only when every figure
+   * is within `caps` — so no two admissions can both take the last slot.
+   */
+  admit?: MintAdmit;
 }
+
+/** The caps an admission must stay within (see {@linkcode MintTallyInput.admit}). */
+export interface AdmissionCaps {
+  mintsMine: number;
+  mintsAll: number;
+  activeMine: number;
+  activeAll: number;
+  /** Seconds of transcription per day. */
+  usedMine: number;
+  usedAll: number;
+}
+
+/** An admission: what it writes when it is within its caps. */
+export type MintAdmit = AdmitWrite & { caps: AdmissionCaps };
+
+/** What an admission writes when admitted (see {@linkcode MintAdmit}). */
+export type AdmitWrite =
+  & {
+    /**
+     * Live calls this admission adds to the active figures: a new session's weight (its `calls`,
+     * 1 + its translation languages), 1 for a call a rotation leaves running, 0 to reuse a slot.
+     */
+    adds: number;
+  }
+  & (
+    | { kind: "create"; session: NewSession & { id: string } }
+    | {
+      /** A continuation: the session is released for its next call (status `pending`). */
+      kind: "continue";
+      sessionId: string;
+      startedAt: number;
+      /**
+       * The call it leaves running (a rotation overlaps two calls): held as an extra slot of
+       * `clientKey` until `untilMs`, or until that call ends ({@linkcode Store.releaseCall}).
+       */
+      hold: { callId: string; untilMs: number } | null;
+    }
+  );
 
 /** What {@linkcode Store.tallyMint} returns: everything the mint limits decide on. */
 export interface MintTally {
@@ -162,6 +206,27 @@ export interface MintTally {
   /** Seconds of transcription used today. */
   usedMine: number;
   usedAll: number;
+  /** With {@linkcode MintTallyInput.admit}: whether the row was written. */
+  admitted?: boolean;
+}
+
+/**
+ * Retention. Started sessions (ones that had a call) and never-started ones are kept under
+ * separate rules, so a flood of mints can never push an ended transcript out.
+ */
+export interface PruneOptions {
+  /** Ended sessions older than this go (and abandoned ones a day later). */
+  maxAgeMs?: number;
+  /** Ended started sessions beyond the newest `maxCount` started sessions go. */
+  maxCount?: number;
+  /**
+   * Ended started sessions beyond the newest `maxPerClient` of the same client go first, so one
+   * client cannot use up `maxCount` alone.
+   */
+  maxPerClient?: number;
+  /** Never-started sessions created before this (unix ms) go, whatever their status. */
+  unstartedBefore?: number;
+  now?: number;
 }
 
 /** An option OpenAI refused for a model although the catalog allowed it (`lib/self_heal.ts`). */
@@ -232,7 +297,10 @@ export interface Store {
   /**
    * Gap repair: merges finals the browser saw; marks ones only it saw as `seenBy: "browser"`.
    * Their times must already be session-relative (the page adds the call offsets it got from
-   * {@linkcode Store.listCalls}); times the server folded win.
+   * {@linkcode Store.listCalls}); times the server folded win. With `maxBytes`, the page's writes
+   * to the session stop at that many bytes in all (counted in the writing statements, so parallel
+   * requests cannot overshoot), and the answer adds `bytes` written and how many utterances were
+   * `refused` for want of room.
    */
   mergeBrowserUtterances(
     sessionId: string,
@@ -247,11 +315,10 @@ export interface Store {
         | "confidence"
       >
     >,
-  ): Promise<{ added: number; confirmed: number }>;
-  /** Retention: deletes ended sessions older than `maxAgeMs` and beyond the newest `maxCount`. */
-  prune(
-    opts: { maxAgeMs?: number; maxCount?: number; now?: number },
-  ): Promise<number>;
+    options?: { maxBytes?: number },
+  ): Promise<{ added: number; confirmed: number; bytes?: number; refused?: number }>;
+  /** Retention (see {@linkcode PruneOptions}); returns how many sessions were deleted. */
+  prune(opts: PruneOptions): Promise<number>;
   /**
    * Fixed-window counter for rate limits and budgets, shared by every process using the store.
    * Adds `amount` to `key` in the window containing `now` and returns the new total.
@@ -289,6 +356,13 @@ export interface Store {
   listLearnedRules?(now: number): Promise<LearnedRuleRow[]>;
   /** Records (or renews) the rule for its `model` + `option`; drops expired rules. */
   recordLearnedRule?(rule: LearnedRuleRow): Promise<void>;
+  /**
+   * The call ended (hung up, or its sideband ended): it no longer holds the extra slot a
+   * continuation gave it (see {@linkcode MintAdmit}).
+   */
+  releaseCall(callId: string): Promise<void>;
+  /** The id of the session a call was EVER bound to (its first), or null. */
+  sessionIdOfCall(callId: string): Promise<string | null>;
   /** The `clientKey` a session was created with, or null (for charging its usage). */
   sessionClientKey?(id: string): Promise<string | null>;
   /** {@linkcode NewSession.calls} of a session (1 when unknown), for charging its usage. */
