@@ -9,13 +9,12 @@ import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps, ErrorBody } from "./lib/deps.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { aboutRoutes } from "./routes/about.ts";
-import { sessionRoutes } from "./routes/session.ts";
+import { sessionRoutes } from "./routes/session/mod.ts";
 import { callRoutes } from "./routes/calls.ts";
 import { internalRoutes } from "./routes/internal.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
 import { viewerRoutes } from "./routes/viewer.ts";
 import { authRoutes } from "./routes/auth.ts";
-import { continuationRoutes } from "./routes/continuation.ts";
 import { securityMiddleware } from "./lib/security/mod.ts";
 import { lazyRoutes } from "./lib/lazy_routes.ts";
 import { routeNotFound } from "./lib/api_errors.ts";
@@ -31,8 +30,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route("/", pageRoutes(deps));
   app.route("/api", aboutRoutes(deps)); // /api/config, /api/models, /api/openapi.json
-  app.route("/api/session", sessionRoutes(deps));
-  app.route("/api/session", continuationRoutes(deps)); // POST /api/session/:id/continue
+  app.route("/api/session", sessionRoutes(deps)); // mint.ts, continue.ts
   app.route("/api/calls/translation", translationCallRoutes(deps));
   app.route("/api/calls", callRoutes(deps));
   app.route("/api/sessions", translationRoutes(deps));

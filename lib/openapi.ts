@@ -19,7 +19,7 @@ import {
   SessionIdSchema,
   SessionListResponse,
   TranscriptQuery,
-} from "./store/schemas.ts";
+} from "../routes/api_schemas.ts";
 import { TranslationBatchBody, TranslationLanguageSchema } from "./translations.ts";
 
 // Shapes of the core routes' bodies and answers, for documentation (the routes validate with
@@ -164,7 +164,7 @@ export const OPERATIONS: readonly Operation[] = [
       503: err("No OPENAI_API_KEY"),
     },
   },
-  // A stored session's next call (routes/continuation.ts).
+  // A stored session's next call (routes/session/continue.ts).
   {
     method: "post",
     path: "/api/session/{id}/continue",

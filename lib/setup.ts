@@ -13,7 +13,7 @@ import { createFileReader, type FileReader } from "./files.ts";
 import { withRetries } from "./retry.ts";
 import { type ConnectWebSocket, denoConnectWebSocket } from "./sideband.ts";
 import { SidebandRegistry } from "./sideband_registry.ts";
-import { reconnectingConnect } from "./sideband_supervisor.ts";
+import { reconnectingConnect } from "./reconnecting_socket.ts";
 import { logSafeFields } from "./security/log_fields.ts";
 import { OwnOrigin } from "./security/own_origin.ts";
 import { lazyStore } from "./store/lazy.ts";

@@ -16,7 +16,7 @@ import type { SessionRow } from "../lib/store/types.ts";
 import { checkTicket } from "../lib/ticket_guard.ts";
 import { CALL_ID_PATTERN, UpstreamError } from "../lib/upstream.ts";
 import { missedStartBy } from "../lib/session_policy.ts";
-import { startExpiredResponse } from "./session.ts";
+import { startExpiredResponse } from "./session/mint.ts";
 
 const TicketBody = z.object({ ticket: z.string().min(1).max(1024) });
 const RelayBody = z.object({

@@ -16,7 +16,7 @@ import {
   MergeUtterancesBody,
   SessionIdSchema,
   TranscriptQuery,
-} from "../lib/store/schemas.ts";
+} from "./api_schemas.ts";
 import type { CallRow, SessionRow } from "../lib/store/types.ts";
 import { checkTicket } from "../lib/ticket_guard.ts";
 import { clientIp, clientKey } from "../lib/security/client_ip.ts";

@@ -216,7 +216,7 @@ Deno.test("SSE and GET: a session on two calls names each call and its offset be
     for (const e of events("item_a", null, "On one.", 1000)) {
       await writer.recordEvent(s.id, e, { callId: "rtc_first" });
     }
-    // The session moves to a new call 40 ms later (routes/continuation.ts releases it first).
+    // The session moves to a new call 40 ms later (routes/session/continue.ts releases it first).
     await new Promise((r) => setTimeout(r, 40));
     await writer.updateSession(s.id, { callId: null, status: "pending" });
     await writer.updateSession(s.id, { callId: "rtc_second", status: "live" });

@@ -15,7 +15,7 @@ import { appendAudio, type Ev, EventSocket, silence, tone, wsUrl } from "../emul
 import { loadConfig } from "../lib/config.ts";
 import { createFileReader } from "../lib/files.ts";
 import { SidebandRegistry } from "../lib/sideband_registry.ts";
-import type { ReconnectInfo } from "../lib/sideband_supervisor.ts";
+import type { ReconnectInfo } from "../lib/reconnecting_socket.ts";
 import { openStore } from "../lib/store/mod.ts";
 import type { Store } from "../lib/store/types.ts";
 import type { LaunchedBrowser } from "./browser.ts";

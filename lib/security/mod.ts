@@ -61,7 +61,7 @@ export function securityMiddleware(
       signingSecret: () => config.signingSecret,
       generation: accessGeneration(store),
     }),
-    // routes/session.ts asks for the decision while its upstream mint is in flight.
+    // routes/session/mint.ts asks for the decision while its upstream mint is in flight.
     mintLimits({ config, store, paths: MINT_PATHS, optimistic: true, log: deps.log }),
     // Every other write under /api: a rate per client (what they may store: in the routes).
     writeLimits({ config, store, mintPaths: MINT_PATHS }),

@@ -81,7 +81,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // A session may move to new calls (routes/continuation.ts), each with an audio clock that
+    // A session may move to new calls (routes/session/continue.ts), each with an audio clock that
     // starts at 0: every call bound to a session, with its offset on the session's clock, and the
     // call each event came from. A session bound to a call before this version gets that call as
     // its first (offset 0).

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createRawCall, makeOffer } from "../emulator/testkit.ts";
-import { createTestPeer, postJson, waitFor } from "../testing/server.ts";
-import { openSpeaker, startResilientApp } from "../testing/resilience_kit.ts";
+import { createRawCall, makeOffer } from "../../emulator/testkit.ts";
+import { createTestPeer, postJson, waitFor } from "../../testing/server.ts";
+import { openSpeaker, startResilientApp } from "../../testing/resilience_kit.ts";
 
 const T = { sanitizeResources: false, sanitizeOps: false };
 
@@ -110,8 +110,8 @@ Deno.test({
   ...T,
   name: "continuations count against the per-minute mint limits, and a refused one mints nothing",
   fn: async () => {
-    const { startTestApp } = await import("../testing/server.ts");
-    const { insideOneWindow } = await import("../testing/clock.ts");
+    const { startTestApp } = await import("../../testing/server.ts");
+    const { insideOneWindow } = await import("../../testing/clock.ts");
     const app = await startTestApp({ env: { RATE_MINTS_PER_MINUTE_PER_IP: "3" } });
     try {
       await insideOneWindow();

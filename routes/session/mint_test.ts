@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { countSessions, postJson, startTestApp } from "../testing/server.ts";
-import { verifyTicket } from "../lib/ticket.ts";
+import { countSessions, postJson, startTestApp } from "../../testing/server.ts";
+import { verifyTicket } from "../../lib/ticket.ts";
 
 Deno.test("POST /api/session mints a key, records a pending session and signs a ticket", async () => {
   const t = await startTestApp({

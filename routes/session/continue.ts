@@ -18,24 +18,29 @@
  */
 import { Hono } from "npm:hono@4.13.19";
 import { z } from "npm:zod@4.6.7";
-import type { AppDeps } from "../lib/deps.ts";
-import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import type { AppDeps } from "../../lib/deps.ts";
+import {
+  apiError,
+  invalidInput,
+  readJsonBody,
+  upstreamErrorResponse,
+} from "../../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
   clientCommits,
   type SessionSettings,
-} from "../lib/session_config.ts";
-import { isSessionId } from "../lib/store/ids.ts";
-import { checkTicket } from "../lib/ticket_guard.ts";
-import { UpstreamError } from "../lib/upstream.ts";
-import { type SessionResponse, startExpiredResponse } from "./session.ts";
-import { admitContinuation, refusalResponse } from "../lib/security/mint_limits.ts";
+} from "../../lib/session_config.ts";
+import { isSessionId } from "../../lib/store/ids.ts";
+import { checkTicket } from "../../lib/ticket_guard.ts";
+import { UpstreamError } from "../../lib/upstream.ts";
+import { type SessionResponse, startExpiredResponse } from "./mint.ts";
+import { admitContinuation, refusalResponse } from "../../lib/security/mint_limits.ts";
 import {
   CONTINUE_WINDOW_MS,
   missedStartBy,
   startBySeconds,
   withinContinueWindow,
-} from "../lib/session_policy.ts";
+} from "../../lib/session_policy.ts";
 
 export { CONTINUE_WINDOW_MS };
 
@@ -47,7 +52,7 @@ const ContinueBody = z.object({ ticket: z.string().min(1).max(1024) });
  */
 const FINAL_REASONS = new Set(["max_duration", "server_shutdown", "session_expired"]);
 
-/** Routes for `/api/session/:id/continue` (mounted beside `routes/session.ts`). */
+/** Routes for `/api/session/:id/continue` (mounted beside `routes/session/mint.ts`). */
 export function continuationRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { config, store } = deps;

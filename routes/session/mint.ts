@@ -10,30 +10,30 @@
  * @module
  */
 import { Hono } from "npm:hono@4.13.19";
-import type { AppDeps } from "../lib/deps.ts";
-import { apiError, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
+import type { AppDeps } from "../../lib/deps.ts";
+import { apiError, readJsonBody, upstreamErrorResponse } from "../../lib/api_errors.ts";
 import {
   buildTranscriptionSession,
   clientCommits,
   resolveSessionOptions,
   SessionOptionsError,
   type SessionSettings,
-} from "../lib/session_config.ts";
-import { createTicket } from "../lib/ticket.ts";
-import { newSessionId } from "../lib/store/ids.ts";
-import { mintAdmissionOf, refusalResponse } from "../lib/security/mint_limits.ts";
-import { startBySeconds, ticketTtlSeconds } from "../lib/session_policy.ts";
-import { UpstreamError } from "../lib/upstream.ts";
-import { nextTurn } from "../lib/next_turn.ts";
+} from "../../lib/session_config.ts";
+import { createTicket } from "../../lib/ticket.ts";
+import { newSessionId } from "../../lib/store/ids.ts";
+import { mintAdmissionOf, refusalResponse } from "../../lib/security/mint_limits.ts";
+import { startBySeconds, ticketTtlSeconds } from "../../lib/session_policy.ts";
+import { UpstreamError } from "../../lib/upstream.ts";
+import { nextTurn } from "../../lib/next_turn.ts";
 import {
   callsOf,
   mintTranslationKey,
   relayUrlOf,
   takeTranslations,
   type TranslationTarget,
-} from "../lib/translations.ts";
-import { translationLanguage } from "../lib/translation_languages.ts";
-import { type Adjustment, createSelfHeal } from "../lib/self_heal.ts";
+} from "../../lib/translations.ts";
+import { translationLanguage } from "../../lib/translation_languages.ts";
+import { type Adjustment, createSelfHeal } from "../../lib/self_heal.ts";
 
 /** What `POST /api/session` returns. */
 export interface SessionResponse {

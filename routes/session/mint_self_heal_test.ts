@@ -5,10 +5,10 @@
  * session in one attempt. Mints are counted with the emulator's request log (`/_emulator/requests`).
  */
 import assert from "node:assert/strict";
-import { postJson, startTestApp, type TestApp } from "../testing/server.ts";
-import type { RefusableOption } from "../emulator/model_overrides.ts";
-import type { RequestRecord } from "../emulator/state.ts";
-import type { SessionSettings } from "../lib/session_config.ts";
+import { postJson, startTestApp, type TestApp } from "../../testing/server.ts";
+import type { RefusableOption } from "../../emulator/model_overrides.ts";
+import type { RequestRecord } from "../../emulator/state.ts";
+import type { SessionSettings } from "../../lib/session_config.ts";
 
 const MINT_PATH = "/v1/realtime/client_secrets";
 

@@ -5,10 +5,10 @@
  * The maximum session length (real Chromium) is in `spend_caps_test.ts`.
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp } from "../../testing/server.ts";
-import { insideOneWindow } from "../../testing/clock.ts";
-import { createTicket } from "../ticket.ts";
-import { INTERNAL_SECRET_HEADER } from "../sideband_registry.ts";
+import { startTestApp, type TestApp } from "./server.ts";
+import { insideOneWindow } from "./clock.ts";
+import { createTicket } from "../lib/ticket.ts";
+import { INTERNAL_SECRET_HEADER } from "../lib/sideband_registry.ts";
 
 const JSON_POST = {
   method: "POST",

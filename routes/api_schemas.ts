@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
-import { SESSION_ID_PATTERN } from "./ids.ts";
+import { SESSION_ID_PATTERN } from "../lib/store/ids.ts";
 
 /** A public session id (22+ base64url characters, 128 random bits). */
 export const SessionIdSchema = z.string().regex(

@@ -3,7 +3,7 @@ import { appendAudio, EventSocket, silence, tone, wsUrl } from "../emulator/test
 import { loadConfig } from "./config.ts";
 import { resolveSessionOptions } from "./session_config.ts";
 import { denoConnectWebSocket, runSideband } from "./sideband.ts";
-import { type ReconnectInfo, reconnectingConnect } from "./sideband_supervisor.ts";
+import { type ReconnectInfo, reconnectingConnect } from "./reconnecting_socket.ts";
 import { waitFor } from "../testing/server.ts";
 import { openLiveCall } from "../testing/live_call.ts";
 

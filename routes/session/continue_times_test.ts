@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import SrtParser from "npm:srt-parser-2@1.2.3";
-import { createRawCall, makeOffer } from "../emulator/testkit.ts";
-import { createTestPeer, postJson, waitFor } from "../testing/server.ts";
-import { openPacedSpeaker, startResilientApp } from "../testing/resilience_kit.ts";
+import { createRawCall, makeOffer } from "../../emulator/testkit.ts";
+import { createTestPeer, postJson, waitFor } from "../../testing/server.ts";
+import { openPacedSpeaker, startResilientApp } from "../../testing/resilience_kit.ts";
 
 const T = { sanitizeResources: false, sanitizeOps: false };
 
