@@ -100,7 +100,7 @@ export function callRoutes(deps: AppDeps): Hono {
     // internal secret).
     const origin = deps.ownOrigin.forSelf(c);
     if (origin === null) {
-      deps.log?.("error", "Cannot start the sideband: the server's own address is unknown", {
+      deps.log("error", "Cannot start the sideband: the server's own address is unknown", {
         callId,
       });
       return;

@@ -286,7 +286,7 @@ export function sessionsRoutes(
       }
     }, async (err, sse) => {
       release();
-      deps.log?.("error", "Event stream failed", {
+      deps.log("error", "Event stream failed", {
         sessionId,
         error: String(err),
       });
@@ -446,7 +446,7 @@ export function sessionsRoutes(
       if (session.startedAt !== null) {
         await chargeSessionUsage(store, { sessionId: session.id, startedAt: session.startedAt });
       }
-      deps.sidebands?.get(session.callId)?.controller.abort();
+      deps.sidebands.get(session.callId)?.controller.abort();
     }
     await store.deleteSession(session.id);
     return c.json({ id: session.id, deleted: true as const, hungUp });

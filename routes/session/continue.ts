@@ -119,7 +119,7 @@ export function continuationRoutes(deps: AppDeps): Hono {
         throw err;
       }
     }
-    deps.log?.("info", "Session continues on a new call", {
+    deps.log("info", "Session continues on a new call", {
       sessionId: id,
       previousCallId: session.callId,
     });

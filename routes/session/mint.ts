@@ -247,7 +247,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
         translations: languages.map((language, i) => {
           const r = translated[i];
           if (r.status === "rejected") {
-            deps.log?.("warn", "Minting a translation key failed", {
+            deps.log("warn", "Minting a translation key failed", {
               language,
               code: r.reason instanceof UpstreamError ? r.reason.code : "error",
             });
