@@ -137,42 +137,6 @@ Deno.test("network failures and a missing key are 503s", async () => {
   );
 });
 
-Deno.test({
-  name: "createCall() relays the SDP as multipart and reads the call id; hangup() is idempotent",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const emu = await startEmulator();
-    const peer = await createTestPeer();
-    try {
-      const up = createUpstream({ baseUrl: emu.baseUrl, apiKey: emu.apiKey });
-      const call = await up.createCall({ sdp: peer.offer, session });
-      assert.match(call.callId, /^rtc_/);
-      assert.match(call.sdp, /^v=0/);
-      const calls = emu.control.calls();
-      assert.equal(calls.length, 1);
-      assert.equal(calls[0].id, call.callId);
-      assert.equal(await up.hangup(call.callId), true);
-      assert.equal(
-        await up.hangup(call.callId),
-        false,
-        "second hang-up: already ended (404)",
-      );
-      emu.control.failRest({
-        endpoint: "calls",
-        status: 400,
-        count: 1,
-        body: "openai_empty_400",
-      });
-      const e = await failure(up.createCall({ sdp: peer.offer, session }));
-      assert.equal(e.upstreamStatus, 400);
-    } finally {
-      await peer.close();
-      await emu.close();
-    }
-  },
-});
-
 Deno.test("each upstream error carries and logs OpenAI's x-request-id, never the key", async () => {
   const emu = await startEmulator();
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
@@ -260,4 +224,42 @@ Deno.test("a refusal keeps OpenAI's type, param and own message (redacted), and 
   } finally {
     await emu.close();
   }
+});
+
+// Last in the file: werift keeps timers past close(), and they must not fire inside a later test
+// that checks for leaks.
+Deno.test({
+  name: "createCall() relays the SDP as multipart and reads the call id; hangup() is idempotent",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const emu = await startEmulator();
+    const peer = await createTestPeer();
+    try {
+      const up = createUpstream({ baseUrl: emu.baseUrl, apiKey: emu.apiKey });
+      const call = await up.createCall({ sdp: peer.offer, session });
+      assert.match(call.callId, /^rtc_/);
+      assert.match(call.sdp, /^v=0/);
+      const calls = emu.control.calls();
+      assert.equal(calls.length, 1);
+      assert.equal(calls[0].id, call.callId);
+      assert.equal(await up.hangup(call.callId), true);
+      assert.equal(
+        await up.hangup(call.callId),
+        false,
+        "second hang-up: already ended (404)",
+      );
+      emu.control.failRest({
+        endpoint: "calls",
+        status: 400,
+        count: 1,
+        body: "openai_empty_400",
+      });
+      const e = await failure(up.createCall({ sdp: peer.offer, session }));
+      assert.equal(e.upstreamStatus, 400);
+    } finally {
+      await peer.close();
+      await emu.close();
+    }
+  },
 });
