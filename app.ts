@@ -20,8 +20,6 @@ import { lazyRoutes } from "./lib/lazy_routes.ts";
 import { routeNotFound } from "./lib/api_errors.ts";
 import { translationCallRoutes, translationRoutes } from "./routes/translations.ts";
 
-export type { AppDeps, ErrorBody, Logger } from "./lib/deps.ts";
-
 /** Builds the Hono app. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();

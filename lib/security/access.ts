@@ -136,8 +136,6 @@ export interface SigninThrottleOptions {
   windowMs?: number;
 }
 
-export { secondsToWindowEnd } from "./windows.ts";
-
 /**
  * Counts sign-in attempts in the Store so the limit holds across processes. An attempt is counted
  * BEFORE the code is checked, so a burst of parallel guesses cannot slip past the limit; a

@@ -6,11 +6,11 @@ import {
   ACCESS_COOKIE,
   accessCodeMatches,
   accessGate,
-  secondsToWindowEnd,
   signAccessCookie,
   signinThrottle,
   verifyAccessCookie,
 } from "./access.ts";
+import { secondsToWindowEnd } from "./windows.ts";
 
 const SECRET = "s".repeat(32);
 

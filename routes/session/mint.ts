@@ -69,8 +69,6 @@ export interface SessionResponse {
   adjustments?: Adjustment[];
 }
 
-export { startBySeconds, ticketTtlSeconds };
-
 /**
  * The 409 for a session asked to start its first call after its start-by time (see
  * `missedStartBy` in `lib/security/limits.ts`); shared by the relay and the continuation.
