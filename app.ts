@@ -9,16 +9,25 @@ import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps, ErrorBody } from "./lib/deps.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { aboutRoutes } from "./routes/about.ts";
-import { sessionRoutes } from "./routes/session/mod.ts";
-import { callRoutes } from "./routes/calls.ts";
-import { internalRoutes } from "./routes/internal.ts";
-import { sessionsRoutes } from "./routes/sessions.ts";
 import { viewerRoutes } from "./routes/viewer.ts";
-import { authRoutes } from "./routes/auth.ts";
 import { securityMiddleware } from "./lib/security/mod.ts";
 import { lazyRoutes } from "./lib/lazy_routes.ts";
 import { routeNotFound } from "./lib/api_errors.ts";
-import { translationCallRoutes, translationRoutes } from "./routes/translations.ts";
+import { loadLater } from "./lib/load_later.ts";
+
+/**
+ * The path prefixes of `routes/api.ts`, mounted here without importing it (it loads zod).
+ * `routes/api_test.ts` checks that every one of its routes is under one of them.
+ */
+export const API_PREFIXES = ["/api/session", "/api/calls", "/api/sessions", "/internal", "/auth"];
+
+// Loaded on first use, never before the first byte of `/` (lib/load_later.ts).
+const loadApi = loadLater<typeof import("./routes/api.ts")>(
+  new URL("./routes/api.ts", import.meta.url),
+);
+const loadWebhooks = loadLater<typeof import("./routes/webhooks.ts")>(
+  new URL("./routes/webhooks.ts", import.meta.url),
+);
 
 /** Builds the Hono app. */
 export function createApp(deps: AppDeps): Hono {
@@ -28,19 +37,15 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route("/", pageRoutes(deps));
   app.route("/api", aboutRoutes(deps)); // /api/config, /api/models, /api/openapi.json
-  app.route("/api/session", sessionRoutes(deps)); // mint.ts, continue.ts
-  app.route("/api/calls/translation", translationCallRoutes(deps));
-  app.route("/api/calls", callRoutes(deps));
-  app.route("/api/sessions", translationRoutes(deps));
-  app.route("/api/sessions", sessionsRoutes(deps));
+  // The API and sign-in validate with zod: loaded on their first request, so `/` never waits.
+  const api = lazyRoutes("", async () => (await loadApi()).apiRoutes(deps));
+  for (const prefix of API_PREFIXES) app.route(prefix, api);
   app.route("/s", viewerRoutes(deps));
-  app.route("/internal", internalRoutes(deps));
   app.route(
     "/webhooks",
     // Phone calls only: most processes never get a webhook, so the SIP modules run on the first.
-    lazyRoutes("/webhooks", async () => (await import("./routes/webhooks.ts")).webhookRoutes(deps)),
+    lazyRoutes("/webhooks", async () => (await loadWebhooks()).webhookRoutes(deps)),
   );
-  app.route("/auth", authRoutes(deps));
 
   app.notFound(() => routeNotFound());
   app.onError((err, c) => {

@@ -1,127 +1,228 @@
 /**
- * Configuration from the environment, validated once with zod. A remixer sets only
+ * Configuration from the environment, validated once by the readers below. A remixer sets only
  * `OPENAI_API_KEY`; everything else has a safe default or is derived. Loading never throws for a
  * missing key: the page explains what to set instead.
  *
+ * Why not zod here, as for every request body: the config is read before the first byte of `/`,
+ * and loading zod alone costs about as long as a whole Hono hello-world takes to start
+ * (`deno task bench --only cold_start`). Environment values are strings set by the val's owner,
+ * so a few typed readers do the job; zod loads with the API routes that need it.
+ *
  * @module
  */
-import { z } from "npm:zod@4.6.7";
 import { base64url } from "./hmac.ts";
 import { findModel, MODELS } from "./models.ts";
 import { unstartedKeepMs } from "./session_policy.ts";
 
 const DEFAULT_BASE_URL = "https://api.openai.com";
 
-/** Shortest `ACCESS_CODE` accepted (see {@linkcode EnvSchema}). */
+/** Shortest `ACCESS_CODE` accepted (see {@linkcode ENV_VARIABLES}). */
 export const ACCESS_CODE_MIN_LENGTH = 12;
 
-const bool = z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
-  .transform((v) => ["1", "true", "yes", "on"].includes(v));
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((v) =>
-  v.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
-);
+/** Thrown by a reader: the sentence that says what is wrong with a value. */
+class Refusal extends Error {}
+
+/** Reads one variable's (non-empty) value, or throws a {@linkcode Refusal} saying why not. */
+type Reader<T> = (raw: string) => T;
+
+function refuse(message: string): never {
+  throw new Refusal(message);
+}
+
+function text(o: { min?: number; max?: number; trim?: boolean } = {}): Reader<string> {
+  return (raw) => {
+    const v = o.trim ? raw.trim() : raw;
+    if (o.min !== undefined && v.length < o.min) refuse(`Use at least ${o.min} characters`);
+    if (o.max !== undefined && v.length > o.max) refuse(`Use at most ${o.max} characters`);
+    return v;
+  };
+}
+
+function int(min: number, max: number): Reader<number> {
+  return (raw) => {
+    const n = Number(raw.trim());
+    if (!Number.isInteger(n) || n < min || n > max) {
+      refuse(`Use a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off"];
+const bool: Reader<boolean> = (raw) => {
+  if (TRUE.includes(raw)) return true;
+  if (FALSE.includes(raw)) return false;
+  return refuse(`Use one of ${[...TRUE, ...FALSE].join(", ")}`);
+};
+
+/** An absolute URL with a host; `check` adds a rule with its own sentence. */
+function url(check?: (u: URL) => string | null): Reader<string> {
+  return (raw) => {
+    const u = URL.parse(raw);
+    if (u === null || u.host === "") refuse("Use an absolute URL such as https://example.com");
+    const problem = check?.(u);
+    if (problem) refuse(problem);
+    return raw;
+  };
+}
+
+function oneOf<const T extends string>(values: readonly T[], message: string): Reader<T> {
+  return (raw) => values.includes(raw as T) ? raw as T : refuse(message);
+}
+
+const list: Reader<string[]> = (raw) =>
+  raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
 
 /**
  * The signalling topologies (`../shared/realtime-protocol.md` §0): A (`direct`) and B (`relay`).
  */
 export const SIGNALING_MODES = ["direct", "relay"] as const;
 
-/** How the page's SDP offer reaches OpenAI; see `SIGNALING` in {@linkcode EnvSchema}. */
+/** How the page's SDP offer reaches OpenAI; see `SIGNALING` in {@linkcode ENV_VARIABLES}. */
 export type SignalingMode = (typeof SIGNALING_MODES)[number];
 
-/** The environment variables the app reads, with defaults. Documented in README.md. */
-export const EnvSchema = z.object({
-  OPENAI_API_KEY: z.string().trim().min(1).optional(),
+/**
+ * The environment variables the app reads, each with its reader (defaults in
+ * {@linkcode ENV_DEFAULTS}). Documented in README.md.
+ */
+export const ENV_VARIABLES = {
+  OPENAI_API_KEY: text({ min: 1, trim: true }),
   /**
    * Base URL of the Realtime API. The page is told it (`GET /api/config`, the CSP), so it may not
    * carry credentials, a query or a fragment: the key goes in `OPENAI_API_KEY`.
    */
-  OPENAI_BASE_URL: z.url().default(DEFAULT_BASE_URL).refine(
-    (v) => {
-      const u = URL.parse(v);
-      return u === null ||
-        (u.username === "" && u.password === "" && u.search === "" && u.hash === "");
-    },
-    { error: "Use a plain URL without user name, password, query or fragment" },
+  OPENAI_BASE_URL: url((u) =>
+    u.username === "" && u.password === "" && u.search === "" && u.hash === ""
+      ? null
+      : "Use a plain URL without user name, password, query or fragment"
   ),
   /**
    * The val's public address (`https://….web.val.run` or a custom domain). Optional: when set, the
    * app's requests to itself go there and a local server also answers on its host name.
    */
-  PUBLIC_URL: z.url().refine((v) => /^https?:$/.test(URL.parse(v)?.protocol ?? "http:"), {
-    error: "Use an http(s) URL",
-  }).optional(),
-  PORT: int(0, 65535).default(8000),
+  PUBLIC_URL: url((u) => /^https?:$/.test(u.protocol) ? null : "Use an http(s) URL"),
+  PORT: int(0, 65535),
   /**
    * Default transcription model for new sessions; must be in the catalog (`lib/models.ts`). The
    * default is the one OpenAI recommends for live captions; it takes no turn detection, so the
    * page commits its turns.
    */
-  TRANSCRIPTION_MODEL: z.string().min(1).default("gpt-live-transcribe").refine(
-    (id) => findModel(id) !== undefined,
-    { error: `Unknown model: choose one of ${MODELS.map((m) => m.id).join(", ")}` },
-  ),
+  TRANSCRIPTION_MODEL: (raw: string) =>
+    findModel(raw) !== undefined
+      ? raw
+      : refuse(`Unknown model: choose one of ${MODELS.map((m) => m.id).join(", ")}`),
   /** A vocabulary prompt the server applies over the sideband; the browser never sees it. */
-  TRANSCRIPTION_PROMPT: z.string().max(4000).optional(),
+  TRANSCRIPTION_PROMPT: text({ max: 4000 }),
   /**
    * Lifetime of the ephemeral key handed to the browser, seconds (API minimum is 10). The page
    * mints on Start and posts its offer within a second, so the API's minimum is the default: a
    * key can start calls the server never sees until it expires (docs/security.md).
    */
-  EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200).default(10),
+  EPHEMERAL_KEY_TTL_SECONDS: int(10, 7200),
   /**
    * How the page's SDP offer reaches OpenAI: `direct` (the browser posts it with an ephemeral key,
    * the server relays only when `Location` is unreadable) or `relay` (the server relays every offer
    * with its own key and no key reaches the browser, so the caps see every call).
    */
-  SIGNALING: z.enum(SIGNALING_MODES, {
-    error: () =>
-      `Use "direct" (the browser starts its call with an ephemeral key) or "relay" (the server relays every SDP offer)`,
-  }).default("direct"),
+  SIGNALING: oneOf(
+    SIGNALING_MODES,
+    `Use "direct" (the browser starts its call with an ephemeral key) or "relay" (the server relays every SDP offer)`,
+  ),
   /** Secret for HMAC tickets and cookies; when unset a random one is generated and kept in the Store. */
-  SIGNING_SECRET: z.string().min(16).optional(),
+  SIGNING_SECRET: text({ min: 16 }),
   /** Secret for self-invoked internal requests; generated and kept in the Store when unset. */
-  INTERNAL_SECRET: z.string().min(16).optional(),
+  INTERNAL_SECRET: text({ min: 16 }),
   /** libSQL URL (`file:./data/app.db`, `:memory:`, `libsql://…`); Val Town uses std/sqlite. */
-  DATABASE_URL: z.string().min(1).optional(),
-  DATABASE_AUTH_TOKEN: z.string().optional(),
+  DATABASE_URL: text({ min: 1 }),
+  DATABASE_AUTH_TOKEN: text(),
   /**
    * Optional access code; when set, the page asks for it before anything else. It must resist
    * guessing at the sign-in throttle's global rate (about 19 200 a day): at least 12 characters,
    * not one character repeated.
    */
-  ACCESS_CODE: z.string().min(ACCESS_CODE_MIN_LENGTH, {
-    error: `Use at least ${ACCESS_CODE_MIN_LENGTH} characters (a passphrase of a few words)`,
-  }).max(200).refine((v) => new Set(v).size >= 4, {
-    error: "Use a code with at least 4 different characters",
-  }).optional(),
-  RATE_MINTS_PER_MINUTE_PER_IP: int(1, 10_000).default(10),
-  RATE_MINTS_PER_MINUTE: int(1, 100_000).default(60),
-  MAX_CONCURRENT_SESSIONS_PER_IP: int(1, 1000).default(3),
-  MAX_CONCURRENT_SESSIONS: int(1, 10_000).default(20),
-  DAILY_MINUTES_PER_IP: int(1, 1_000_000).default(60),
-  DAILY_MINUTES: int(1, 10_000_000).default(600),
+  ACCESS_CODE: (raw: string) => {
+    if (raw.length < ACCESS_CODE_MIN_LENGTH) {
+      refuse(`Use at least ${ACCESS_CODE_MIN_LENGTH} characters (a passphrase of a few words)`);
+    }
+    if (raw.length > 200) refuse("Use at most 200 characters");
+    if (new Set(raw).size < 4) refuse("Use a code with at least 4 different characters");
+    return raw;
+  },
+  RATE_MINTS_PER_MINUTE_PER_IP: int(1, 10_000),
+  RATE_MINTS_PER_MINUTE: int(1, 100_000),
+  MAX_CONCURRENT_SESSIONS_PER_IP: int(1, 1000),
+  MAX_CONCURRENT_SESSIONS: int(1, 10_000),
+  DAILY_MINUTES_PER_IP: int(1, 1_000_000),
+  DAILY_MINUTES: int(1, 10_000_000),
   /** Longest session the server allows before it hangs up, seconds. */
-  MAX_SESSION_SECONDS: int(10, 7200).default(900),
+  MAX_SESSION_SECONDS: int(10, 7200),
   /** Most translation languages one session may ask for (each is one more live call). */
-  MAX_TRANSLATIONS: int(0, 13).default(3),
+  MAX_TRANSLATIONS: int(0, 13),
   /** Wall-clock limit the platform puts on one request, seconds (Val Town free ≈ 60). */
-  PLATFORM_REQUEST_LIMIT_SECONDS: int(5, 86_400).optional(),
-  RETENTION_MAX_AGE_DAYS: int(1, 36_500).default(30),
-  RETENTION_MAX_SESSIONS: int(1, 1_000_000).default(500),
+  PLATFORM_REQUEST_LIMIT_SECONDS: int(5, 86_400),
+  RETENTION_MAX_AGE_DAYS: int(1, 36_500),
+  RETENTION_MAX_SESSIONS: int(1, 1_000_000),
   /** Ended sessions kept per client (the rest of `RETENTION_MAX_SESSIONS` stays for others). */
-  RETENTION_MAX_PER_CLIENT: int(1, 1_000_000).default(50),
+  RETENTION_MAX_PER_CLIENT: int(1, 1_000_000),
   /** Requests per minute one client may make to the routes that write (gap repair, calls). */
-  WRITES_PER_MINUTE_PER_IP: int(1, 100_000).default(60),
+  WRITES_PER_MINUTE_PER_IP: int(1, 100_000),
   /** Transcript one session may store, KiB (the page's gap repair is refused beyond it). */
-  SESSION_MAX_STORED_KB: int(1, 1_000_000).default(512),
+  SESSION_MAX_STORED_KB: int(1, 1_000_000),
   /** Transcript one client may write through the page per UTC day, KiB. */
-  CLIENT_MAX_STORED_KB_PER_DAY: int(1, 10_000_000).default(2048),
-  SIP_ENABLED: bool.default(false),
-  OPENAI_WEBHOOK_SECRET: z.string().min(1).optional(),
-  SIP_ALLOWED_CALLERS: list.optional(),
-});
+  CLIENT_MAX_STORED_KB_PER_DAY: int(1, 10_000_000),
+  SIP_ENABLED: bool,
+  OPENAI_WEBHOOK_SECRET: text({ min: 1 }),
+  SIP_ALLOWED_CALLERS: list,
+};
+
+/** The variables that were set, each read by its reader. */
+type EnvValues = {
+  [K in keyof typeof ENV_VARIABLES]?: ReturnType<(typeof ENV_VARIABLES)[K]>;
+};
+
+/**
+ * The value of each variable with a default, used when it is unset or empty (the others stay
+ * unset: off, or generated).
+ */
+export const ENV_DEFAULTS = {
+  OPENAI_BASE_URL: DEFAULT_BASE_URL,
+  PORT: 8000,
+  TRANSCRIPTION_MODEL: "gpt-live-transcribe",
+  EPHEMERAL_KEY_TTL_SECONDS: 10,
+  SIGNALING: "direct",
+  RATE_MINTS_PER_MINUTE_PER_IP: 10,
+  RATE_MINTS_PER_MINUTE: 60,
+  MAX_CONCURRENT_SESSIONS_PER_IP: 3,
+  MAX_CONCURRENT_SESSIONS: 20,
+  DAILY_MINUTES_PER_IP: 60,
+  DAILY_MINUTES: 600,
+  MAX_SESSION_SECONDS: 900,
+  MAX_TRANSLATIONS: 3,
+  RETENTION_MAX_AGE_DAYS: 30,
+  RETENTION_MAX_SESSIONS: 500,
+  RETENTION_MAX_PER_CLIENT: 50,
+  WRITES_PER_MINUTE_PER_IP: 60,
+  SESSION_MAX_STORED_KB: 512,
+  CLIENT_MAX_STORED_KB_PER_DAY: 2048,
+  SIP_ENABLED: false,
+} as const satisfies EnvValues;
+
+/** Reads every set (non-empty) variable; throws {@linkcode ConfigError} naming the first bad one. */
+function readVariables(env: Record<string, string | undefined>): EnvValues {
+  const values: Record<string, unknown> = {};
+  for (const [name, read] of Object.entries(ENV_VARIABLES)) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    try {
+      values[name] = (read as Reader<unknown>)(raw);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      throw new ConfigError(`Cannot read environment variable "${name}": ${err.message}`, name);
+    }
+  }
+  return values as EnvValues;
+}
 
 /** Where the code is running. */
 export type Platform = "local" | "valtown";
@@ -227,19 +328,7 @@ export function readConfig(
   env: Record<string, string | undefined>,
   options: LoadConfigOptions = {},
 ): Config {
-  const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
-  );
-  const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue.path[0]);
-    throw new ConfigError(
-      `Cannot read environment variable "${variable}": ${issue.message}`,
-      variable,
-    );
-  }
-  const e = parsed.data;
+  const e = { ...ENV_DEFAULTS, ...readVariables(env) };
   const platform = options.platform ??
     (env.VALTOWN_ENTRYPOINT ? "valtown" : "local");
   const key = e.OPENAI_API_KEY ?? null;

@@ -7,7 +7,7 @@
  */
 import type { Config } from "./config.ts";
 import type { OwnOrigin } from "./security/own_origin.ts";
-import type { ConnectWebSocket } from "./sideband.ts";
+import type { ConnectWebSocket } from "./reconnecting_socket.ts";
 import type { SidebandRegistry } from "./sideband_registry.ts";
 import type { Store } from "./store/types.ts";
 import type { UpstreamClient } from "./upstream.ts";

@@ -22,8 +22,22 @@
  * @module
  */
 import type { Logger } from "./deps.ts";
-import type { ConnectWebSocket } from "./sideband.ts";
 import { backoffDelay, type BackoffOptions } from "./retry.ts";
+
+/** Opens an outbound WebSocket with headers. */
+export type ConnectWebSocket = (
+  url: string,
+  headers: Record<string, string>,
+) => WebSocket;
+
+/** Default {@linkcode ConnectWebSocket}: Deno's `new WebSocket(url, { headers })`. */
+export function denoConnectWebSocket(
+  url: string,
+  headers: Record<string, string>,
+): WebSocket {
+  // Deno-only options bag: sends the headers on the upgrade request.
+  return new WebSocket(url, { headers } as unknown as string[]);
+}
 
 /** Options for {@linkcode reconnectingConnect}. */
 export interface ReconnectOptions extends BackoffOptions {

@@ -7,13 +7,16 @@
  *
  * @module
  */
-import { EnvSchema, loadConfig, type LoadConfigOptions } from "./config.ts";
+import { ENV_VARIABLES, loadConfig, type LoadConfigOptions } from "./config.ts";
 import type { AppDeps, Logger } from "./deps.ts";
 import { createFileReader, type FileReader } from "./files.ts";
 import { withRetries } from "./retry.ts";
-import { type ConnectWebSocket, denoConnectWebSocket } from "./sideband.ts";
 import { SidebandRegistry } from "./sideband_registry.ts";
-import { reconnectingConnect } from "./reconnecting_socket.ts";
+import {
+  type ConnectWebSocket,
+  denoConnectWebSocket,
+  reconnectingConnect,
+} from "./reconnecting_socket.ts";
 import { logSafeFields } from "./security/log_fields.ts";
 import { OwnOrigin } from "./security/own_origin.ts";
 import { lazyStore } from "./store/lazy.ts";
@@ -21,6 +24,11 @@ import type { OpenStoreOptions } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";
 import { createUpstream, type UpstreamClient } from "./upstream.ts";
 import { valTownEnvVarsUrl } from "./valtown_urls.ts";
+import { loadLater } from "./load_later.ts";
+
+const loadStoreModule = loadLater<typeof import("./store/mod.ts")>(
+  new URL("./store/mod.ts", import.meta.url),
+);
 
 /**
  * Logs one JSON line per event to the console (callers never pass secrets); session ids are
@@ -36,7 +44,7 @@ export const consoleLogger: Logger = (level, message, fields) => {
 /** Reads the variables the app knows (on Val Town `Deno.env.toObject()` may be denied). */
 export function readEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
-  for (const name of [...Object.keys(EnvSchema.shape), "VALTOWN_ENTRYPOINT"]) {
+  for (const name of [...Object.keys(ENV_VARIABLES), "VALTOWN_ENTRYPOINT"]) {
     try {
       env[name] = Deno.env.get(name);
     } catch {
@@ -123,9 +131,8 @@ export interface SetUpOptions extends LoadConfigOptions {
 export async function setUp(options: SetUpOptions): Promise<AppDeps> {
   const config = await loadConfig(options.env, options);
   const store = options.store ?? lazyStore(async () => {
-    // Run when the store first opens (Deno loads a literal import at start, but runs it only here;
-    // the SQL driver itself is imported by a computed name, see lib/store/mod.ts).
-    const { openStore } = await import("./store/mod.ts");
+    // Loaded when the store first opens; the SQL driver too (lib/store/mod.ts).
+    const { openStore } = await loadStoreModule();
     return await openStore(config, options.storeOptions);
   });
   return assembleDeps({

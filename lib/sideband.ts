@@ -17,21 +17,7 @@ import { chargeSessionUsage } from "./security/limits.ts";
 import { buildTranscriptionSession, type SessionSettings } from "./session_config.ts";
 import { CALL_ID_PATTERN, redactSecrets, type UpstreamClient } from "./upstream.ts";
 import { createSelfHeal, type UpdateParts } from "./self_heal.ts";
-
-/** Opens an outbound WebSocket with headers. */
-export type ConnectWebSocket = (
-  url: string,
-  headers: Record<string, string>,
-) => WebSocket;
-
-/** Default {@linkcode ConnectWebSocket}: Deno's `new WebSocket(url, { headers })`. */
-export function denoConnectWebSocket(
-  url: string,
-  headers: Record<string, string>,
-): WebSocket {
-  // Deno-only options bag: sends the headers on the upgrade request.
-  return new WebSocket(url, { headers } as unknown as string[]);
-}
+import { type ConnectWebSocket, denoConnectWebSocket } from "./reconnecting_socket.ts";
 
 /** Options for {@linkcode runSideband}. */
 export interface SidebandOptions {

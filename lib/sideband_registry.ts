@@ -6,8 +6,14 @@
  * @module
  */
 import type { Logger } from "./deps.ts";
-import { runSideband, type SidebandOptions, type SidebandResult } from "./sideband.ts";
+import type { SidebandOptions, SidebandResult } from "./sideband.ts";
 import { CALL_ID_PATTERN } from "./upstream.ts";
+import { loadLater } from "./load_later.ts";
+
+// Loaded with the first sideband: it brings the session schemas (zod), which `/` never needs.
+const loadSideband = loadLater<typeof import("./sideband.ts")>(
+  new URL("./sideband.ts", import.meta.url),
+);
 
 /** A sideband run tracked by the registry. */
 export interface RunningSideband {
@@ -51,7 +57,9 @@ export class SidebandRegistry {
     const controller = new AbortController();
     // After shutdown nothing new may start (a late webhook or self-invoke would keep it waiting).
     if (this.#closed) controller.abort();
-    const done = runSideband({ ...options, signal: controller.signal });
+    const done = loadSideband().then(({ runSideband }) =>
+      runSideband({ ...options, signal: controller.signal })
+    );
     const run: RunningSideband = {
       sessionId: options.sessionId,
       callId: options.callId,

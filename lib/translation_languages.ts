@@ -78,3 +78,15 @@ export function isTranslationLanguage(code: unknown): code is string {
 export function translationLanguage(code: string): TranslationLanguage | undefined {
   return TRANSLATION_LANGUAGES.find((l) => l.code === code);
 }
+
+/** What `GET /api/config` tells the page about translation (its picker, limit and price). */
+export function translationInfo(max: number, callLimit?: number) {
+  return {
+    model: TRANSLATION_MODEL,
+    max,
+    /** Live calls one client may hold at once (`MAX_CONCURRENT_SESSIONS_PER_IP`). */
+    callLimit: callLimit ?? null,
+    pricePerMinuteUsd: TRANSLATION_PRICE_PER_MINUTE_USD,
+    languages: max > 0 ? TRANSLATION_LANGUAGES.map((l) => ({ ...l })) : [],
+  };
+}

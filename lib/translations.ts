@@ -14,9 +14,7 @@ import type { Config } from "./config.ts";
 import type { RealtimeTranslationClientSecretCreateResponse } from "./openai_types.ts";
 import {
   TRANSLATION_LANGUAGE_CODES,
-  TRANSLATION_LANGUAGES,
   TRANSLATION_MODEL,
-  TRANSLATION_PRICE_PER_MINUTE_USD,
   translationLanguage,
 } from "./translation_languages.ts";
 import { redactSecrets, UpstreamError, upstreamErrorFor, type UpstreamLog } from "./upstream.ts";
@@ -70,18 +68,6 @@ export function takeTranslations(
     return { ok: false, message: `Invalid value for "${where}": ${issue.message}` };
   }
   return { ok: true, languages: parsed.data, rest };
-}
-
-/** What `GET /api/config` tells the page about translation (its picker, limit and price). */
-export function translationInfo(max: number, callLimit?: number) {
-  return {
-    model: TRANSLATION_MODEL,
-    max,
-    /** Live calls one client may hold at once (`MAX_CONCURRENT_SESSIONS_PER_IP`). */
-    callLimit: callLimit ?? null,
-    pricePerMinuteUsd: TRANSLATION_PRICE_PER_MINUTE_USD,
-    languages: max > 0 ? TRANSLATION_LANGUAGES.map((l) => ({ ...l })) : [],
-  };
 }
 
 /** The live calls a session with these translation languages holds (transcription + one each). */

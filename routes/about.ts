@@ -11,7 +11,12 @@ import { Hono } from "npm:hono@4.13.19";
 import type { AppDeps } from "../lib/deps.ts";
 import { MODELS } from "../lib/models.ts";
 import { publicSecurityInfo } from "../lib/security/mod.ts";
-import { translationInfo } from "../lib/translations.ts";
+import { translationInfo } from "../lib/translation_languages.ts";
+import { loadLater } from "../lib/load_later.ts";
+
+const loadOpenApi = loadLater<typeof import("../lib/openapi.ts")>(
+  new URL("../lib/openapi.ts", import.meta.url),
+);
 
 /** Routes for `/api/config`, `/api/models` and `/api/openapi.json` (mounted at `/api`). */
 export function aboutRoutes(deps: AppDeps): Hono {
@@ -69,7 +74,7 @@ export function aboutRoutes(deps: AppDeps): Hono {
   // The OpenAPI document of every /api route.
   app.get("/openapi.json", async (c) => {
     // Run on the first request for it: building the document walks every schema.
-    openApiDocument ??= import("../lib/openapi.ts").then((m) => m.buildOpenApiDocument()).catch(
+    openApiDocument ??= loadOpenApi().then((m) => m.buildOpenApiDocument()).catch(
       (err) => {
         openApiDocument = null;
         throw err;
