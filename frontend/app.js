@@ -40,7 +40,6 @@ let ui = null;
 /** Mints the session on Start (never before: a key lives `EPHEMERAL_KEY_TTL_SECONDS`). */
 const preminter = createPreminter({
   options: () => (ui ? buildSessionOptions(ui.settings, ui.model()) : {}),
-  onError: () => {/* take() mints again and reports */},
 });
 
 const session = createLiveSession({
