@@ -53,3 +53,30 @@ Deno.test("lazyRoutes(): a failed load answers through the error handler and is 
   assert.equal(await (await app.request("/hooks/x")).text(), "loaded");
   assert.equal(loads, 2);
 });
+
+Deno.test("lazyRoutes(): the sub-app sees the outer middleware's variables, and they see its own", async () => {
+  type Vars = { Variables: { who: string; seenBy: string[] } };
+  const app = new Hono<Vars>();
+  let after = "";
+  app.use(async (c, next) => {
+    c.set("who", "client-1");
+    c.set("seenBy", []);
+    await next();
+    after = c.get("who");
+  });
+  app.route(
+    "/hooks",
+    lazyRoutes("/hooks", () => {
+      const sub = new Hono<Vars>();
+      sub.get("/x", (c) => {
+        c.get("seenBy").push("sub");
+        const who = c.get("who");
+        c.set("who", `${who}+sub`);
+        return c.text(who);
+      });
+      return Promise.resolve(sub as unknown as Hono);
+    }),
+  );
+  assert.equal(await (await app.request("/hooks/x")).text(), "client-1");
+  assert.equal(after, "client-1+sub");
+});

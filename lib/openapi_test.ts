@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createApp } from "../app.ts";
 import { startTestApp } from "../testing/server.ts";
 import { webhookRoutes } from "../routes/webhooks.ts";
+import { apiRoutes } from "../routes/api.ts";
 import { buildOpenApiDocument, OPERATIONS, OTHER_OPERATIONS } from "./openapi.ts";
 
 type Doc = {
@@ -28,13 +29,13 @@ Deno.test("every /api, /auth and /webhooks route the app serves is in the OpenAP
   const t = await startTestApp();
   try {
     const app = createApp(t.deps);
-    // The webhook routes are mounted lazily (one catch-all); list the sub-app's own routes too.
+    // The API and webhook routes are mounted lazily (catch-alls); list the sub-apps' own routes too.
     const webhooks = webhookRoutes(t.deps).routes.map((r) => ({
       ...r,
       path: `/webhooks${r.path}`,
     }));
     const served = new Set(
-      [...app.routes, ...webhooks]
+      [...app.routes, ...apiRoutes(t.deps).routes, ...webhooks]
         .filter((r) => r.method !== "ALL" && /^\/(api|auth|webhooks)\//.test(r.path))
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}").replace(/\/$/, "")}`),
     );
