@@ -1,7 +1,8 @@
 /**
  * "Deployed mode": the app runs as Val Town runs it. A subprocess imports `main.tsx` and calls its
  * default export per request (`testing/valtown_serve.ts`) with `VALTOWN_ENTRYPOINT` set, WITHOUT
- * `--allow-read`/`--allow-write`, and with Val Town's std modules import-mapped to local
+ * `--allow-read`/`--allow-write` (its modules are imported over loopback HTTP, as esm.town serves
+ * them), and with Val Town's std modules import-mapped to local
  * stand-ins (`testing/valtown_std/`): std/utils `readFile` fetches files over loopback from this
  * test (like esm.town serves source), std/sqlite forwards `execute()`/`batch()` to a libSQL client
  * here. So the Val Town code paths (files module, store adapter choice, no filesystem,
@@ -63,6 +64,22 @@ function startStandInServer() {
         },
       );
     }
+    if (url.pathname.startsWith("/src/")) {
+      // The val's own modules, over HTTP as esm.town serves them: what the process imports, a
+      // computed `import()` included (it needs import permission for this host, never read).
+      const path = decodeURIComponent(url.pathname.slice("/src/".length));
+      const type = /\.tsx?$/.test(path) ? "application/typescript" : "application/javascript";
+      if (!isSafePath(path) || !/\.(tsx?|js)$/.test(path)) {
+        return new Response("not found", { status: 404 });
+      }
+      try {
+        return new Response(await Deno.readFile(new URL(path, ROOT)), {
+          headers: { "content-type": path.endsWith(".tsx") ? "text/tsx" : type },
+        });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    }
     const path = decodeURIComponent(url.pathname.replace(/^\/files\//, ""));
     if (!url.pathname.startsWith("/files/") || !isSafePath(path)) {
       return new Response("not found", { status: 404 });
@@ -119,7 +136,7 @@ async function startVal(standInBase: string, env: Record<string, string>) {
       "--allow-env",
       `--allow-import=${new URL(standInBase).host}`,
       `--import-map=${importMap}`,
-      new URL("testing/valtown_serve.ts", ROOT).pathname,
+      `${standInBase}/src/testing/valtown_serve.ts`,
     ],
     env: { ...passThrough, NO_COLOR: "1", VALTOWN_ENTRYPOINT: ENTRY, ...env },
     clearEnv: true,
