@@ -97,11 +97,11 @@ Deno.test("translation calls: deltas posted in batches with their line, once; a 
     // The placed delta goes at the next round; the unplaced one waits for its line.
     await h.clock.advance(1000);
     await h.calls.flush();
-    let rows = await app.store.listTranslationDeltas!(minted.json.sessionId);
+    let rows = await app.store.listTranslationDeltas(minted.json.sessionId);
     assert.deepEqual(rows.map((r) => [r.eventId, r.itemId]), [["event_1", "item_a"]]);
     await h.clock.advance(HOLD_UNPLACED_MS);
     await h.calls.flush();
-    rows = await app.store.listTranslationDeltas!(minted.json.sessionId);
+    rows = await app.store.listTranslationDeltas(minted.json.sessionId);
     assert.deepEqual(rows.map((r) => [r.eventId, r.itemId]), [["event_1", "item_a"], [
       "event_2",
       null,

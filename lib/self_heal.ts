@@ -289,7 +289,6 @@ export function createSelfHeal(deps: SelfHealDeps): SelfHeal {
 
   async function rules(): Promise<LearnedRuleRow[]> {
     const t = now();
-    if (!deps.store.listLearnedRules) return [];
     if (!cache || t - cache.readAt > cacheMs) {
       try {
         cache = { rules: await deps.store.listLearnedRules(t), readAt: t };
@@ -309,7 +308,7 @@ export function createSelfHeal(deps: SelfHealDeps): SelfHeal {
     // This process knows at once; the Store tells the others.
     cache = { rules: [...others, rule], readAt: cache?.readAt ?? now() };
     try {
-      await deps.store.recordLearnedRule?.(rule);
+      await deps.store.recordLearnedRule(rule);
     } catch (err) {
       log("error", "Cannot record a learned rule", {
         model: rule.model,

@@ -228,19 +228,6 @@ Deno.test("a Store that cannot read or write rules does not stop a mint", async 
   assert.equal((await heal.plan(s)).settings.prompt, null);
 });
 
-Deno.test("without learned-rule methods on the Store nothing is kept, and healing still works", async () => {
-  const heal = createSelfHeal({ store: {} });
-  const s = settings({ model: "gpt-transcribe", keywords: ["a"] });
-  const healed = await heal.mint(
-    await heal.plan(s),
-    (x) =>
-      x.keywords === null
-        ? Promise.resolve(1)
-        : Promise.reject(refusal("session.audio.input.transcription.keywords", "No.")),
-  );
-  assert.equal(healed.attempts, 2);
-});
-
 Deno.test("docs/self_healing.md lists every option of the table, in order", async () => {
   const doc = await Deno.readTextFile(new URL("../docs/self_healing.md", import.meta.url));
   const rows = [...doc.matchAll(/^\| `(\w+)`\s+\|/gm)].map((m) => m[1]);

@@ -40,7 +40,7 @@ Deno.test({
         "error",
         "session.updated",
       ]);
-      const rules = await s.store.listLearnedRules!(Date.now());
+      const rules = await s.store.listLearnedRules(Date.now());
       assert.deepEqual(rules.map((r) => [r.model, r.option]), [["gpt-transcribe", "prompt"]]);
       assert.match(rules[0].upstreamMessage, /prompt/);
       const warn = logs.find((l) => l.message.startsWith("OpenAI refused an option"));
@@ -62,7 +62,7 @@ Deno.test({
     const s = await openLiveCall(REFUSE_PROMPT);
     try {
       const now = Date.now();
-      await s.store.recordLearnedRule!({
+      await s.store.recordLearnedRule({
         model: "gpt-transcribe",
         option: "prompt",
         upstreamMessage: "Unsupported parameter: 'session.audio.input.transcription.prompt'.",

@@ -181,7 +181,7 @@ export function sessionsRoutes(
     if (session instanceof Response) return session;
     const [utterances, lastSeq, calls, translations] = await Promise.all([
       store.listUtterances(session.id),
-      store.lastEventSeq?.(session.id) ?? 0,
+      store.lastEventSeq(session.id),
       store.listCalls(session.id),
       translationsDetail(store, session),
     ]);
@@ -214,7 +214,7 @@ export function sessionsRoutes(
       );
     }
     let utterances = (await store.listUtterances(session.id)).map(utteranceFromRow);
-    const deltas = languages.length ? await store.listTranslationDeltas?.(session.id) ?? [] : [];
+    const deltas = languages.length ? await store.listTranslationDeltas(session.id) : [];
     const { byLine } = alignTranslations(utterances, deltas);
     if (lang !== undefined) utterances = translatedUtterances(utterances, byLine, lang);
     const format = FORMATS[q.data.format];
@@ -338,7 +338,7 @@ export function sessionsRoutes(
           after = row.seq;
           lastWrite = Date.now();
         }
-        if (translating && store.listTranslationDeltas) {
+        if (translating) {
           const deltas = await store.listTranslationDeltas(sessionId, {
             afterSeq: translationsAfter,
             limit: 500,

@@ -139,9 +139,6 @@ export function translationRoutes(deps: AppDeps): Hono {
     const deltas = parsed.data.deltas;
     const stray = deltas.findIndex((d) => !languages.includes(d.language));
     if (stray >= 0) return notAsked(deltas[stray].language, `deltas.${stray}.language`);
-    if (!store.recordTranslationDeltas) {
-      return apiError(503, "translations_unavailable", "This store cannot keep translations");
-    }
     const result = await store.recordTranslationDeltas(id, deltas, {
       cap: MAX_TRANSLATION_DELTAS_PER_SESSION,
     });
@@ -174,7 +171,7 @@ export function publicDelta(d: TranslationDeltaRow) {
 
 /** What `GET /api/sessions/:id` shows of a session's translations. */
 export async function translationsDetail(store: Store, session: SessionRow) {
-  const deltas = await store.listTranslationDeltas?.(session.id) ?? [];
+  const deltas = await store.listTranslationDeltas(session.id);
   return {
     languages: sessionTranslations(session.settings),
     deltas: deltas.map(publicDelta),

@@ -53,11 +53,11 @@ Deno.test("POST /api/session with translations: one translation key per language
     assert.match(secrets, /"language":"de"/);
     const row = await t.store.getSession(r.sessionId);
     assert.deepEqual(row?.settings.translations, ["es", "de"]);
-    assert.equal(await t.store.sessionCalls!(r.sessionId), 3);
+    assert.equal(await t.store.sessionCalls(r.sessionId), 3);
     // Without translations: none, and one call.
     const plain = await mint(t, {});
     assert.deepEqual(plain.translations, []);
-    assert.equal(await t.store.sessionCalls!(plain.sessionId), 1);
+    assert.equal(await t.store.sessionCalls(plain.sessionId), 1);
   } finally {
     await t.close();
   }
@@ -107,7 +107,7 @@ Deno.test("POST /api/sessions/:id/translations stores deltas once by event id; b
     const r = await mint(t, { translations: ["es", "de"] });
     const other = await mint(t, { translations: ["es"] });
     const path = `/api/sessions/${r.sessionId}/translations`;
-    const stored = async () => (await t.store.listTranslationDeltas!(r.sessionId)).length;
+    const stored = async () => (await t.store.listTranslationDeltas(r.sessionId)).length;
     const first = await postJson(t.baseUrl, path, {
       ticket: r.ticket,
       deltas: [delta(1), delta(2), delta(1, "de", { kind: "output", atMs: 900 })],
@@ -279,7 +279,7 @@ Deno.test("the SSE stream carries translation deltas after `translationsAfter`",
       ticket: r.ticket,
       deltas: [delta(1), delta(2)],
     });
-    const seqs = (await t.store.listTranslationDeltas!(r.sessionId)).map((d) => d.seq);
+    const seqs = (await t.store.listTranslationDeltas(r.sessionId)).map((d) => d.seq);
     // An ended session's stream sends what it has, then `end`, and closes.
     await t.store.updateSession(r.sessionId, { status: "ended", endedAt: Date.now() });
     const res = await fetch(

@@ -63,7 +63,7 @@ Deno.test(
       const calls = app.emulator.control.calls();
       assert.equal(calls.length, 1);
       assert.equal(calls[0].transcriptsCompleted, 2);
-      const rules = await app.store.listLearnedRules!(Date.now());
+      const rules = await app.store.listLearnedRules(Date.now());
       assert.deepEqual(rules.map((r) => [r.model, r.option]), [[
         "gpt-transcribe",
         "turnDetection",

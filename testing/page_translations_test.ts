@@ -140,7 +140,7 @@ Deno.test(
 
       // The server holds both languages (posted by the page) and exports each by ?lang=.
       const stored = await waitFor(async () => {
-        const rows = await app.store.listTranslationDeltas!(sessionId);
+        const rows = await app.store.listTranslationDeltas(sessionId);
         seen = rows.map((r) => [r.language, r.text, r.itemId]);
         const text = (lang: string) =>
           rows.filter((r) => r.language === lang).map((r) => r.text).join("").trim();

@@ -145,7 +145,7 @@ Deno.test("app: concurrent sessions are capped per client", async () => {
     assert.equal(second.body.error.code, "too_many_sessions");
     const [only] = (await t.store.listSessions({ limit: 5 })).sessions;
     assert.ok(
-      await t.store.sessionClientKey?.(only.id),
+      await t.store.sessionClientKey(only.id),
       "the session has a client key",
     );
   } finally {

@@ -8,10 +8,10 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import type { SessionRow, Store } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./windows.ts";
 import { claimOnce } from "../store/claims.ts";
-import { activeWindow, isStarted } from "../session_policy.ts";
+import { activeWindow } from "../session_policy.ts";
 
 /** Window of the mint counters. */
 export const MINUTE_MS = 60_000;
@@ -20,33 +20,13 @@ export const DAY_MS = 86_400_000;
 
 /**
  * Counts sessions that may still be running: status `pending` or `live`, created within the last
- * `maxSessionSeconds` (the sideband hangs up older ones). Uses `store.countActiveSessions` when the
- * adapter has it; otherwise walks `listSessions` (newest first) and can only count globally.
+ * `maxSessionSeconds` (the sideband hangs up older ones), each weighing its live calls.
  */
 export async function countActiveSessions(
   store: Store,
   opts: { since: number; clientKey?: string; pendingSince?: number },
-): Promise<number | null> {
-  if (typeof store.countActiveSessions === "function") {
-    return await store.countActiveSessions(opts);
-  }
-  if (opts.clientKey !== undefined) return null;
-  let count = 0;
-  let cursor: string | null = null;
-  for (let page = 0; page < 50; page++) {
-    const res: { sessions: SessionRow[]; nextCursor: string | null } = await store.listSessions({
-      limit: 100,
-      cursor,
-    });
-    for (const s of res.sessions) {
-      if (s.createdAt < opts.since) return count;
-      const unusedKey = !isStarted(s) && s.createdAt < (opts.pendingSince ?? opts.since);
-      if ((s.status === "pending" || s.status === "live") && !unusedKey) count++;
-    }
-    if (!res.nextCursor) break;
-    cursor = res.nextCursor;
-  }
-  return count;
+): Promise<number> {
+  return await store.countActiveSessions(opts);
 }
 
 /** Adds `seconds` of transcription to today's budget counters (global, and the client's). */
@@ -81,9 +61,9 @@ export async function chargeSessionUsage(
 ): Promise<boolean> {
   const now = charge.now ?? Date.now();
   // Read before claiming: the row may be deleted while the other charger (the race) runs.
-  const clientKey = (await store.sessionClientKey?.(charge.sessionId)) ?? null;
+  const clientKey = await store.sessionClientKey(charge.sessionId);
   // A session with translations charges its minutes once per live call (1 + its languages).
-  const calls = (await store.sessionCalls?.(charge.sessionId)) ?? 1;
+  const calls = await store.sessionCalls(charge.sessionId);
   if (!await claimOnce(store, `usage-charged:${charge.sessionId}`, now)) return false;
   await recordUsage(store, {
     seconds: calls * (now - charge.startedAt) / 1000,

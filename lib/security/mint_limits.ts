@@ -18,7 +18,7 @@ import type { Config } from "../config.ts";
 import type { AdmitWrite, MintAdmit, NewSession, SessionRow, Store } from "../store/types.ts";
 import { secondsToWindowEnd } from "./windows.ts";
 import { clientIp, clientKey } from "./client_ip.ts";
-import { DAY_MS, MINUTE_MS, type Refusal, spendRefusal, spendRefusalFrom } from "./limits.ts";
+import { DAY_MS, MINUTE_MS, type Refusal, spendRefusalFrom } from "./limits.ts";
 import { activeWindow, sessionEndsAt } from "../session_policy.ts";
 
 /** Context variable holding the caller's pseudonymous client key (see {@linkcode clientKeyOf}). */
@@ -147,64 +147,38 @@ async function decideMint(
   // A mint counts once per live call it starts (1 + translation languages for a new session).
   const calls = Math.max(1, Math.floor(opts.calls ?? 1));
   const adds = write?.adds ?? calls;
-  if (store.tallyMint) {
-    const t = await store.tallyMint({
-      now,
-      mintWindowMs: MINUTE_MS,
-      mints: { mine: `mints:${key}`, all: "mints:*", mineLimit: limits.mintsPerMinutePerIp },
-      usageWindowMs: DAY_MS,
-      usage: { mine: `usage-seconds:${key}`, all: "usage-seconds:*" },
-      active: { clientKey: key, ...window },
-      calls,
-      admit: write && {
-        ...write,
-        caps: {
-          mintsMine: limits.mintsPerMinutePerIp,
-          mintsAll: limits.mintsPerMinute,
-          activeMine: limits.concurrentSessionsPerIp,
-          activeAll: limits.concurrentSessions,
-          usedMine: limits.dailyMinutesPerIp * 60,
-          usedAll: limits.dailyMinutes * 60,
-        },
-      } as MintAdmit,
-    });
-    if (t.mintsMine > limits.mintsPerMinutePerIp) return rateLimited("client");
-    if ((t.mintsAll ?? 0) > limits.mintsPerMinute) return rateLimited("all");
-    if (rateOnly) return null;
-    const refusal = spendRefusalFrom(t, limits, now, adds);
-    if (refusal || !write || t.admitted) return refusal;
-    // Within every cap but not written: the session changed under the continuation.
-    return {
-      code: "too_many_sessions",
-      message: "This session changed meanwhile; try again",
-      retryAfter: 1,
-      scope: "client",
-    };
-  }
-  // Without `tallyMint` (a test's stand-in Store): the same decision call by call, then the write.
-  const mine = await store.incrementCounter(`mints:${key}`, MINUTE_MS, calls, now);
-  if (mine > limits.mintsPerMinutePerIp) return rateLimited("client");
-  const all = await store.incrementCounter("mints:*", MINUTE_MS, calls, now);
-  if (all > limits.mintsPerMinute) return rateLimited("all");
-  if (rateOnly) return null;
-  const refusal = await spendRefusal(store, limits, {
-    clientKey: key,
+  const t = await store.tallyMint({
     now,
-    ephemeralKeyTtlSeconds: config.ephemeralKeyTtlSeconds,
-    adds,
+    mintWindowMs: MINUTE_MS,
+    mints: { mine: `mints:${key}`, all: "mints:*", mineLimit: limits.mintsPerMinutePerIp },
+    usageWindowMs: DAY_MS,
+    usage: { mine: `usage-seconds:${key}`, all: "usage-seconds:*" },
+    active: { clientKey: key, ...window },
+    calls,
+    admit: write && {
+      ...write,
+      caps: {
+        mintsMine: limits.mintsPerMinutePerIp,
+        mintsAll: limits.mintsPerMinute,
+        activeMine: limits.concurrentSessionsPerIp,
+        activeAll: limits.concurrentSessions,
+        usedMine: limits.dailyMinutesPerIp * 60,
+        usedAll: limits.dailyMinutes * 60,
+      },
+    } as MintAdmit,
   });
-  if (refusal || !write) return refusal;
-  if (write.kind === "create") await store.createSession(write.session);
-  else {
-    await store.updateSession(write.sessionId, {
-      callId: null,
-      status: "pending",
-      endedAt: null,
-      endReason: null,
-      startedAt: write.startedAt,
-    });
-  }
-  return null;
+  if (t.mintsMine > limits.mintsPerMinutePerIp) return rateLimited("client");
+  if ((t.mintsAll ?? 0) > limits.mintsPerMinute) return rateLimited("all");
+  if (rateOnly) return null;
+  const refusal = spendRefusalFrom(t, limits, now, adds);
+  if (refusal || !write || t.admitted) return refusal;
+  // Within every cap but not written: the session changed under the continuation.
+  return {
+    code: "too_many_sessions",
+    message: "This session changed meanwhile; try again",
+    retryAfter: 1,
+    scope: "client",
+  };
 }
 
 /**
@@ -297,7 +271,7 @@ export async function admitContinuation(
   // re-opens those calls too); a running call left over by a rotation holds one extra slot (the
   // transcription call; translation calls are not rotated); pending without a call: its slot (as a
   // started, or a still-startable, session) is reused. The key minted here counts as one mint.
-  const weight = ended ? Math.max(1, (await options.store.sessionCalls?.(session.id)) ?? 1) : 1;
+  const weight = ended ? Math.max(1, await options.store.sessionCalls(session.id)) : 1;
   const adds = ended ? weight : running ? 1 : 0;
   return await decideMint(options.store, config, key, now, {
     write: { kind: "continue", adds, sessionId: session.id, startedAt, hold },

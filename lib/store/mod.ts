@@ -112,13 +112,11 @@ export function withRetention(
     await prune(now).catch(() => {});
   };
   const wrapped: Store = Object.create(store);
-  if (store.tallyMint) {
-    wrapped.tallyMint = async (input) => {
-      const tally = await store.tallyMint!(input);
-      if (tally.admitted && input.admit?.kind === "create") await afterCreate();
-      return tally;
-    };
-  }
+  wrapped.tallyMint = async (input) => {
+    const tally = await store.tallyMint(input);
+    if (tally.admitted && input.admit?.kind === "create") await afterCreate();
+    return tally;
+  };
   wrapped.updateSession = async (id, patch) => {
     await store.updateSession(id, patch);
     const ended = patch.status === "ended" || patch.status === "failed";

@@ -44,7 +44,7 @@ for (const upTo of [0, 3, 4, 5, 6]) {
         settings: {},
         calls: 3,
       });
-      assert.equal(await store.sessionCalls?.(weighted.id), 3);
+      assert.equal(await store.sessionCalls(weighted.id), 3);
     } finally {
       await store.close();
     }

@@ -180,7 +180,7 @@ Deno.test("three processes tallying mints on one file store count every mint exa
     (async () => {
       await releaseWhenReady(barrier, 2);
       const out: Tally[] = [];
-      for (let i = 0; i < PER_WRITER; i++) out.push(await store.tallyMint!(mintTallyInput(LIMIT)));
+      for (let i = 0; i < PER_WRITER; i++) out.push(await store.tallyMint(mintTallyInput(LIMIT)));
       return out;
     })(),
   ]);

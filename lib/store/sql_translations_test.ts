@@ -22,7 +22,7 @@ Deno.test("translation deltas: stored once by (language, event id), listed after
     const a = await store.createSession({ source: "webrtc", model: "m", settings: {}, calls: 3 });
     const b = await store.createSession({ source: "webrtc", model: "m", settings: {} });
     assert.deepEqual(
-      await store.recordTranslationDeltas!(a.id, [d(1), d(2), d(1, "de")], { cap: 5 }),
+      await store.recordTranslationDeltas(a.id, [d(1), d(2), d(1, "de")], { cap: 5 }),
       {
         added: 3,
         duplicates: 0,
@@ -30,7 +30,7 @@ Deno.test("translation deltas: stored once by (language, event id), listed after
     );
     // The same event id again is a duplicate; another language or session is not.
     assert.deepEqual(
-      await store.recordTranslationDeltas!(
+      await store.recordTranslationDeltas(
         a.id,
         [d(2), d(3, "es", { atMs: 50, itemId: "item_x" })],
         { cap: 5 },
@@ -40,11 +40,11 @@ Deno.test("translation deltas: stored once by (language, event id), listed after
         duplicates: 1,
       },
     );
-    assert.deepEqual(await store.recordTranslationDeltas!(b.id, [d(1)], { cap: 5 }), {
+    assert.deepEqual(await store.recordTranslationDeltas(b.id, [d(1)], { cap: 5 }), {
       added: 1,
       duplicates: 0,
     });
-    const rows = await store.listTranslationDeltas!(a.id);
+    const rows = await store.listTranslationDeltas(a.id);
     assert.deepEqual(rows.map((r) => [r.language, r.eventId, r.atMs, r.itemId]), [
       ["es", "event_1", 200, null],
       ["es", "event_2", 400, null],
@@ -52,17 +52,17 @@ Deno.test("translation deltas: stored once by (language, event id), listed after
       ["es", "event_3", 50, "item_x"],
     ]);
     assert.deepEqual(
-      (await store.listTranslationDeltas!(a.id, { afterSeq: rows[1].seq })).map((r) => r.eventId),
+      (await store.listTranslationDeltas(a.id, { afterSeq: rows[1].seq })).map((r) => r.eventId),
       ["event_1", "event_3"],
     );
     // Over the cap: refused as a whole, nothing written.
-    assert.equal(await store.recordTranslationDeltas!(a.id, [d(4), d(5)], { cap: 5 }), null);
-    assert.equal((await store.listTranslationDeltas!(a.id)).length, 4);
-    assert.equal(await store.sessionCalls!(a.id), 3);
-    assert.equal(await store.sessionCalls!(b.id), 1);
+    assert.equal(await store.recordTranslationDeltas(a.id, [d(4), d(5)], { cap: 5 }), null);
+    assert.equal((await store.listTranslationDeltas(a.id)).length, 4);
+    assert.equal(await store.sessionCalls(a.id), 3);
+    assert.equal(await store.sessionCalls(b.id), 1);
     await store.deleteSession(a.id);
-    assert.deepEqual(await store.listTranslationDeltas!(a.id), []);
-    assert.equal((await store.listTranslationDeltas!(b.id)).length, 1);
+    assert.deepEqual(await store.listTranslationDeltas(a.id), []);
+    assert.equal((await store.listTranslationDeltas(b.id)).length, 1);
   } finally {
     await store.close();
     await Deno.remove(dir, { recursive: true });
@@ -90,13 +90,13 @@ Deno.test("live calls: a session weighs its calls in countActiveSessions and tal
       callId: "rtc_b",
     });
     const window = { since: input.active.since, pendingSince: input.active.pendingSince };
-    assert.equal(await store.countActiveSessions!(window), 4);
-    assert.equal(await store.countActiveSessions!({ ...window, clientKey: "k" }), 3);
-    const tally = await store.tallyMint!({ ...input, calls: 3 });
+    assert.equal(await store.countActiveSessions(window), 4);
+    assert.equal(await store.countActiveSessions({ ...window, clientKey: "k" }), 3);
+    const tally = await store.tallyMint({ ...input, calls: 3 });
     assert.equal(tally.activeAll, 4);
     assert.equal(tally.activeMine, 3);
     assert.equal(tally.mintsMine, 3, "a mint of three calls counts three");
-    assert.equal((await store.tallyMint!(input)).mintsMine, 4);
+    assert.equal((await store.tallyMint(input)).mintsMine, 4);
   } finally {
     await store.close();
   }
@@ -122,9 +122,9 @@ Deno.test("a store file from before translations upgrades: its sessions weigh on
   client.close();
   const store = await open(url);
   try {
-    assert.equal(await store.sessionCalls!("sess_old_0000000000000000"), 1);
-    assert.equal(await store.countActiveSessions!({ since: now - 60_000 }), 1);
-    assert.deepEqual(await store.listTranslationDeltas!("sess_old_0000000000000000"), []);
+    assert.equal(await store.sessionCalls("sess_old_0000000000000000"), 1);
+    assert.equal(await store.countActiveSessions({ since: now - 60_000 }), 1);
+    assert.deepEqual(await store.listTranslationDeltas("sess_old_0000000000000000"), []);
   } finally {
     await store.close();
     await Deno.remove(dir, { recursive: true });

@@ -290,8 +290,8 @@ export interface Store {
     sessionId: string,
     opts?: { afterSeq?: number; limit?: number },
   ): Promise<EventRow[]>;
-  /** Sequence number of the newest stored event (0 when none). Optional: adapters may omit it. */
-  lastEventSeq?(sessionId: string): Promise<number>;
+  /** Sequence number of the newest stored event (0 when none). */
+  lastEventSeq(sessionId: string): Promise<number>;
   /** Utterances in spoken order (by `previous_item_id` chain). */
   listUtterances(sessionId: string): Promise<UtteranceRow[]>;
   /**
@@ -336,26 +336,24 @@ export interface Store {
    * `pending` or `live` created at or after `since` (unix ms), optionally only
    * those with this `clientKey`. A `pending` session that never got a call id and never ran counts
    * only when it was created at or after `pendingSince` (a pre-minted key nobody used stops holding a
-   * slot when it expires); one continuing on a new call keeps counting. Used by the concurrency limits (`lib/security/limits.ts`); when an adapter lacks it,
-   * only the global limit applies.
+   * slot when it expires); one continuing on a new call keeps counting. Used by the concurrency
+   * limits (`lib/security/limits.ts`).
    */
-  countActiveSessions?(
+  countActiveSessions(
     opts: { since: number; clientKey?: string; pendingSince?: number },
   ): Promise<number>;
   /**
    * Counts one mint attempt and reads every figure the mint limits need, atomically and in one
-   * round trip (on Val Town each Store call is an HTTP request). Optional: without it the limits
-   * make the same decision from {@linkcode Store.incrementCounter}, `countActiveSessions` and
-   * {@linkcode Store.readCounter} calls.
+   * round trip (on Val Town each Store call is an HTTP request).
    */
-  tallyMint?(input: MintTallyInput): Promise<MintTally>;
+  tallyMint(input: MintTallyInput): Promise<MintTally>;
   /**
    * The learned rules (options OpenAI refused for a model) that have not expired at `now`, every
-   * model's. Optional: without it (and {@linkcode Store.recordLearnedRule}) nothing is learned.
+   * model's.
    */
-  listLearnedRules?(now: number): Promise<LearnedRuleRow[]>;
+  listLearnedRules(now: number): Promise<LearnedRuleRow[]>;
   /** Records (or renews) the rule for its `model` + `option`; drops expired rules. */
-  recordLearnedRule?(rule: LearnedRuleRow): Promise<void>;
+  recordLearnedRule(rule: LearnedRuleRow): Promise<void>;
   /**
    * The call ended (hung up, or its sideband ended): it no longer holds the extra slot a
    * continuation gave it (see {@linkcode MintAdmit}).
@@ -364,20 +362,20 @@ export interface Store {
   /** The id of the session a call was EVER bound to (its first), or null. */
   sessionIdOfCall(callId: string): Promise<string | null>;
   /** The `clientKey` a session was created with, or null (for charging its usage). */
-  sessionClientKey?(id: string): Promise<string | null>;
+  sessionClientKey(id: string): Promise<string | null>;
   /** {@linkcode NewSession.calls} of a session (1 when unknown), for charging its usage. */
-  sessionCalls?(id: string): Promise<number>;
+  sessionCalls(id: string): Promise<number>;
   /**
    * Stores translated-text deltas (idempotent by session, language and event id) unless the
    * session would hold more than `cap`; null when refused (nothing written).
    */
-  recordTranslationDeltas?(
+  recordTranslationDeltas(
     sessionId: string,
     deltas: readonly NewTranslationDelta[],
     opts: { cap: number },
   ): Promise<{ added: number; duplicates: number } | null>;
   /** A session's translation deltas with `seq > afterSeq`, in stored order. */
-  listTranslationDeltas?(
+  listTranslationDeltas(
     sessionId: string,
     opts?: { afterSeq?: number; limit?: number },
   ): Promise<TranslationDeltaRow[]>;

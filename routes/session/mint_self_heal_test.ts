@@ -132,7 +132,7 @@ for (const c of CASES) {
       if (c.refused === "turn_detection") assert.equal(r.json.clientCommits, true);
 
       // The learned rule, with the upstream message and request id, expiring in about 7 days.
-      const rules = await t.store.listLearnedRules!(Date.now());
+      const rules = await t.store.listLearnedRules(Date.now());
       assert.equal(rules.length, 1);
       assert.equal(rules[0].model, c.model);
       assert.equal(rules[0].option, c.option);
@@ -170,7 +170,7 @@ Deno.test("a learned rule in the Store is used by a process that never saw the r
   const t = await startTestApp();
   try {
     const now = Date.now();
-    await t.store.recordLearnedRule!({
+    await t.store.recordLearnedRule({
       model: "gpt-transcribe",
       option: "turnDetection",
       upstreamMessage: "Turn detection is not supported for this transcription model.",
@@ -199,7 +199,7 @@ Deno.test("an expired learned rule is not applied: the option is tried again", a
   const t = await startTestApp();
   try {
     const now = Date.now();
-    await t.store.recordLearnedRule!({
+    await t.store.recordLearnedRule({
       model: "gpt-transcribe",
       option: "turnDetection",
       upstreamMessage: "Turn detection is not supported for this transcription model.",
@@ -228,7 +228,7 @@ Deno.test("a second refusal is answered as before: no third attempt, no session,
     assert.match(r.json.error.message, /prompt/);
     assert.deepEqual((await mints(t)).map((m) => m.status), [400, 400]);
     assert.equal((await t.store.listSessions({ limit: 10 })).sessions.length, 0);
-    const rules = await t.store.listLearnedRules!(Date.now());
+    const rules = await t.store.listLearnedRules(Date.now());
     assert.deepEqual(rules.map((x) => x.option), ["turnDetection"]);
     // The next session skips turn detection, so its one retry is spent on the prompt: it heals.
     const next = await postJson(t.baseUrl, "/api/session", body);
@@ -265,7 +265,7 @@ Deno.test("a refusal that names no option in use is not retried", async () => {
     assert.equal(r.status, 502);
     assert.equal(r.json.error.code, "upstream_rejected");
     assert.equal((await mints(t)).length, 1);
-    assert.deepEqual(await t.store.listLearnedRules!(Date.now()), []);
+    assert.deepEqual(await t.store.listLearnedRules(Date.now()), []);
   } finally {
     await t.close();
   }
@@ -275,7 +275,7 @@ Deno.test("with SIGNALING=relay the learned rules shape the session too", async 
   const t = await startTestApp({ env: { SIGNALING: "relay" } });
   try {
     const now = Date.now();
-    await t.store.recordLearnedRule!({
+    await t.store.recordLearnedRule({
       model: "gpt-live-transcribe",
       option: "keywords",
       upstreamMessage: "Unsupported parameter: 'session.audio.input.transcription.keywords'.",

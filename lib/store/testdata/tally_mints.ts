@@ -14,7 +14,7 @@ const store = await openStore(await loadConfig({}, { platform: "local" }), { url
 await waitForGo(barrier);
 const tallies = [];
 for (let i = 0; i < Number(count); i++) {
-  tallies.push(await store.tallyMint!(mintTallyInput(Number(limit))));
+  tallies.push(await store.tallyMint(mintTallyInput(Number(limit))));
 }
 await store.close();
 console.log(JSON.stringify({ tallies }));
