@@ -1,7 +1,7 @@
 /**
  * Loads a module on first use. For modules the first byte of `/` must not wait for: Deno loads
  * the whole graph behind a literal `import("./x.ts")` when the process starts (it only runs it
- * later), so the specifier is computed here; measured, a literal `import("npm:zod@…")` that never
+ * later), so the specifier is computed here; measured, a literal `import()` of zod that never
  * runs costs a cold start as much as importing zod (docs/performance.md, "Cold start").
  *
  * @module
