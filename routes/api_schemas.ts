@@ -16,6 +16,16 @@ export const SessionIdSchema = z.string().regex(
     description: "Unguessable session id (128 random bits, base64url).",
   });
 
+/**
+ * An SDP offer a relay route forwards to OpenAI. Checked here so junk never reaches OpenAI (whose
+ * refusal would be a 502, after a key was minted for it): an offer starts with `v=0`, and has an
+ * origin and at least one media section.
+ */
+export const SdpOfferSchema = z.string().min(10).max(200_000).refine(
+  (s) => /^v=0\r?\n/.test(s) && /\r?\no=/.test(s) && /\r?\nm=(audio|video|application) /.test(s),
+  "Not an SDP offer (v=0, o= and an m= line)",
+);
+
 const ItemId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "Not an item id");
 const Ms = z.number().finite().min(0).max(1e10);
 

@@ -17,16 +17,12 @@ import { checkTicket } from "../lib/ticket_guard.ts";
 import { CALL_ID_PATTERN, UpstreamError } from "../lib/upstream.ts";
 import { missedStartBy } from "../lib/session_policy.ts";
 import { startExpiredResponse } from "./session/mint.ts";
+import { SdpOfferSchema } from "./api_schemas.ts";
 
 const TicketBody = z.object({ ticket: z.string().min(1).max(1024) });
 const RelayBody = z.object({
   ticket: z.string().min(1).max(1024),
-  // Checked here so junk never reaches OpenAI (whose refusal would be a 502): an offer starts
-  // with `v=0`, and has an origin and at least one media section.
-  sdp: z.string().min(10).max(200_000).refine(
-    (s) => /^v=0\r?\n/.test(s) && /\r?\no=/.test(s) && /\r?\nm=(audio|video|application) /.test(s),
-    "Not an SDP offer (v=0, o= and an m= line)",
-  ),
+  sdp: SdpOfferSchema,
 });
 
 /** Reads and checks the body's ticket and loads its session. */

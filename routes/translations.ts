@@ -17,7 +17,7 @@ import { z } from "npm:zod@4.6.7";
 import type { AppDeps } from "../lib/deps.ts";
 import { apiError, invalidInput, readJsonBody, upstreamErrorResponse } from "../lib/api_errors.ts";
 import { checkTicket } from "../lib/ticket_guard.ts";
-import { SessionIdSchema } from "./api_schemas.ts";
+import { SdpOfferSchema, SessionIdSchema } from "./api_schemas.ts";
 import type { SessionRow, Store, TranslationDeltaRow } from "../lib/store/types.ts";
 import { DAY_MS } from "../lib/security/limits.ts";
 import { refusalResponse, relayMintRefusal } from "../lib/security/mint_limits.ts";
@@ -35,7 +35,7 @@ import { startExpiredResponse } from "./session/mint.ts";
 
 const RelayBody = z.strictObject({
   ticket: z.string().min(1).max(1024),
-  sdp: z.string().min(10).max(200_000).refine((s) => s.startsWith("v="), "Not an SDP offer"),
+  sdp: SdpOfferSchema,
 });
 
 const invalid = (error: z.ZodError, where: string) => invalidInput(error, { where });

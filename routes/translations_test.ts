@@ -11,6 +11,7 @@ import type { TestApp } from "../testing/server.ts";
 import { insideOneWindow } from "../testing/clock.ts";
 import { readSse } from "../testing/sessions_kit.ts";
 import { chargeSessionUsage, DAY_MS } from "../lib/security/limits.ts";
+import { MAX_TRANSLATION_CALLS_PER_LANGUAGE } from "../lib/translations.ts";
 
 /** Room for several sessions with translations from one address (each holds 1 + languages). */
 const ROOMY = { MAX_CONCURRENT_SESSIONS_PER_IP: "20", RATE_MINTS_PER_MINUTE_PER_IP: "100" };
@@ -418,6 +419,47 @@ Deno.test("SIGNALING=relay: no translation keys; POST /api/calls/translation rel
     const call = t.emulator.control.calls().find((c) => c.id === ok.json.callId);
     assert.equal(call?.api, "translation");
     assert.match(JSON.stringify(call?.session), /"language":"es"/);
+  } finally {
+    await peer.close();
+    await t.close();
+  }
+});
+
+Deno.test("POST /api/calls/translation refuses SDP-shaped junk before minting or counting a call", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const t = await startTestApp();
+  const peer = await createTestPeer();
+  try {
+    const r = await mint(t, { translations: ["es"] });
+    const secrets = () =>
+      (t.emulator.control.state as unknown as { secrets: Map<string, unknown> }).secrets.size;
+    const minted = secrets();
+    // Each starts with `v=` but is no offer: OpenAI would refuse it (a 502) after a key was minted.
+    const junk = [
+      "v=0\r\n" + "a=x\r\n".repeat(10),
+      "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
+      "v=junk, no offer here",
+    ];
+    // More attempts than a language may start calls: none of them may count as one.
+    for (let i = 0; i <= MAX_TRANSLATION_CALLS_PER_LANGUAGE; i++) {
+      const sdp = junk[i % junk.length];
+      const res = await postJson(t.baseUrl, "/api/calls/translation?lang=es", {
+        ticket: r.ticket,
+        sdp,
+      });
+      assert.equal(res.status, 400, JSON.stringify(res.json));
+      assert.equal(res.json.error.code, "invalid_request");
+      assert.match(res.json.error.message, /sdp/i);
+    }
+    assert.equal(secrets(), minted, "no translation key was minted for junk");
+    assert.equal(t.emulator.control.calls().length, 0);
+    const ok = await postJson(t.baseUrl, "/api/calls/translation?lang=es", {
+      ticket: r.ticket,
+      sdp: peer.offer,
+    });
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
   } finally {
     await peer.close();
     await t.close();

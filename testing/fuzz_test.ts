@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.10.2";
 import { startTestApp, type TestApp } from "./server.ts";
 import { CALL_ID_PATTERN } from "../lib/upstream.ts";
+import { createTicket } from "../lib/ticket.ts";
 
 const INJECTIONS = [
   "../../../../etc/passwd",
@@ -122,7 +123,181 @@ const badLastEventId = fc.oneof(
 )
   .filter((s) => /^[\x20-\x7e]*$/.test(s) && !/^\d{1,15}$/.test(s.trim()));
 
-function requestArb(ticket: string, sessionId: string): fc.Arbitrary<Req> {
+/** Tickets and sessions the fuzzer aims at (minted before the snapshot). */
+interface Targets {
+  /** The genuine ticket of `sessionId`, a session translated into `es`. */
+  ticket: string;
+  sessionId: string;
+  /** A second session (no translations) and its genuine ticket. */
+  otherTicket: string;
+  otherSessionId: string;
+  /** A correctly signed ticket of `sessionId` that has expired. */
+  expiredTicket: string;
+}
+
+/** An SDP that passes every relay's shape check (so only the ticket or the query can refuse it). */
+const OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" +
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n";
+
+/** One well-formed translation delta in `es`. */
+const goodDelta = fc.record({
+  eventId: fc.stringMatching(/^[A-Za-z0-9_.:-]{1,40}$/),
+  language: fc.constant("es"),
+  kind: fc.constantFrom("output", "input"),
+  text: fc.string({ maxLength: 40 }),
+  elapsedMs: fc.integer({ min: 0, max: 86_400_000 }),
+  atMs: fc.integer({ min: -86_400_000, max: 86_400_000 }),
+  itemId: fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
+}, { requiredKeys: ["eventId", "language", "text", "elapsedMs"] });
+
+/** One change that makes a delta invalid whatever the rest of it is. */
+const deltaSpoiler: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  fc.record({ language: fc.oneof(fc.constantFrom("de", "ES", "", "nl"), fuzzString) })
+    .filter((r) => r.language !== "es"),
+  fc.record({
+    eventId: fc.oneof(
+      fc.constantFrom("", "a b", "x".repeat(129)),
+      fuzzString.filter((s) => !/^[A-Za-z0-9_.:-]{1,128}$/.test(s)),
+    ),
+  }),
+  fc.record({ eventId: fc.oneof(fc.integer(), fc.constant(null), fc.constant([])) }),
+  fc.record({ kind: fc.oneof(fuzzString, fc.integer()) })
+    .filter((r) => r.kind !== "output" && r.kind !== "input"),
+  fc.record({ text: fc.oneof(fc.constant("y".repeat(2001)), fc.integer(), fc.constant(null)) }),
+  fc.record({
+    elapsedMs: fc.oneof(
+      fc.constantFrom(-1, 86_400_001, "1000", null, true, 1e309),
+      fc.integer({ max: -1 }),
+    ),
+  }),
+  fc.record({ atMs: fc.constantFrom(-86_400_001, 86_400_001, "0", null) }),
+  fc.record({ itemId: fc.oneof(fc.constantFrom("", "item/1", "x".repeat(129)), fc.integer()) }),
+  fc.record({ callId: fc.oneof(fuzzString, fc.constant("rtc_")) })
+    .filter((r) => !/^rtc_[A-Za-z0-9_]{1,128}$/.test(String(r.callId))),
+  fc.record({ "\u0000extra": fc.constant(1) }),
+  fc.constant(JSON.parse('{"__proto__":{"admin":true}}') as Record<string, unknown>),
+);
+
+/**
+ * A translation batch that can never be stored: bad deltas under the genuine ticket, or good
+ * deltas under a ticket that is not `sessionId`'s (forged, expired, another session's).
+ */
+function translationBatchArb(t: Targets): fc.Arbitrary<{ path: string; body: string }> {
+  const path = `/api/sessions/${t.sessionId}/translations`;
+  const goodBatch = fc.array(goodDelta, { minLength: 1, maxLength: 5 });
+  const spoiledBatch = fc.tuple(goodBatch, fc.nat(), deltaSpoiler).map(([deltas, i, bad]) => {
+    const at = i % deltas.length;
+    // Spread, not assignment: a `__proto__` key stays an own JSON key.
+    deltas[at] = JSON.parse(
+      JSON.stringify({ ...deltas[at] }).slice(0, -1) +
+        "," + JSON.stringify(bad).slice(1),
+    );
+    return deltas;
+  });
+  const wrongTicket = fc.oneof(
+    fc.constant(t.expiredTicket),
+    fc.constant(t.otherTicket),
+    fc.constant(t.ticket.slice(0, -2) + (t.ticket.endsWith("AA") ? "BB" : "AA")),
+    fc.constant(t.ticket.split(".")[0]),
+    fc.constant(t.ticket + "."),
+    fuzzString,
+  );
+  const here = fc.oneof(
+    // The genuine ticket with deltas that break the schema, in number or in shape.
+    fc.record({ ticket: fc.constant(t.ticket), deltas: spoiledBatch }),
+    fc.record({
+      ticket: fc.constant(t.ticket),
+      deltas: fc.oneof(
+        fc.constant([]),
+        goodDelta.map((d) => Array.from({ length: 201 }, (_, i) => ({ ...d, eventId: `e${i}` }))),
+        goodDelta,
+        fuzzString,
+        fc.constant(null),
+      ),
+    }),
+    fc.record({ ticket: fc.constant(t.ticket), deltas: goodBatch, extra: fuzzString }),
+    fc.record({ deltas: goodBatch }),
+    fc.record({
+      ticket: fc.oneof(fc.integer(), fc.constant(null), fc.constant([t.ticket])),
+      deltas: goodBatch,
+    }),
+    // Good deltas under a ticket that does not open this session.
+    fc.record({ ticket: wrongTicket, deltas: goodBatch }),
+  ).map((b) => ({ path, body: JSON.stringify(b) }));
+  // The genuine ticket and a good batch on another session's path (forged id or the other one).
+  const elsewhere = fc.oneof(
+    fuzzString.map(seg),
+    fc.constant(t.otherSessionId),
+    fc.constant("a".repeat(22)),
+  ).map((id) => ({ path: `/api/sessions/${id}/translations`, id }))
+    .chain(({ path }) =>
+      goodBatch.map((deltas) => ({ path, body: JSON.stringify({ ticket: t.ticket, deltas }) }))
+    );
+  return fc.oneof({ arbitrary: here, weight: 5 }, { arbitrary: elsewhere, weight: 1 });
+}
+
+/**
+ * A translation relay request that can never start a call: a bad `lang`, the genuine ticket with
+ * a body that is not an offer, or an offer under a ticket that does not open a session with `es`.
+ */
+function translationRelayArb(t: Targets): fc.Arbitrary<{ path: string; body: string }> {
+  const notAnOffer = fc.oneof(
+    fuzzString,
+    fc.constant("v=0\r\n" + "a=x\r\n".repeat(10)),
+    fc.constant("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"),
+    fc.constant("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" + OFFER),
+    fc.constant("V=0" + OFFER.slice(3)),
+    fc.constant(OFFER + "a=x\r\n".repeat(40_000)),
+    fc.integer(),
+    fc.constant(null),
+  );
+  const badLang = fc.oneof(
+    fc.constantFrom("", "ES", "es-ES", "nl", "es%00", "es&lang=es"),
+    fuzzString,
+  ).filter((l) => l !== "es" && l !== "de");
+  const query = fc.oneof(
+    // `lang` missing, empty, repeated with a bad first value, or a valid one not asked for.
+    fc.constant(""),
+    badLang.map((l) => `?lang=${seg(l)}`),
+    badLang.map((l) => `?lang=${seg(l)}&lang=es`),
+    fc.constant("?lang=de"),
+    queryArb(["lang", "model", "call_id"]).filter((q) => !/(^|&)lang=es(&|$)/.test(q))
+      .map((q) => `?${q}`),
+  );
+  const body = fc.oneof(
+    fc.record({ ticket: fc.constant(t.ticket), sdp: fc.constant(OFFER) }),
+    fc.record({ ticket: fc.constant(t.otherTicket), sdp: fc.constant(OFFER) }),
+  );
+  const refusedWithEs = fc.oneof(
+    fc.record({ ticket: fc.constant(t.ticket), sdp: notAnOffer }),
+    fc.record({ ticket: fc.constant(t.ticket), sdp: fc.constant(OFFER), model: fuzzString }),
+    fc.record({ ticket: fc.constant(t.ticket) }),
+    fc.record({ sdp: fc.constant(OFFER) }),
+    fc.record({
+      ticket: fc.oneof(
+        fc.constant(t.expiredTicket),
+        fc.constant(t.otherTicket),
+        fc.constant(t.ticket.slice(0, -2) + (t.ticket.endsWith("AA") ? "BB" : "AA")),
+        fuzzString,
+        fc.integer(),
+      ),
+      sdp: fc.constant(OFFER),
+    }),
+  );
+  return fc.oneof(
+    fc.tuple(query, body).map(([q, b]) => ({
+      path: `/api/calls/translation${q}`,
+      body: JSON.stringify(b),
+    })),
+    refusedWithEs.map((b) => ({
+      path: "/api/calls/translation?lang=es",
+      body: JSON.stringify(b),
+    })),
+  );
+}
+
+function requestArb(targets: Targets): fc.Arbitrary<Req> {
+  const { ticket, sessionId } = targets;
   // `withTicket`: may carry the genuine ticket; only where the request is invalid for other reasons.
   const post = (path: fc.Arbitrary<string>, withTicket = false) =>
     fc.record({
@@ -158,6 +333,19 @@ function requestArb(ticket: string, sessionId: string): fc.Arbitrary<Req> {
         headers["webhook-signature"] = "v1,AAAA";
       }
       return { method: r.method, path: r.path, body: r.body, headers };
+    });
+  // A request aimed at a real session whose body is invalid by construction (see the arbitraries).
+  const aimed = (target: fc.Arbitrary<{ path: string; body: string }>) =>
+    fc.record({
+      target,
+      method: fc.constantFrom("POST", "POST", "POST", "POST", "PUT", "DELETE"),
+      ct: contentType,
+      origin: fc.constantFrom<string | null>(null, null, null, "https://evil.example"),
+    }).map((r) => {
+      const headers: Record<string, string> = {};
+      if (r.ct) headers["Content-Type"] = r.ct;
+      if (r.origin) headers["Origin"] = r.origin;
+      return { method: r.method, path: r.target.path, body: r.target.body, headers };
     });
   const badCallId = fuzzString.filter((s) => !CALL_ID_PATTERN.test(s));
   const anyCallId = fc.oneof(badCallId, fc.constant("rtc_u1_doesnotexist0000"));
@@ -213,6 +401,10 @@ function requestArb(ticket: string, sessionId: string): fc.Arbitrary<Req> {
     post(fuzzString.map((id) => `/internal/sideband/${seg(id)}`)),
     post(fuzzString.map((id) => `/api/sessions/${seg(id)}`)),
     post(fuzzString.map((id) => `/api/sessions/${seg(id)}/utterances`)),
+    post(fuzzString.map((id) => `/api/sessions/${seg(id)}/translations`)),
+    post(queryArb(["lang"]).map((q) => `/api/calls/translation?${q}`)),
+    aimed(translationBatchArb(targets)),
+    aimed(translationRelayArb(targets)),
     get,
     sessionReads,
     resume,
@@ -226,7 +418,8 @@ async function snapshot(t: TestApp): Promise<string> {
   for (const s of sessions) {
     const events = await t.store.listEvents(s.id);
     const utterances = await t.store.listUtterances(s.id);
-    rows.push({ s, events: events.length, utterances });
+    const translations = (await t.store.listTranslationDeltas?.(s.id))?.length;
+    rows.push({ s, events: events.length, utterances, translations });
   }
   return JSON.stringify({
     rows,
@@ -242,21 +435,48 @@ Deno.test(`fuzz: ${RUNS} malformed requests over every route get 4xx JSON errors
       OPENAI_WEBHOOK_SECRET: WEBHOOK_SECRET,
       RATE_MINTS_PER_MINUTE_PER_IP: "1000",
       RATE_MINTS_PER_MINUTE: "1000",
+      // Else every write after the 60th is a 429 and the routes behind the limit go untested.
+      WRITES_PER_MINUTE_PER_IP: "100000",
     },
   });
   try {
-    // One legitimate session so tickets and ids exist for the fuzzer to aim at.
-    const minted = await fetch(`${t.baseUrl}/api/session`, {
+    // Legitimate sessions so tickets and ids exist for the fuzzer to aim at: one translated
+    // into Spanish (with one stored delta), one without translations.
+    const mint = async (body: unknown) => {
+      const res = await fetch(`${t.baseUrl}/api/session`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200);
+      return await res.json() as { ticket: string; sessionId: string };
+    };
+    const { ticket, sessionId } = await mint({ translations: ["es"] });
+    const other = await mint({});
+    const stored = await fetch(`${t.baseUrl}/api/sessions/${sessionId}/translations`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: "{}",
+      body: JSON.stringify({
+        ticket,
+        deltas: [{ eventId: "event_seed", language: "es", text: "hola", elapsedMs: 10 }],
+      }),
     });
-    assert.equal(minted.status, 200);
-    const { ticket, sessionId } = await minted.json();
+    assert.equal(stored.status, 200, await stored.text());
+    const targets: Targets = {
+      ticket,
+      sessionId,
+      otherTicket: other.ticket,
+      otherSessionId: other.sessionId,
+      expiredTicket: await createTicket(sessionId, {
+        secret: t.deps.config.signingSecret,
+        ttlSeconds: -60,
+      }),
+    };
     const before = await snapshot(t);
+    assert.match(before, /"translations":1/);
     let requests = 0;
     await fc.assert(
-      fc.asyncProperty(requestArb(ticket, sessionId), async (req) => {
+      fc.asyncProperty(requestArb(targets), async (req) => {
         requests++;
         const res = await fetch(`${t.baseUrl}${req.path}`, {
           method: req.method,
