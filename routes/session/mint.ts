@@ -71,7 +71,7 @@ export interface SessionResponse {
 
 /**
  * The 409 for a session asked to start its first call after its start-by time (see
- * `missedStartBy` in `lib/security/limits.ts`); shared by the relay and the continuation.
+ * `missedStartBy` in `lib/session_policy.ts`); shared by the relay and the continuation.
  */
 export function startExpiredResponse(deps: Pick<AppDeps, "config">): Response {
   return apiError(
